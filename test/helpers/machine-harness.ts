@@ -1,0 +1,69 @@
+// Runs the real supervisor and slot machines with recording actions and a simulated clock:
+// the swap cycle with no processes, sockets or waiting.
+import { createActor, SimulatedClock, type AnyActorRef } from 'xstate';
+import { slotMachine, DEFAULT_SLOT_TIMEOUTS, type CommandToSend, type SlotTimeouts } from '../../statecharts/slot.js';
+import { supervisorMachine, slotActorId } from '../../statecharts/supervisor.js';
+import { createTraceRecorder, stateToString, type TraceRecord } from '../../supervisor/trace-record.js';
+
+export interface Sent {
+  slot: number;
+  command: CommandToSend;
+}
+
+export function startHarness(timeouts: Partial<SlotTimeouts> = {}) {
+  const clock = new SimulatedClock();
+  const sent: Sent[] = [];
+  const spawned: number[] = [];
+  const killed: { slot: number; reason: string }[] = [];
+  const stale: { slot: number; seq: number; expected: number }[] = [];
+  const records: TraceRecord[] = [];
+  const slot = slotMachine.provide({
+    actions: {
+      spawnChild: (_, { slot }) => void spawned.push(slot),
+      welcomeChild: () => {},
+      sendCommand: (_, { slot, command }) => void sent.push({ slot, command }),
+      killChild: (_, { slot, reason }) => void killed.push({ slot, reason }),
+      noteStale: (_, { slot, event, expected }) => void stale.push({ slot, seq: event.seq, expected }),
+    },
+  });
+  const machine = supervisorMachine.provide({ actors: { slot } });
+  const recorder = createTraceRecorder((record) => records.push(record), () => clock.now());
+  const actor = createActor(machine, {
+    id: 'supervisor',
+    clock,
+    input: { slotTimeouts: { ...DEFAULT_SLOT_TIMEOUTS, ...timeouts } },
+    inspect: recorder,
+  });
+  actor.start();
+  const slotRef = (n: number) => actor.system.get(slotActorId(n)) as AnyActorRef;
+  let pid = 1000;
+  return {
+    actor,
+    clock,
+    sent,
+    spawned,
+    killed,
+    stale,
+    records,
+    slot: slotRef,
+    slotState: (n: number) => stateToString(slotRef(n).getSnapshot().value),
+    state: () => stateToString(actor.getSnapshot().value),
+    context: () => actor.getSnapshot().context,
+    /** The last command sent to a slot. */
+    last: (n: number) => [...sent].reverse().find((s) => s.slot === n)?.command,
+    bootSlot(n: number) {
+      slotRef(n).send({ type: 'SPAWNED', pid: ++pid });
+      slotRef(n).send({ type: 'HELLO', pid });
+    },
+    /** Acks the last command to slot n and, for FETCH, reports it loaded. */
+    completeFetch(n: number) {
+      const command = [...sent].reverse().find((s) => s.slot === n && s.command.type === 'FETCH')!.command as Extract<CommandToSend, { type: 'FETCH' }>;
+      slotRef(n).send({ type: 'ACK', seq: command.seq });
+      slotRef(n).send({ type: 'FETCHED', seq: command.seq, version: command.version, count: 10, dims: 4, loadMs: 1 });
+    },
+    ackLast(n: number) {
+      const command = [...sent].reverse().find((s) => s.slot === n)!.command;
+      slotRef(n).send({ type: 'ACK', seq: command.seq });
+    },
+  };
+}

@@ -1,0 +1,187 @@
+import t from 'tap';
+import { startHarness } from './helpers/machine-harness.js';
+
+function serveFirstVersion(h: ReturnType<typeof startHarness>) {
+  h.bootSlot(0);
+  h.bootSlot(1);
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v1', path: '/d/v1' });
+  h.completeFetch(0);
+  h.ackLast(0); // ANSWER
+}
+
+t.test('boot: first version is fetched, then promoted to answerer', async (t) => {
+  const h = startHarness();
+  t.equal(h.state(), 'booting');
+  t.same(h.spawned, [0, 1]);
+  h.bootSlot(0);
+  h.bootSlot(1);
+  t.equal(h.state(), 'booting', 'nothing to serve until a version is seen');
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v1', path: '/d/v1' });
+  t.equal(h.state(), 'loadingFirst');
+  t.match(h.last(0), { type: 'FETCH', seq: 1, version: 'v1', path: '/d/v1' });
+  h.completeFetch(0);
+  t.equal(h.state(), 'promoting');
+  t.match(h.last(0), { type: 'ANSWER', seq: 2, version: 'v1' });
+  h.ackLast(0);
+  t.equal(h.state(), 'serving');
+  t.equal(h.context().answerer, 0);
+  t.equal(h.context().servingVersion, 'v1');
+  h.actor.stop();
+});
+
+t.test('swap cycle: fetcher loads newer version, takes over, old answerer drains', async (t) => {
+  const h = startHarness();
+  serveFirstVersion(h);
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
+  t.equal(h.state(), 'fetching');
+  t.match(h.last(1), { type: 'FETCH', version: 'v2' });
+  t.equal(h.context().answerer, 0, 'old answerer keeps answering while the fetch runs');
+  h.completeFetch(1);
+  t.equal(h.state(), 'promoting');
+  t.equal(h.context().answerer, 0, 'no switch before the new answerer acked ANSWER');
+  t.notOk(h.sent.some((s) => s.slot === 0 && s.command.type === 'DRAIN'), 'no DRAIN before ANSWER is acked');
+  h.ackLast(1);
+  t.equal(h.context().answerer, 1, 'queries switch the moment ANSWER is acked');
+  t.equal(h.state(), 'draining');
+  t.match(h.last(0), { type: 'DRAIN' });
+  h.ackLast(0);
+  t.equal(h.slotState(0), 'draining.awaitingDrained');
+  h.slot(0).send({ type: 'DRAINED', seq: h.last(0)!.seq });
+  t.equal(h.state(), 'serving');
+  t.equal(h.slotState(0), 'idle');
+  t.equal(h.context().servingVersion, 'v2');
+  // and the next version goes to slot 0, the roles swapped
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v3', path: '/d/v3' });
+  t.match(h.last(0), { type: 'FETCH', version: 'v3' });
+  const swaps = h.records.filter((r) => r.actor === 'supervisor' && r.to === 'draining');
+  t.equal(swaps.length, 1, 'the swap is in the trace');
+  h.actor.stop();
+});
+
+t.test('a version older than the served one is never promoted', async (t) => {
+  const h = startHarness();
+  h.bootSlot(0);
+  h.bootSlot(1);
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v5', path: '/d/v5' });
+  h.completeFetch(0);
+  h.ackLast(0);
+  const sentBefore = h.sent.length;
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v4', path: '/d/v4' });
+  t.equal(h.state(), 'serving');
+  t.equal(h.sent.length, sentBefore, 'no fetch of an older version');
+  h.actor.stop();
+});
+
+t.test('a missing ack times out: traced, child killed and respawned', async (t) => {
+  const h = startHarness({ ackMs: 500, backoffBaseMs: 100 });
+  h.bootSlot(0);
+  h.bootSlot(1);
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v1', path: '/d/v1' });
+  t.equal(h.slotState(0), 'fetching.awaitingAck');
+  h.clock.increment(499);
+  t.equal(h.slotState(0), 'fetching.awaitingAck');
+  h.clock.increment(2);
+  t.equal(h.slotState(0), 'crashed');
+  t.match(h.killed, [{ slot: 0, reason: 'FETCH not acked in time' }]);
+  t.ok(h.records.some((r) => r.actor === 'slot-0' && r.event === 'timeout:ackTimeout' && r.to === 'crashed'), 'timeout traced');
+  t.ok(h.records.some((r) => r.actor === 'supervisor' && r.from === 'loadingFirst' && r.to === 'booting'), 'supervisor gave up on that candidate');
+  t.equal(h.state(), 'loadingFirst', 'and at once tries the other slot');
+  // slot 1 is ready and the version is known: the supervisor fetches there instead
+  t.match(h.last(1), { type: 'FETCH', version: 'v1' });
+  h.slot(0).send({ type: 'EXITED', code: null, signal: 'SIGKILL' });
+  t.equal(h.slotState(0), 'backoff');
+  h.clock.increment(100);
+  t.equal(h.slotState(0), 'spawning');
+  t.same(h.spawned, [0, 1, 0], 'respawned after backoff');
+  h.actor.stop();
+});
+
+t.test('a stale ack is ignored and traced, never applied', async (t) => {
+  const h = startHarness();
+  h.bootSlot(0);
+  h.bootSlot(1);
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v1', path: '/d/v1' });
+  const fetchSeq = h.last(0)!.seq;
+  h.slot(0).send({ type: 'ACK', seq: fetchSeq - 1 });
+  t.equal(h.slotState(0), 'fetching.awaitingAck', 'old seq does not advance the state');
+  t.same(h.stale, [{ slot: 0, seq: fetchSeq - 1, expected: fetchSeq }]);
+  h.slot(0).send({ type: 'FETCHED', seq: fetchSeq + 7, version: 'v1', count: 1, dims: 4, loadMs: 1 });
+  t.equal(h.slotState(0), 'fetching.awaitingAck', 'FETCHED for another seq is not applied');
+  t.ok(h.records.some((r) => r.actor === 'slot-0' && r.event === 'ACK' && r.from === r.to), 'stale ack traced');
+  h.actor.stop();
+});
+
+t.test('answerer crash: the other child, if it holds an index, takes over', async (t) => {
+  const h = startHarness();
+  serveFirstVersion(h);
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
+  h.completeFetch(1);
+  h.ackLast(1);
+  h.ackLast(0);
+  h.slot(0).send({ type: 'DRAINED', seq: h.last(0)!.seq });
+  t.equal(h.context().answerer, 1);
+  t.equal(h.context().slots[0]!.version, 'v1', 'old answerer still holds v1 after draining');
+  h.slot(1).send({ type: 'EXITED', code: null, signal: 'SIGKILL' });
+  t.equal(h.state(), 'promoting', 'failover to the child that still holds an index');
+  t.equal(h.context().answerer, null);
+  h.ackLast(0);
+  t.equal(h.context().answerer, 0);
+  t.equal(h.state(), 'serving');
+  h.actor.stop();
+});
+
+t.test('answerer crash with nobody holding an index: degraded, then recovers', async (t) => {
+  const h = startHarness({ backoffBaseMs: 50 });
+  serveFirstVersion(h);
+  h.slot(0).send({ type: 'EXITED', code: 1, signal: null });
+  t.equal(h.context().answerer, null);
+  // slot 1 is idle and v1 is the latest: it fetches at once
+  t.equal(h.state(), 'loadingFirst');
+  t.ok(h.records.some((r) => r.actor === 'supervisor' && r.to === 'degraded'), 'degraded traced');
+  h.completeFetch(1);
+  h.ackLast(1);
+  t.equal(h.context().answerer, 1);
+  t.equal(h.state(), 'serving');
+  h.actor.stop();
+});
+
+t.test('fetch failure quarantines the version; serving continues', async (t) => {
+  const h = startHarness();
+  serveFirstVersion(h);
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
+  const fetch = h.last(1)!;
+  h.slot(1).send({ type: 'ACK', seq: fetch.seq });
+  h.slot(1).send({ type: 'FETCH_FAILED', seq: fetch.seq, version: 'v2', error: 'checksum', code: 'CHECKSUM_MISMATCH' });
+  t.equal(h.state(), 'serving');
+  t.same(h.context().quarantined, ['v2']);
+  const count = h.sent.length;
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
+  t.equal(h.sent.length, count, 'quarantined version not retried');
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v3', path: '/d/v3' });
+  t.match(h.last(1), { type: 'FETCH', version: 'v3' });
+  h.actor.stop();
+});
+
+t.test('heartbeat loss kills an answering child but not a fetching one', async (t) => {
+  const h = startHarness();
+  serveFirstVersion(h);
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
+  h.ackLast(1);
+  h.slot(1).send({ type: 'HEARTBEAT_LOST', silentMs: 9000 });
+  t.equal(h.slotState(1), 'fetching.loading', 'a loading child may be silent');
+  h.slot(0).send({ type: 'HEARTBEAT_LOST', silentMs: 9000 });
+  t.equal(h.slotState(0), 'crashed');
+  h.actor.stop();
+});
+
+t.test('shutdown: both slots get SHUTDOWN, machine stops when both exited', async (t) => {
+  const h = startHarness();
+  serveFirstVersion(h);
+  h.actor.send({ type: 'SHUTDOWN' });
+  t.match(h.last(0), { type: 'SHUTDOWN' });
+  t.match(h.last(1), { type: 'SHUTDOWN' });
+  h.ackLast(0);
+  h.slot(0).send({ type: 'EXITED', code: 0, signal: null });
+  h.slot(1).send({ type: 'EXITED', code: 0, signal: null });
+  t.equal(h.actor.getSnapshot().status, 'done');
+});
