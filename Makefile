@@ -1,0 +1,51 @@
+# tandem: every target does its own set-up, so each works on a fresh clone.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+DATA    ?= data
+COUNT   ?= 10000
+SEED    ?= 42
+PORT    ?= 5000
+MODE    ?= view
+EVERY   ?=
+RUNS    ?= run
+PROFILES := $(DATA)/profiles.jsonl
+SOURCES := $(shell find common statecharts supervisor roles api builder test bench -name '*.ts' 2>/dev/null) tsconfig.json
+
+.PHONY: help install build data index multi serve test trace clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' Makefile | sed -E 's/:.*## /\t/'
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-fund --no-audit
+	@touch $@
+
+install: node_modules/.package-lock.json ## install dependencies (npm ci)
+
+dist/.built: node_modules/.package-lock.json $(SOURCES)
+	npx tsc -p tsconfig.json
+	@touch $@
+
+build: dist/.built ## compile TypeScript to dist/
+
+$(PROFILES): | dist/.built
+	node dist/builder/generate-cli.js --count $(COUNT) --seed $(SEED) --out $(PROFILES)
+
+data: dist/.built ## (re)generate the demo profiles: COUNT=10000 SEED=42
+	node dist/builder/generate-cli.js --count $(COUNT) --seed $(SEED) --out $(PROFILES)
+
+index: dist/.built $(PROFILES) ## build and publish a new index version (a running service swaps to it)
+	node dist/builder/main.js --source $(PROFILES) --data $(DATA)
+
+multi: dist/.built $(PROFILES) ## run everything: builder (watch mode) + supervisor + two children + API on PORT
+	PORT=$(PORT) MODE=$(MODE) DATA=$(DATA) EVERY=$(EVERY) RUNS=$(RUNS) bash scripts/multi.sh
+
+test: dist/.built ## run the test suite (tap)
+	npx tap
+
+trace: dist/.built ## print a readable timeline of the latest run's statechart trace
+	node dist/supervisor/trace-cli.js $(RUNS)/latest/trace.jsonl
+
+clean: ## remove build output, demo data and run traces
+	rm -rf dist $(DATA) $(RUNS)

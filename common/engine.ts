@@ -1,0 +1,18 @@
+// The one place that turns our engine parameters into a usearch Index, for the builder (which
+// fills it) and the roles (which load or view it).
+import usearch, { type MetricKind, type ScalarKind } from 'usearch';
+import type { EngineParams } from './index-format.js';
+
+export type EngineIndex = InstanceType<typeof usearch.Index>;
+
+export function createEngineIndex(params: EngineParams, dims: number): EngineIndex {
+  return new usearch.Index({
+    metric: params.metric as MetricKind,
+    dimensions: dims,
+    connectivity: params.connectivity,
+    quantization: params.quantization as ScalarKind,
+    expansion_add: params.expansionAdd,
+    expansion_search: params.expansionSearch,
+    multi: false,
+  });
+}

@@ -1,0 +1,43 @@
+// A child learns who it is from its environment: the token never appears on a command line
+// (visible to every user in `ps`) nor in a log.
+export interface ChildConfig {
+  slot: number;
+  controlEndpoint: string;
+  queryEndpoint: string;
+  token: string;
+  heartbeatMs: number;
+  orphanMs: number;
+  sendTimeoutMs: number;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set: a child is started by the supervisor, not by hand`);
+  return value;
+}
+
+export function readChildConfig(env: NodeJS.ProcessEnv): ChildConfig {
+  const slot = Number(required(env, 'TANDEM_SLOT'));
+  if (!Number.isInteger(slot) || slot < 0 || slot > 9) throw new Error(`TANDEM_SLOT must be 0-9, got ${env.TANDEM_SLOT}`);
+  return {
+    slot,
+    controlEndpoint: required(env, 'TANDEM_CONTROL'),
+    queryEndpoint: required(env, 'TANDEM_QUERY'),
+    token: required(env, 'TANDEM_TOKEN'),
+    heartbeatMs: Number(env.TANDEM_HEARTBEAT_MS ?? 500),
+    orphanMs: Number(env.TANDEM_ORPHAN_MS ?? 5000),
+    sendTimeoutMs: Number(env.TANDEM_SEND_TIMEOUT_MS ?? 1000),
+  };
+}
+
+export function childEnv(config: ChildConfig): Record<string, string> {
+  return {
+    TANDEM_SLOT: String(config.slot),
+    TANDEM_CONTROL: config.controlEndpoint,
+    TANDEM_QUERY: config.queryEndpoint,
+    TANDEM_TOKEN: config.token,
+    TANDEM_HEARTBEAT_MS: String(config.heartbeatMs),
+    TANDEM_ORPHAN_MS: String(config.orphanMs),
+    TANDEM_SEND_TIMEOUT_MS: String(config.sendTimeoutMs),
+  };
+}

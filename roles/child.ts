@@ -1,0 +1,137 @@
+// A child process. It plays whichever role its supervisor gives it: fetch (load a version and
+// report it ready) or answer (serve queries). It holds at most one index version.
+import { Dealer } from 'zeromq';
+import pino from 'pino';
+import { IndexFormatError } from '../common/index-format.js';
+import type { SupervisorToChild, ChildToSupervisor } from '../common/protocol.js';
+import { slotRoutingId } from '../common/protocol.js';
+import { SocketWriter } from '../common/socket-writer.js';
+import { answerBatch } from './answer.js';
+import { HeldIndex } from './held-index.js';
+import { readChildConfig } from './child-config.js';
+
+const config = readChildConfig(process.env);
+const log = pino({ name: `slot-${config.slot}`, base: { pid: process.pid } });
+
+const control = new Dealer({ routingId: slotRoutingId(config.slot), linger: 0, sendTimeout: config.sendTimeoutMs });
+const queries = new Dealer({ routingId: slotRoutingId(config.slot), linger: 0, sendTimeout: config.sendTimeoutMs });
+control.connect(config.controlEndpoint);
+queries.connect(config.queryEndpoint);
+
+const controlOut = new SocketWriter(control, (err) => log.error({ err }, 'control send failed'));
+const queryOut = new SocketWriter(queries, (err) => log.error({ err }, 'query reply send failed'));
+
+let held: HeldIndex | null = null;
+let role: 'idle' | 'fetch' | 'answer' = 'idle';
+let welcomed = false;
+let lastHeardFromSupervisor = Date.now();
+
+function tell(message: ChildToSupervisor): void {
+  controlOut.send([JSON.stringify(message)]);
+}
+
+function exit(code: number, reason: string): never {
+  log.info({ reason, code }, 'child exiting');
+  held?.close();
+  controlOut.close();
+  queryOut.close();
+  control.close();
+  queries.close();
+  process.exit(code);
+}
+
+// Invariant 5: no orphans. The supervisor holds our stdin; when it dies, for any reason, the
+// pipe closes. The heartbeat check below covers a supervisor that is alive but wedged.
+process.stdin.on('end', () => exit(0, 'supervisor gone (stdin closed)'));
+process.stdin.on('error', () => exit(0, 'supervisor gone (stdin error)'));
+process.stdin.resume();
+process.on('SIGTERM', () => exit(0, 'SIGTERM'));
+
+const heartbeat = setInterval(() => {
+  if (welcomed) tell({ type: 'HEARTBEAT' });
+  const silentMs = Date.now() - lastHeardFromSupervisor;
+  if (silentMs > config.orphanMs) exit(1, `no word from supervisor for ${silentMs} ms`);
+}, config.heartbeatMs);
+heartbeat.unref();
+
+async function fetchVersion(message: Extract<SupervisorToChild, { type: 'FETCH' }>): Promise<void> {
+  role = 'fetch';
+  // Drop the old version first: a child holds at most one, which bounds memory during a swap.
+  held?.close();
+  held = null;
+  const started = performance.now();
+  try {
+    held = await HeldIndex.open(message.path, message.mode, message.version);
+    const loadMs = Math.round(performance.now() - started);
+    log.info({ version: held.version, count: held.count, dims: held.dims, mode: message.mode, loadMs }, 'version fetched');
+    tell({ type: 'FETCHED', seq: message.seq, version: held.version, count: held.count, dims: held.dims, loadMs });
+  } catch (err) {
+    const code = err instanceof IndexFormatError ? err.code : 'LOAD_FAILED';
+    log.error({ err, version: message.version, code }, 'fetch failed');
+    tell({ type: 'FETCH_FAILED', seq: message.seq, version: message.version, error: (err as Error).message, code });
+  }
+}
+
+async function onCommand(message: SupervisorToChild): Promise<void> {
+  switch (message.type) {
+    case 'WELCOME':
+      welcomed = true;
+      return;
+    case 'HEARTBEAT':
+      return;
+    case 'FETCH':
+      tell({ type: 'ACK', seq: message.seq });
+      // The load is one long native call: make sure the ACK has left before it blocks us.
+      await controlOut.flushed();
+      await fetchVersion(message);
+      return;
+    case 'ANSWER':
+      role = 'answer';
+      tell({ type: 'ACK', seq: message.seq });
+      return;
+    case 'DRAIN':
+      role = 'idle';
+      tell({ type: 'ACK', seq: message.seq });
+      // Queries are answered synchronously per batch, so what is left in flight is what sits in
+      // the reply queue: DRAINED goes out once that has been handed over.
+      await queryOut.flushed();
+      tell({ type: 'DRAINED', seq: message.seq });
+      return;
+    case 'SHUTDOWN':
+      tell({ type: 'ACK', seq: message.seq });
+      await controlOut.flushed();
+      exit(0, 'SHUTDOWN');
+  }
+}
+
+async function controlLoop(): Promise<void> {
+  for await (const [frame] of control) {
+    lastHeardFromSupervisor = Date.now();
+    let message: SupervisorToChild;
+    try {
+      message = JSON.parse(frame!.toString('utf8')) as SupervisorToChild;
+    } catch {
+      log.warn('ignored a control frame that is not JSON');
+      continue;
+    }
+    if (!welcomed && message.type !== 'WELCOME') {
+      log.warn({ type: message.type }, 'ignored a command before WELCOME');
+      continue;
+    }
+    if (message.type === 'WELCOME' && message.session !== config.token) {
+      exit(1, 'WELCOME from a different supervisor session');
+    }
+    await onCommand(message);
+  }
+}
+
+async function queryLoop(): Promise<void> {
+  for await (const [header] of queries) {
+    queryOut.send(answerBatch(held, header!, log));
+  }
+}
+
+tell({ type: 'HELLO', slot: config.slot, pid: process.pid, token: config.token });
+log.info({ role, control: config.controlEndpoint }, 'child started');
+controlLoop().catch((err) => exit(1, `control loop failed: ${(err as Error).message}`));
+queryLoop().catch((err) => exit(1, `query loop failed: ${(err as Error).message}`));

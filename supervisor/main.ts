@@ -1,0 +1,52 @@
+// Entry point of the main process: `node dist/supervisor/main.js`. See README "Running".
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import pino from 'pino';
+import { markLatestRun, startSystem } from './system.js';
+
+const program = new Command()
+  .name('tandem')
+  .description('Serve GET /recommend/:id/:n from two child processes that swap fetch and answer roles.')
+  .option('--data <dir>', 'data directory holding indexes/ and LATEST', 'data')
+  .addOption(new Option('--port <port>', 'HTTP port').env('PORT').default('5000'))
+  .addOption(new Option('--host <host>', 'HTTP bind address').env('HOST').default('127.0.0.1'))
+  .addOption(new Option('--mode <mode>', 'how a child opens an index').choices(['load', 'view']).env('TANDEM_MODE').default('view'))
+  .option('--runs <dir>', 'where each run keeps its trace file', 'run')
+  .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'));
+program.parse();
+const opts = program.opts<{ data: string; port: string; host: string; mode: 'load' | 'view'; runs: string; logLevel: string }>();
+
+const port = Number(opts.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  program.error(`--port must be 0-65535, got ${opts.port}`);
+}
+
+const log = pino({ name: 'tandem', level: opts.logLevel });
+const runDir = path.join(opts.runs, new Date().toISOString().replace(/[:.]/g, '-'));
+const system = await startSystem({
+  dataDir: path.resolve(opts.data),
+  runDir,
+  port,
+  host: opts.host,
+  mode: opts.mode,
+  log,
+  childLogs: process.stdout,
+});
+markLatestRun(opts.runs, runDir);
+log.info({ url: system.url, data: path.resolve(opts.data), mode: opts.mode, trace: system.traceFile }, 'tandem listening');
+
+let signalled = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (signalled) return;
+    signalled = true;
+    log.info({ signal }, 'shutting down: finishing in-flight requests, stopping children');
+    system.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,209 @@
+// Routes each query to the current answer child and each reply back to its caller.
+//
+// Queries that arrive in the same tick are coalesced into one message per child and replies
+// come back batched the same way; a pending query is a callback in a Map, not a promise, so the
+// hot path allocates little. Every query has a deadline; the number in flight is bounded.
+import { Router } from 'zeromq';
+import type { Logger } from 'pino';
+import { slotFromRoutingId, slotRoutingId } from '../common/protocol.js';
+import { decodeReplyHeads, encodeQueries, type QueryErrorCode, type RecommendQuery } from '../common/query-batch.js';
+import { SocketWriter } from '../common/socket-writer.js';
+
+export type QueryOutcome =
+  | { ok: true; body: Buffer }
+  | { ok: false; code: QueryErrorCode | 'TIMEOUT' | 'OVERLOADED' | 'NO_ANSWERER'; body: Buffer | null };
+
+export type QueryCallback = (outcome: QueryOutcome) => void;
+
+interface Pending {
+  query: RecommendQuery;
+  done: QueryCallback;
+  deadline: number;
+  slot: number | null;
+  retried: boolean;
+}
+
+export interface QueryRouterOptions {
+  endpoint: string;
+  timeoutMs: number;
+  maxInFlight: number;
+  sendTimeoutMs: number;
+  log: Logger;
+}
+
+/** Where new queries go: a slot, nowhere (fail fast), or "wait": a promotion is under way. */
+export type RouteTarget = { kind: 'slot'; slot: number } | { kind: 'none' } | { kind: 'wait' };
+
+export class QueryRouter {
+  private readonly router: Router;
+  private readonly writer: SocketWriter;
+  private readonly pending = new Map<number, Pending>();
+  /** Queries waiting for an answerer (a promotion or a failover in progress). */
+  private readonly held: number[] = [];
+  private readonly outbox = new Map<number, number[]>();
+  private flushScheduled = false;
+  private target: RouteTarget = { kind: 'none' };
+  private nextQ = 1;
+  private readonly sweeper: NodeJS.Timeout;
+  readonly stats = { sent: 0, answered: 0, retried: 0, timedOut: 0, shed: 0, late: 0 };
+
+  constructor(private readonly options: QueryRouterOptions) {
+    this.router = new Router({ mandatory: true, handover: true, linger: 0, sendTimeout: options.sendTimeoutMs });
+    this.writer = new SocketWriter(this.router, (err) => options.log.warn({ err: err.message }, 'query batch not delivered'));
+    this.sweeper = setInterval(() => this.expire(), Math.max(10, Math.min(100, options.timeoutMs / 4)));
+    this.sweeper.unref();
+  }
+
+  async bind(): Promise<void> {
+    await this.router.bind(this.options.endpoint);
+    void this.receive();
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  setTarget(target: RouteTarget): void {
+    this.target = target;
+    if (target.kind === 'slot') {
+      for (const q of this.held.splice(0)) this.dispatch(q);
+    } else if (target.kind === 'none') {
+      for (const q of this.held.splice(0)) this.finish(q, { ok: false, code: 'NO_ANSWERER', body: null });
+    }
+  }
+
+  recommend(id: string, n: number, done: QueryCallback): void {
+    if (this.pending.size >= this.options.maxInFlight) {
+      this.stats.shed++;
+      done({ ok: false, code: 'OVERLOADED', body: null });
+      return;
+    }
+    if (this.target.kind === 'none') {
+      done({ ok: false, code: 'NO_ANSWERER', body: null });
+      return;
+    }
+    const q = this.nextQ++;
+    this.pending.set(q, { query: { q, op: 'recommend', id, n }, done, deadline: Date.now() + this.options.timeoutMs, slot: null, retried: false });
+    this.dispatch(q);
+  }
+
+  /**
+   * A child died or hung. What it had in flight is retried once on whoever answers next;
+   * nothing more goes to it until it is the target again.
+   */
+  slotFailed(slot: number): void {
+    if (this.target.kind === 'slot' && this.target.slot === slot) this.target = { kind: 'wait' };
+    for (const [q, entry] of this.pending) {
+      if (entry.slot === slot) this.retry(q, entry);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const q of [...this.pending.keys()]) this.finish(q, { ok: false, code: 'NO_ANSWERER', body: null });
+    this.writer.close();
+    this.router.close();
+  }
+
+  private dispatch(q: number): void {
+    const entry = this.pending.get(q);
+    if (!entry) return;
+    if (this.target.kind !== 'slot') {
+      entry.slot = null;
+      this.held.push(q);
+      return;
+    }
+    entry.slot = this.target.slot;
+    let batch = this.outbox.get(entry.slot);
+    if (!batch) this.outbox.set(entry.slot, (batch = []));
+    batch.push(q);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const [slot, qs] of this.outbox) {
+      const queries: RecommendQuery[] = [];
+      for (const q of qs) {
+        const entry = this.pending.get(q);
+        if (entry && entry.slot === slot) queries.push(entry.query);
+      }
+      if (queries.length === 0) continue;
+      this.stats.sent += queries.length;
+      this.writer.send([slotRoutingId(slot), encodeQueries(queries)], () => {
+        // Not delivered (the child is gone): these get their one retry elsewhere.
+        for (const { q } of queries) {
+          const entry = this.pending.get(q);
+          if (entry && entry.slot === slot) this.retry(q, entry);
+        }
+      });
+    }
+    this.outbox.clear();
+  }
+
+  private retry(q: number, entry: Pending): void {
+    if (entry.retried) {
+      this.finish(q, { ok: false, code: 'NO_ANSWERER', body: null });
+      return;
+    }
+    entry.retried = true;
+    this.stats.retried++;
+    this.dispatch(q);
+  }
+
+  private finish(q: number, outcome: QueryOutcome): void {
+    const entry = this.pending.get(q);
+    if (!entry) return;
+    this.pending.delete(q);
+    entry.done(outcome);
+  }
+
+  private expire(): void {
+    const now = Date.now();
+    for (const [q, entry] of this.pending) {
+      if (entry.deadline > now) continue;
+      this.stats.timedOut++;
+      this.options.log.warn({ q, slot: entry.slot, id: entry.query.id }, 'query timed out');
+      this.finish(q, { ok: false, code: 'TIMEOUT', body: null });
+    }
+    if (this.held.length) {
+      const stillHeld = this.held.filter((q) => this.pending.has(q));
+      this.held.splice(0, this.held.length, ...stillHeld);
+    }
+  }
+
+  private async receive(): Promise<void> {
+    try {
+      for await (const [id, header, ...bodies] of this.router) {
+        const slot = slotFromRoutingId(id!.toString('utf8'));
+        let heads;
+        try {
+          heads = decodeReplyHeads(header!);
+        } catch (err) {
+          this.options.log.error({ err, slot }, 'undecodable reply batch');
+          continue;
+        }
+        for (let i = 0; i < heads.length; i++) {
+          const head = heads[i]!;
+          const entry = this.pending.get(head.q);
+          if (!entry || entry.slot !== slot) {
+            // Answered after its deadline or after a retry went elsewhere: the caller has its answer.
+            this.stats.late++;
+            continue;
+          }
+          if (!head.ok && head.code === 'NO_INDEX') {
+            this.retry(head.q, entry);
+            continue;
+          }
+          this.stats.answered++;
+          this.finish(head.q, head.ok ? { ok: true, body: bodies[i]! } : { ok: false, code: head.code ?? 'INTERNAL', body: bodies[i] ?? null });
+        }
+      }
+    } catch (err) {
+      if (!this.router.closed) this.options.log.error({ err }, 'query channel receive failed');
+    }
+  }
+}

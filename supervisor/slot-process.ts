@@ -1,0 +1,33 @@
+// Starting and killing one child process. The slot machine decides when; this does it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
+
+export interface SlotProcessOptions {
+  script: string;
+  env: Record<string, string>;
+  logs: Writable;
+  onSpawned: (pid: number) => void;
+  onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
+}
+
+export function spawnSlotProcess(options: SlotProcessOptions): ChildProcess {
+  const child = spawn(process.execPath, [options.script], {
+    // stdin stays a pipe we never close: the child reads its end to notice our death.
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
+  child.stdout!.pipe(options.logs, { end: false });
+  child.stderr!.pipe(options.logs, { end: false });
+  let exited = false;
+  const exit = (code: number | null, signal: NodeJS.Signals | null) => {
+    if (exited) return;
+    exited = true;
+    options.onExit(code, signal);
+  };
+  child.once('spawn', () => options.onSpawned(child.pid!));
+  child.once('error', () => exit(null, null));
+  child.once('exit', exit);
+  // EPIPE when the child dies is expected and must not crash the supervisor.
+  child.stdin!.on('error', () => {});
+  return child;
+}

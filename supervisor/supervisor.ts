@@ -1,0 +1,307 @@
+// The main process's supervisor: gives the statecharts their hands. It provides the machines'
+// named actions (spawn, send, kill), feeds process and channel events back in as machine events,
+// and keeps the query router pointed at whoever the machine says answers.
+import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { createActor, type Actor, type AnyActorRef } from 'xstate';
+import type { ChildToSupervisor, LoadMode } from '../common/protocol.js';
+import { DEFAULT_SLOT_TIMEOUTS, slotMachine, type SlotTimeouts } from '../statecharts/slot.js';
+import { SLOT_COUNT, slotActorId, supervisorMachine } from '../statecharts/supervisor.js';
+import { childEnv } from '../roles/child-config.js';
+import { ControlChannel } from './control-channel.js';
+import { QueryRouter, type QueryCallback, type RouteTarget } from './query-router.js';
+import { spawnSlotProcess } from './slot-process.js';
+import { stateToString } from './trace-record.js';
+import { Tracer } from './tracer.js';
+import { watchLatestVersion } from './version-watcher.js';
+
+export interface SupervisorOptions {
+  dataDir: string;
+  mode: LoadMode;
+  log: Logger;
+  tracer: Tracer;
+  /** Where the children's own log lines go. */
+  childLogs: Writable;
+  slotTimeouts?: Partial<SlotTimeouts>;
+  heartbeatMs?: number;
+  heartbeatTimeoutMs?: number;
+  queryTimeoutMs?: number;
+  maxInFlight?: number;
+  pollMs?: number;
+  /** The program each child runs; a test may substitute a double. */
+  childScript?: string;
+}
+
+export interface SlotStatus {
+  slot: number;
+  pid: number | null;
+  role: 'answer' | 'fetch' | 'draining';
+  state: string;
+  version: string | null;
+  restarts: number;
+  lastFailure: string | null;
+}
+
+export interface SupervisorStatus {
+  state: string;
+  servingVersion: string | null;
+  latestVersion: string | null;
+  answerer: number | null;
+  quarantined: string[];
+  slots: SlotStatus[];
+  queries: QueryRouter['stats'] & { inFlight: number };
+  swaps: number;
+}
+
+const DEFAULT_CHILD_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'roles', 'child.js');
+
+type SupervisorActor = Actor<typeof supervisorMachine>;
+
+export class Supervisor {
+  private readonly processes: (ChildProcess | null)[] = Array.from({ length: SLOT_COUNT }, () => null);
+  private readonly lastHeard: number[] = Array.from({ length: SLOT_COUNT }, () => 0);
+  private readonly welcomed: boolean[] = Array.from({ length: SLOT_COUNT }, () => false);
+  private readonly restarts: number[] = Array.from({ length: SLOT_COUNT }, () => 0);
+  private readonly token = randomBytes(24).toString('hex');
+  private actor!: SupervisorActor;
+  private control!: ControlChannel;
+  private router!: QueryRouter;
+  private stopWatching: () => void = () => {};
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private swaps = 0;
+  private stopping: Promise<void> | null = null;
+
+  private constructor(
+    private readonly options: SupervisorOptions,
+    private readonly runtimeDir: string,
+  ) {}
+
+  static async start(options: SupervisorOptions): Promise<Supervisor> {
+    // ipc endpoints in a directory only we can enter (mkdtemp makes it 0700).
+    const runtimeDir = await mkdtemp(path.join(os.tmpdir(), 'tandem-'));
+    const supervisor = new Supervisor(options, runtimeDir);
+    await supervisor.begin();
+    return supervisor;
+  }
+
+  private get heartbeatMs(): number {
+    return this.options.heartbeatMs ?? 500;
+  }
+
+  private async begin(): Promise<void> {
+    const { log } = this.options;
+    const sendTimeoutMs = 1000;
+    this.control = new ControlChannel(`ipc://${this.runtimeDir}/control`, (slot, message) => this.onChildMessage(slot, message), log, sendTimeoutMs);
+    this.router = new QueryRouter({
+      endpoint: `ipc://${this.runtimeDir}/query`,
+      timeoutMs: this.options.queryTimeoutMs ?? 5000,
+      maxInFlight: this.options.maxInFlight ?? 10_000,
+      sendTimeoutMs,
+      log,
+    });
+    await this.control.bind();
+    await this.router.bind();
+
+    const slot = slotMachine.provide({
+      actions: {
+        spawnChild: (_, { slot }) => this.spawnChild(slot),
+        welcomeChild: (_, { slot }) => {
+          this.welcomed[slot] = true;
+          this.lastHeard[slot] = Date.now();
+          this.control.send(slot, { type: 'WELCOME', session: this.token });
+        },
+        sendCommand: (_, { slot, command }) => {
+          this.control.send(slot, command.type === 'FETCH' ? { ...command, mode: this.options.mode } : command);
+        },
+        killChild: (_, { slot, reason }) => this.killChild(slot, reason),
+        noteStale: (_, { slot, event, expected }) =>
+          log.warn({ slot, type: event.type, seq: event.seq, expected }, 'ignored a reply for an old command'),
+      },
+    });
+    const machine = supervisorMachine.provide({
+      actors: { slot },
+      actions: {
+        noteQuarantined: (_, { version, error }) => log.error({ version, error }, 'version quarantined: its fetch failed, it will not be retried'),
+        noteDegraded: (_, { reason }) => log.error({ reason }, 'degraded: no child can answer; recovering'),
+      },
+    });
+    this.actor = createActor(machine, {
+      id: 'supervisor',
+      input: { slotTimeouts: { ...DEFAULT_SLOT_TIMEOUTS, ...this.options.slotTimeouts } },
+      inspect: this.options.tracer.inspect,
+    });
+    let lastAnswerer: number | null = null;
+    this.actor.subscribe({
+      next: (snapshot) => {
+        const { answerer, servingVersion } = snapshot.context;
+        this.router.setTarget(this.routeFor(snapshot));
+        if (answerer !== null && answerer !== lastAnswerer) {
+          if (lastAnswerer !== null) this.swaps++;
+          log.info({ answerer, version: servingVersion, previous: lastAnswerer }, lastAnswerer === null ? 'now serving' : 'roles swapped');
+        }
+        lastAnswerer = answerer;
+      },
+      error: (err) => log.fatal({ err }, 'supervisor machine failed'),
+    });
+    this.actor.start();
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.heartbeatMs);
+    this.heartbeatTimer.unref();
+    this.stopWatching = watchLatestVersion(this.options.dataDir, this.options.pollMs ?? 250, (version, versionPath) =>
+      this.actor.send({ type: 'VERSION_SEEN', version, path: versionPath }), log);
+  }
+
+  private routeFor(snapshot: ReturnType<SupervisorActor['getSnapshot']>): RouteTarget {
+    const { answerer } = snapshot.context;
+    if (answerer !== null) return { kind: 'slot', slot: answerer };
+    // A child with an index is being promoted: hold queries for it rather than fail them.
+    if (snapshot.matches('promoting')) return { kind: 'wait' };
+    return { kind: 'none' };
+  }
+
+  private slotRef(slot: number): AnyActorRef | undefined {
+    return this.actor.system.get(slotActorId(slot)) as AnyActorRef | undefined;
+  }
+
+  private spawnChild(slot: number): void {
+    this.welcomed[slot] = false;
+    const child = spawnSlotProcess({
+      script: this.options.childScript ?? DEFAULT_CHILD_SCRIPT,
+      env: childEnv({
+        slot,
+        controlEndpoint: `ipc://${this.runtimeDir}/control`,
+        queryEndpoint: `ipc://${this.runtimeDir}/query`,
+        token: this.token,
+        heartbeatMs: this.heartbeatMs,
+        orphanMs: Math.max(5000, 4 * (this.options.heartbeatTimeoutMs ?? 3000)),
+        sendTimeoutMs: 1000,
+      }),
+      logs: this.options.childLogs,
+      onSpawned: (pid) => this.slotRef(slot)?.send({ type: 'SPAWNED', pid }),
+      onExit: (code, signal) => {
+        // Only the current process of a slot speaks for it; an old one's exit is history.
+        if (this.processes[slot] !== child) return;
+        this.processes[slot] = null;
+        this.welcomed[slot] = false;
+        this.options.log.warn({ slot, pid: child.pid, code, signal }, 'child exited');
+        this.router.slotFailed(slot);
+        this.slotRef(slot)?.send({ type: 'EXITED', code, signal });
+      },
+    });
+    this.processes[slot] = child;
+  }
+
+  private killChild(slot: number, reason: string): void {
+    const child = this.processes[slot];
+    this.welcomed[slot] = false;
+    this.router.slotFailed(slot);
+    if (this.stopping === null) this.restarts[slot]!++;
+    this.options.log.error({ slot, pid: child?.pid, reason }, 'killing child');
+    child?.kill('SIGKILL');
+  }
+
+  private onChildMessage(slot: number, message: ChildToSupervisor): void {
+    this.lastHeard[slot] = Date.now();
+    const ref = this.slotRef(slot);
+    switch (message.type) {
+      case 'HEARTBEAT':
+        return;
+      case 'HELLO':
+        if (message.token !== this.token || message.pid !== this.processes[slot]?.pid) {
+          this.options.log.warn({ slot, pid: message.pid }, 'rejected a HELLO that is not from our child');
+          return;
+        }
+        ref?.send({ type: 'HELLO', pid: message.pid });
+        return;
+      default:
+        ref?.send(message);
+    }
+  }
+
+  private heartbeat(): void {
+    const now = Date.now();
+    const timeoutMs = this.options.heartbeatTimeoutMs ?? 3000;
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      if (!this.welcomed[slot]) continue;
+      this.control.send(slot, { type: 'HEARTBEAT' });
+      const silentMs = now - this.lastHeard[slot]!;
+      if (silentMs > timeoutMs) {
+        this.lastHeard[slot] = now;
+        this.slotRef(slot)?.send({ type: 'HEARTBEAT_LOST', silentMs });
+      }
+    }
+  }
+
+  recommend(id: string, n: number, done: QueryCallback): void {
+    this.router.recommend(id, n, done);
+  }
+
+  get ready(): boolean {
+    return this.actor.getSnapshot().context.answerer !== null;
+  }
+
+  status(): SupervisorStatus {
+    const snapshot = this.actor.getSnapshot();
+    const { context } = snapshot;
+    const slots: SlotStatus[] = [];
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const slotSnapshot = this.slotRef(slot)?.getSnapshot() as
+        | { value: unknown; context: { pid: number | null; version: string | null; lastFailure: string | null } }
+        | undefined;
+      slots.push({
+        slot,
+        pid: slotSnapshot?.context.pid ?? null,
+        role: slot === context.answerer ? 'answer' : slot === context.retiring ? 'draining' : 'fetch',
+        state: slotSnapshot ? stateToString(slotSnapshot.value) : 'stopped',
+        version: slotSnapshot?.context.version ?? null,
+        restarts: this.restarts[slot]!,
+        lastFailure: slotSnapshot?.context.lastFailure ?? null,
+      });
+    }
+    return {
+      state: stateToString(snapshot.value),
+      servingVersion: context.servingVersion,
+      latestVersion: context.latestSeen?.version ?? null,
+      answerer: context.answerer,
+      quarantined: context.quarantined,
+      slots,
+      queries: { ...this.router.stats, inFlight: this.router.inFlight },
+      swaps: this.swaps,
+    };
+  }
+
+  /** SHUTDOWN to both children (acked, bounded by the slot timeouts), then close everything. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopWatching();
+    clearInterval(this.heartbeatTimer);
+    const timeouts = { ...DEFAULT_SLOT_TIMEOUTS, ...this.options.slotTimeouts };
+    const stopped = new Promise<void>((resolve) => {
+      const subscription = this.actor.subscribe((snapshot) => {
+        if (snapshot.status === 'done') {
+          subscription.unsubscribe();
+          resolve();
+        }
+      });
+      if (this.actor.getSnapshot().status === 'done') resolve();
+    });
+    this.actor.send({ type: 'SHUTDOWN' });
+    // The machine's own timeouts bound this; the race is a second guard against a bug there.
+    await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, timeouts.shutdownMs + timeouts.killMs + 1000))]);
+    for (const child of this.processes) child?.kill('SIGKILL');
+    this.actor.stop();
+    this.router.close();
+    this.control.close();
+    this.options.tracer.flush();
+    await rm(this.runtimeDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,91 @@
+// The whole main process as one unit: supervisor + children + HTTP API. `main.ts` runs it from
+// the command line; tests start it in-process with a private data dir and port 0.
+import { mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { LoadMode } from '../common/protocol.js';
+import { buildApi } from '../api/server.js';
+import type { SlotTimeouts } from '../statecharts/slot.js';
+import { Supervisor } from './supervisor.js';
+import { Tracer } from './tracer.js';
+import type { TraceRecord } from './trace-record.js';
+
+export interface SystemOptions {
+  dataDir: string;
+  runDir: string;
+  port: number;
+  host: string;
+  mode: LoadMode;
+  log: Logger;
+  childLogs: Writable;
+  slotTimeouts?: Partial<SlotTimeouts>;
+  heartbeatMs?: number;
+  heartbeatTimeoutMs?: number;
+  queryTimeoutMs?: number;
+  childScript?: string;
+  onTrace?: (record: TraceRecord) => void;
+}
+
+export interface RunningSystem {
+  url: string;
+  port: number;
+  supervisor: Supervisor;
+  tracer: Tracer;
+  traceFile: string;
+  /** Stops accepting, lets in-flight requests finish, shuts the children down. */
+  stop(): Promise<void>;
+}
+
+export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
+  mkdirSync(options.runDir, { recursive: true });
+  const traceFile = path.join(options.runDir, 'trace.jsonl');
+  const tracer = new Tracer(traceFile, 5000, options.onTrace);
+  const supervisor = await Supervisor.start({
+    dataDir: options.dataDir,
+    mode: options.mode,
+    log: options.log.child({ component: 'supervisor' }),
+    tracer,
+    childLogs: options.childLogs,
+    ...(options.slotTimeouts && { slotTimeouts: options.slotTimeouts }),
+    ...(options.heartbeatMs && { heartbeatMs: options.heartbeatMs }),
+    ...(options.heartbeatTimeoutMs && { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
+    ...(options.queryTimeoutMs && { queryTimeoutMs: options.queryTimeoutMs }),
+    ...(options.childScript && { childScript: options.childScript }),
+  });
+  const app = buildApi({ supervisor, tracer, log: options.log.child({ component: 'api' }) });
+  try {
+    await app.listen({ port: options.port, host: options.host });
+  } catch (err) {
+    await supervisor.stop();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  let stopping: Promise<void> | null = null;
+  return {
+    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    port,
+    supervisor,
+    tracer,
+    traceFile,
+    stop() {
+      stopping ??= (async () => {
+        await app.close();
+        await supervisor.stop();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Points <runs>/latest at this run, for `make trace`. */
+export function markLatestRun(runsDir: string, runDir: string): void {
+  const link = path.join(runsDir, 'latest');
+  try {
+    unlinkSync(link);
+  } catch {
+    // no previous run
+  }
+  symlinkSync(path.relative(runsDir, runDir), link);
+}

@@ -1,0 +1,46 @@
+// Where trace records go: a JSON-lines file (pino) for `make trace`, and a ring buffer for
+// GET /trace.
+import pino, { type Logger } from 'pino';
+import { createTraceRecorder, type TraceRecord } from './trace-record.js';
+
+export class Tracer {
+  private readonly ring: TraceRecord[] = [];
+  private next = 0;
+  private total = 0;
+  private readonly file: Logger | null;
+  readonly inspect: ReturnType<typeof createTraceRecorder>;
+
+  constructor(
+    traceFile: string | null,
+    private readonly capacity = 2000,
+    private readonly onRecord: (record: TraceRecord) => void = () => {},
+  ) {
+    this.file = traceFile
+      ? pino({ base: null, timestamp: false, messageKey: 'kind' }, pino.destination({ dest: traceFile, mkdir: true, sync: false }))
+      : null;
+    this.inspect = createTraceRecorder((record) => this.record(record));
+  }
+
+  record(record: TraceRecord): void {
+    if (this.ring.length < this.capacity) this.ring.push(record);
+    else this.ring[this.next] = record;
+    this.next = (this.next + 1) % this.capacity;
+    this.total++;
+    this.file?.info(record, 'transition');
+    this.onRecord(record);
+  }
+
+  /** The newest `limit` records, oldest first. */
+  recent(limit = 200): TraceRecord[] {
+    const ordered = this.ring.length < this.capacity ? this.ring : [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
+    return ordered.slice(-limit);
+  }
+
+  get recorded(): number {
+    return this.total;
+  }
+
+  flush(): void {
+    this.file?.flush();
+  }
+}

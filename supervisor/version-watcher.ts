@@ -1,0 +1,32 @@
+// Watches <data>/indexes/LATEST by polling: fs.watch misses atomic renames on some file
+// systems, and a read every few hundred ms costs nothing.
+import type { Logger } from 'pino';
+import { readLatest, versionDir } from '../common/index-format.js';
+
+export function watchLatestVersion(
+  dataDir: string,
+  pollMs: number,
+  onVersion: (version: string, path: string) => void,
+  log: Logger,
+): () => void {
+  let last: string | null = null;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const poll = async () => {
+    try {
+      const latest = await readLatest(dataDir);
+      if (!stopped && latest !== null && latest !== last) {
+        last = latest;
+        onVersion(latest, versionDir(dataDir, latest));
+      }
+    } catch (err) {
+      log.warn({ err }, 'cannot read LATEST');
+    }
+    if (!stopped) timer = setTimeout(poll, pollMs);
+  };
+  void poll();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
