@@ -45,6 +45,8 @@ export function buildApi(options: ApiOptions) {
     // One log line per request costs more than the search itself; errors are logged below.
     disableRequestLogging: true,
     bodyLimit: 64 * 1024,
+    // Long ids must reach our validator and get its 400, not the router's 404.
+    maxParamLength: 512,
     return503OnClosing: true,
   });
 

@@ -16,3 +16,8 @@ export function createEngineIndex(params: EngineParams, dims: number): EngineInd
     multi: false,
   });
 }
+
+/** Exact k nearest rows of `dataset` (row-major, `dims` wide) by full scan. */
+export function exactNearest(dataset: Float32Array, query: Float32Array, dims: number, k: number, metric: EngineParams['metric']) {
+  return usearch.exactSearch(dataset, query, dims, k, metric as MetricKind, 1) as InstanceType<typeof usearch.Matches>;
+}

@@ -13,7 +13,7 @@ import {
   type ProfileRow,
 } from '../common/index-format.js';
 import type { LoadMode } from '../common/protocol.js';
-import { createEngineIndex, type EngineIndex } from '../common/engine.js';
+import { createEngineIndex, exactNearest, type EngineIndex } from '../common/engine.js';
 
 
 export interface Neighbour {
@@ -27,6 +27,14 @@ export type RecommendResult = { ok: true; neighbours: Neighbour[] } | { ok: fals
 
 const WARMUP_QUERIES = 256;
 
+/**
+ * Up to this many profiles the answer role scans every vector instead of walking the HNSW graph
+ * (Qdrant's full_scan_threshold, same reasoning): a full scan of a few thousand vectors costs
+ * about what a graph search does, it is exact, and a graph this small can come out of a
+ * multi-threaded build with poorly connected regions.
+ */
+export const FULL_SCAN_MAX_ROWS = 4096;
+
 export class HeldIndex {
   private readonly rowById: Map<string, number>;
   private readonly queryVector: Float32Array;
@@ -39,6 +47,7 @@ export class HeldIndex {
     private readonly index: EngineIndex,
     private readonly rows: ProfileRow[],
     private readonly vectorsFd: number,
+    private readonly fullScan: Float32Array | null,
   ) {
     this.rowById = new Map(rows.map((row, i) => [row[0], i]));
     this.queryVector = new Float32Array(manifest.dims);
@@ -67,8 +76,14 @@ export class HeldIndex {
     if (index.dimensions() !== manifest.dims) {
       throw new IndexFormatError('WRONG_DIMENSIONS', `${dir}: index has ${index.dimensions()} dimensions, manifest ${manifest.dims}`);
     }
-    const vectorsFd = openSync(path.join(dir, VECTORS_FILE), 'r');
-    const held = new HeldIndex(manifest.version, manifest, mode, index, rows, vectorsFd);
+    const vectorsFile = path.join(dir, VECTORS_FILE);
+    const vectorsFd = openSync(vectorsFile, 'r');
+    let fullScan: Float32Array | null = null;
+    if (manifest.count <= FULL_SCAN_MAX_ROWS) {
+      const bytes = await readFile(vectorsFile);
+      fullScan = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    }
+    const held = new HeldIndex(manifest.version, manifest, mode, index, rows, vectorsFd, fullScan);
     held.warmUp();
     return held;
   }
@@ -103,7 +118,9 @@ export class HeldIndex {
   nearest(vector: Float32Array, n: number, excludeRow = -1): Neighbour[] {
     const want = Math.min(n + (excludeRow >= 0 ? 1 : 0), this.rows.length);
     if (want <= 0) return [];
-    const matches = this.index.search(vector, want, 0);
+    const matches = this.fullScan
+      ? exactNearest(this.fullScan, vector, this.dims, want, this.manifest.params.metric)
+      : this.index.search(vector, want, 0);
     const neighbours: Neighbour[] = [];
     for (let i = 0; i < matches.keys.length && neighbours.length < n; i++) {
       const key = Number(matches.keys[i]);

@@ -34,8 +34,8 @@ export interface SupervisorOptions {
   queryTimeoutMs?: number;
   maxInFlight?: number;
   pollMs?: number;
-  /** The program each child runs; a test may substitute a double. */
-  childScript?: string;
+  /** The program each child runs, per slot; a test may substitute a double. */
+  childScript?: string | ((slot: number) => string);
 }
 
 export interface SlotStatus {
@@ -171,7 +171,7 @@ export class Supervisor {
   private spawnChild(slot: number): void {
     this.welcomed[slot] = false;
     const child = spawnSlotProcess({
-      script: this.options.childScript ?? DEFAULT_CHILD_SCRIPT,
+      script: this.childScriptFor(slot),
       env: childEnv({
         slot,
         controlEndpoint: `ipc://${this.runtimeDir}/control`,
@@ -194,6 +194,12 @@ export class Supervisor {
       },
     });
     this.processes[slot] = child;
+  }
+
+  private childScriptFor(slot: number): string {
+    const { childScript } = this.options;
+    if (typeof childScript === 'function') return childScript(slot);
+    return childScript ?? DEFAULT_CHILD_SCRIPT;
   }
 
   private killChild(slot: number, reason: string): void {

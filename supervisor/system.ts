@@ -23,7 +23,7 @@ export interface SystemOptions {
   heartbeatMs?: number;
   heartbeatTimeoutMs?: number;
   queryTimeoutMs?: number;
-  childScript?: string;
+  childScript?: string | ((slot: number) => string);
   onTrace?: (record: TraceRecord) => void;
 }
 

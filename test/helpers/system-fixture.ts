@@ -1,0 +1,93 @@
+// A whole running system for a test: its own data dir, demo profiles, first index version,
+// real child processes and an HTTP port chosen by the OS. Torn down by the test that made it.
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import type { Test } from 'tap';
+import { buildIndex } from '../../builder/build.js';
+import { writeProfilesJsonl } from '../../builder/generate.js';
+import type { Manifest } from '../../common/index-format.js';
+import { startSystem, type RunningSystem, type SystemOptions } from '../../supervisor/system.js';
+import type { SupervisorStatus } from '../../supervisor/supervisor.js';
+import { waitFor } from './wait.js';
+
+export interface FixtureOptions {
+  count?: number;
+  seed?: number;
+  /** Publish the first version before starting (default true). */
+  publish?: boolean;
+  system?: Partial<SystemOptions>;
+}
+
+export interface Fixture {
+  dir: string;
+  dataDir: string;
+  source: string;
+  system: RunningSystem;
+  ids: string[];
+  log: pino.Logger;
+  publish(): Promise<Manifest>;
+  status(): Promise<SupervisorStatus>;
+  get(pathname: string): Promise<{ status: number; headers: Headers; body: any }>;
+  waitServing(version: string, timeoutMs?: number): Promise<SupervisorStatus>;
+}
+
+export async function startFixture(t: Test, options: FixtureOptions = {}): Promise<Fixture> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tandem-test-'));
+  const dataDir = path.join(dir, 'data');
+  const source = path.join(dataDir, 'profiles.jsonl');
+  const log = pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'main.log'), mkdir: true, sync: false }));
+  const childLogs = createWriteStream(path.join(dir, 'children.log'));
+  await writeProfilesJsonl(source, options.count ?? 300, options.seed ?? 7);
+  const ids = readFileSync(source, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => (JSON.parse(line) as { _id: string })._id);
+  const publish = () => buildIndex({ source, dataDir, logger: log, threads: 1 });
+  if (options.publish ?? true) await publish();
+  const system = await startSystem({
+    dataDir,
+    runDir: path.join(dir, 'run'),
+    port: 0,
+    host: '127.0.0.1',
+    mode: 'view',
+    log,
+    childLogs,
+    ...options.system,
+  });
+  t.teardown(async () => {
+    await system.stop();
+    childLogs.end();
+    log.flush();
+    if (!process.env.TANDEM_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
+  });
+  const get = async (pathname: string) => {
+    const response = await fetch(system.url + pathname, { signal: AbortSignal.timeout(10_000) });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: the assertion on it will say so
+    }
+    return { status: response.status, headers: response.headers, body: body as any };
+  };
+  const status = async () => (await get('/status')).body as SupervisorStatus;
+  return {
+    dir,
+    dataDir,
+    source,
+    system,
+    ids,
+    log,
+    publish,
+    status,
+    get,
+    waitServing: (version, timeoutMs = 30_000) =>
+      waitFor(`version ${version} served`, async () => {
+        const s = await status();
+        return s.servingVersion === version && s.state === 'serving' ? s : null;
+      }, timeoutMs),
+  };
+}

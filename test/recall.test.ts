@@ -1,0 +1,82 @@
+// Search quality: what the answer role returns against exact brute-force cosine kNN.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import t, { type Test } from 'tap';
+import { buildIndex } from '../builder/build.js';
+import { writeProfilesJsonl } from '../builder/generate.js';
+import { PROFILES_FILE, VECTORS_FILE, versionDir, type ProfileRow } from '../common/index-format.js';
+import { FULL_SCAN_MAX_ROWS, HeldIndex } from '../roles/held-index.js';
+
+async function buildFixture(t: Test, count: number) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tandem-recall-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const source = path.join(dir, 'profiles.jsonl');
+  await writeProfilesJsonl(source, count, 11);
+  const manifest = await buildIndex({ source, dataDir: dir, logger: pino({ level: 'silent' }) });
+  const vdir = versionDir(dir, manifest.version);
+  const raw = readFileSync(path.join(vdir, VECTORS_FILE));
+  const vectors = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  const rows = JSON.parse(readFileSync(path.join(vdir, PROFILES_FILE), 'utf8')) as ProfileRow[];
+  const held = await HeldIndex.open(vdir, 'view', manifest.version);
+  t.teardown(() => held.close());
+  return { manifest, vectors, rows, held };
+}
+
+/** Exact cosine distances from row q to every other row, nearest first. */
+function bruteForce(vectors: Float32Array, dims: number, q: number, k: number): { row: number; distance: number }[] {
+  const count = vectors.length / dims;
+  let qq = 0;
+  for (let d = 0; d < dims; d++) qq += vectors[q * dims + d]! ** 2;
+  const all: { row: number; distance: number }[] = [];
+  for (let r = 0; r < count; r++) {
+    if (r === q) continue;
+    let dot = 0;
+    let rr = 0;
+    for (let d = 0; d < dims; d++) {
+      const x = vectors[r * dims + d]!;
+      dot += vectors[q * dims + d]! * x;
+      rr += x * x;
+    }
+    all.push({ row: r, distance: 1 - dot / Math.sqrt(qq * rr) });
+  }
+  return all.sort((a, b) => a.distance - b.distance).slice(0, k);
+}
+
+t.test(`small data set (under the full-scan threshold): results equal exact brute-force kNN`, async (t) => {
+  const { manifest, vectors, rows, held } = await buildFixture(t, 300);
+  t.ok(rows.length <= FULL_SCAN_MAX_ROWS);
+  let compared = 0;
+  for (let q = 0; q < rows.length; q += 7) {
+    const exact = bruteForce(vectors, manifest.dims, q, 10);
+    const got = held.recommend(rows[q]![0], 10);
+    if (!got.ok) throw new Error(got.message);
+    t.equal(got.neighbours.length, 10);
+    for (let i = 0; i < 10; i++) {
+      // Ties (equal distances) may come in either order; distances must match exactly in rank.
+      t.ok(Math.abs(got.neighbours[i]!.distance - exact[i]!.distance) < 1e-5, `query ${q} rank ${i} distance`);
+    }
+    const exactIds = new Set(exact.map((e) => rows[e.row]![0]));
+    const tieFree = exact[9]!.distance < (bruteForce(vectors, manifest.dims, q, 11)[10]?.distance ?? Infinity) - 1e-6;
+    if (tieFree) t.same(new Set(got.neighbours.map((n) => n._id)), exactIds, `query ${q} ids`);
+    compared++;
+  }
+  t.ok(compared >= 40, `compared ${compared} queries`);
+});
+
+t.test('default 10,000-profile data set (HNSW graph search): recall@10 >= 0.99', async (t) => {
+  const { manifest, vectors, rows, held } = await buildFixture(t, 10_000);
+  t.ok(rows.length > FULL_SCAN_MAX_ROWS, 'this size is searched through the graph');
+  const queries = 300;
+  let hits = 0;
+  for (let i = 0; i < queries; i++) {
+    const q = (i * 7919) % rows.length;
+    const exact = new Set(bruteForce(vectors, manifest.dims, q, 10).map((e) => rows[e.row]![0]));
+    const got = held.recommend(rows[q]![0], 10);
+    if (!got.ok) throw new Error(got.message);
+    hits += got.neighbours.filter((n) => exact.has(n._id)).length;
+  }
+  const recall = hits / (queries * 10);
+  t.ok(recall >= 0.99, `recall@10 = ${recall.toFixed(4)} over ${queries} queries`);
+});
