@@ -21,6 +21,11 @@ export interface SlotTimeouts {
   shutdownMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** Restart intensity (as in OTP): more than maxRestarts crashes within restartWindowMs... */
+  maxRestarts: number;
+  restartWindowMs: number;
+  /** ...and the slot stops restarting at the backoff pace and retries this slowly instead. */
+  limitedRetryMs: number;
 }
 
 export const DEFAULT_SLOT_TIMEOUTS: SlotTimeouts = {
@@ -33,11 +38,16 @@ export const DEFAULT_SLOT_TIMEOUTS: SlotTimeouts = {
   shutdownMs: 3_000,
   backoffBaseMs: 200,
   backoffMaxMs: 10_000,
+  maxRestarts: 5,
+  restartWindowMs: 60_000,
+  limitedRetryMs: 30_000,
 };
 
 export interface SlotInput {
   slot: number;
   timeouts: SlotTimeouts;
+  /** The clock the restart-intensity window is measured on (the actor system's, in tests). */
+  now: () => number;
 }
 
 export interface SlotContext {
@@ -54,6 +64,9 @@ export interface SlotContext {
   /** Consecutive failures since the child last reached idle; drives the backoff. */
   failures: number;
   lastFailure: string | null;
+  /** When this slot crashed, within the restart-intensity window. */
+  crashTimes: number[];
+  now: () => number;
 }
 
 export type SlotEvent =
@@ -97,10 +110,13 @@ export const slotMachine = setup({
     sendCommand: (_, _params: { slot: number; command: CommandToSend }) => {},
     killChild: (_, _params: { slot: number; pid: number | null; reason: string }) => {},
     noteStale: (_, _params: { slot: number; event: SeqEvent; expected: number }) => {},
+    noteRestartLimited: (_, _params: { slot: number; crashes: number; windowMs: number; retryMs: number }) => {},
   },
   guards: {
     isCurrent: ({ context, event }) => 'seq' in event && event.seq === context.seq,
     holdsVersion: ({ context }) => context.version !== null,
+    noProcess: ({ context }) => context.pid === null,
+    restartIntensityExceeded: ({ context }) => context.crashTimes.length > context.timeouts.maxRestarts,
   },
   delays: {
     spawnTimeout: ({ context }) => context.timeouts.spawnMs,
@@ -110,6 +126,7 @@ export const slotMachine = setup({
     drainTimeout: ({ context }) => context.timeouts.drainMs,
     killTimeout: ({ context }) => context.timeouts.killMs,
     shutdownTimeout: ({ context }) => context.timeouts.shutdownMs,
+    limitedRetry: ({ context }) => context.timeouts.limitedRetryMs,
     backoff: ({ context }) =>
       Math.min(context.timeouts.backoffMaxMs, context.timeouts.backoffBaseMs * 2 ** Math.max(0, context.failures - 1)),
   },
@@ -125,6 +142,8 @@ export const slotMachine = setup({
     pendingPath: null,
     failures: 0,
     lastFailure: null,
+    crashTimes: [],
+    now: input.now,
   }),
   initial: 'spawning',
   on: {
@@ -285,8 +304,19 @@ export const slotMachine = setup({
       entry: [
         { type: 'killChild', params: ({ context }) => ({ slot: context.slot, pid: context.pid, reason: context.lastFailure ?? 'unknown' }) },
         sendParent(({ context }): SlotToSupervisorEvent => ({ type: 'SLOT_CRASHED', slot: context.slot, reason: context.lastFailure ?? 'unknown' })),
-        assign({ version: null, pendingVersion: null, pendingPath: null, failures: ({ context }) => context.failures + 1 }),
+        assign({
+          version: null,
+          pendingVersion: null,
+          pendingPath: null,
+          failures: ({ context }) => context.failures + 1,
+          crashTimes: ({ context }) => {
+            const now = context.now();
+            return [...context.crashTimes.filter((t) => now - t < context.timeouts.restartWindowMs), now];
+          },
+        }),
       ],
+      // A process that already exited (or never started) has nothing left to wait for.
+      always: { guard: 'noProcess', target: 'backoff' },
       on: {
         EXITED: { target: 'backoff', actions: assign({ pid: null }) },
         HEARTBEAT_LOST: {},
@@ -294,8 +324,23 @@ export const slotMachine = setup({
       after: { killTimeout: { target: 'backoff' } },
     },
     backoff: {
+      always: { guard: 'restartIntensityExceeded', target: 'restartLimited' },
       on: { EXITED: {}, HEARTBEAT_LOST: {} },
       after: { backoff: { target: 'spawning' } },
+    },
+    // Crashing faster than the intensity limit allows: no restart storm. Keep trying, slowly.
+    restartLimited: {
+      entry: {
+        type: 'noteRestartLimited',
+        params: ({ context }) => ({
+          slot: context.slot,
+          crashes: context.crashTimes.length,
+          windowMs: context.timeouts.restartWindowMs,
+          retryMs: context.timeouts.limitedRetryMs,
+        }),
+      },
+      on: { EXITED: {}, HEARTBEAT_LOST: {} },
+      after: { limitedRetry: { target: 'spawning', actions: assign({ crashTimes: [] }) } },
     },
     stopping: {
       entry: [

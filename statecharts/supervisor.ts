@@ -18,10 +18,20 @@ export interface SlotView {
 
 export interface SupervisorInput {
   slotTimeouts: SlotTimeouts;
+  /**
+   * Keep the spare child loaded with the served version too, so it can take over at once if the
+   * answerer dies. Free in view mode (shared page cache); a second copy in load mode.
+   */
+  standby: boolean;
+  now: () => number;
 }
 
 export interface SupervisorContext {
   slotTimeouts: SlotTimeouts;
+  standby: boolean;
+  now: () => number;
+  /** Where each version seen lives (the newest few), to fetch the served one for standby. */
+  paths: Record<string, string>;
   slots: SlotView[];
   /** The slot every new query goes to; null while nobody can answer. */
   answerer: number | null;
@@ -84,6 +94,7 @@ function firstReady(context: SupervisorContext): number | null {
 
 const startFirstFetch = ['chooseFirstReady', 'markCandidateFetching', 'sendFetchToCandidate'] as const;
 const startSpareFetch = ['chooseSpare', 'markCandidateFetching', 'sendFetchToCandidate'] as const;
+const startStandbyFetch = ['chooseSpare', 'markCandidateFetching', 'sendStandbyFetchToCandidate'] as const;
 const quarantineFailed = [
   'recordFetchFailed',
   'quarantine',
@@ -138,6 +149,10 @@ export const supervisorMachine = setup({
     markCandidateBusy: assign({ slots: ({ context }) => withSlot(context.slots, context.candidate!, { ready: false }) }),
     chooseFirstReady: assign({ candidate: ({ context }) => firstReady(context) }),
     chooseSpare: assign({ candidate: ({ context }) => spareSlot(context) }),
+    sendStandbyFetchToCandidate: sendTo(
+      ({ context }) => slotActorId(context.candidate!),
+      ({ context }) => ({ type: 'CMD_FETCH', version: context.servingVersion!, path: context.paths[context.servingVersion!]! }),
+    ),
     sendFetchToCandidate: sendTo(
       ({ context }) => slotActorId(context.candidate!),
       ({ context }) => ({ type: 'CMD_FETCH', version: context.latestSeen!.version, path: context.latestSeen!.path }),
@@ -166,6 +181,14 @@ export const supervisorMachine = setup({
       const view = context.slots[spare]!;
       return view.ready && isNewer(view.version, context.servingVersion) && !context.quarantined.includes(view.version!);
     },
+    spareNeedsStandby: ({ context }) => {
+      const spare = spareSlot(context);
+      const serving = context.servingVersion;
+      if (!context.standby || spare === null || serving === null || !context.paths[serving]) return false;
+      if (context.quarantined.includes(serving)) return false;
+      const view = context.slots[spare]!;
+      return view.ready && view.version !== serving && !isNewer(view.version, serving);
+    },
     fetchedIsNewer: ({ context, event }) =>
       event.type === 'SLOT_FETCHED' && isNewer(event.version, context.servingVersion),
     hasAnswerer: ({ context }) => context.answerer !== null,
@@ -176,6 +199,9 @@ export const supervisorMachine = setup({
   id: 'supervisor',
   context: ({ input }) => ({
     slotTimeouts: input.slotTimeouts,
+    standby: input.standby,
+    now: input.now,
+    paths: {},
     slots: Array.from({ length: SLOT_COUNT }, () => ({ ready: false, version: null, down: false })),
     answerer: null,
     servingVersion: null,
@@ -190,12 +216,15 @@ export const supervisorMachine = setup({
     id: slotActorId(slot),
     systemId: slotActorId(slot),
     src: 'slot' as const,
-    input: ({ context }: { context: SupervisorContext }) => ({ slot, timeouts: context.slotTimeouts }),
+    input: ({ context }: { context: SupervisorContext }) => ({ slot, timeouts: context.slotTimeouts, now: context.now }),
   })),
   // Slot reports keep the view current in every state; states add their own decisions on top.
   on: {
     VERSION_SEEN: {
-      actions: assign({ latestSeen: ({ event }) => ({ version: event.version, path: event.path }) }),
+      actions: assign({
+        latestSeen: ({ event }) => ({ version: event.version, path: event.path }),
+        paths: ({ context, event }) => Object.fromEntries([...Object.entries(context.paths), [event.version, event.path]].slice(-20)),
+      }),
     },
     SLOT_IDLE: {
       actions: assign({ slots: ({ context, event }) => withSlot(context.slots, event.slot, { ready: true, version: event.version, down: false }) }),
@@ -268,6 +297,7 @@ export const supervisorMachine = setup({
       always: [
         { guard: 'spareHoldsNewer', target: 'promoting', actions: 'pickSpareCandidate' },
         { guard: 'spareCanFetch', target: 'fetching', actions: [...startSpareFetch] },
+        { guard: 'spareNeedsStandby', target: 'fetching', actions: [...startStandbyFetch] },
       ],
       on: {
         SLOT_CRASHED: [

@@ -34,6 +34,8 @@ export interface SupervisorOptions {
   queryTimeoutMs?: number;
   maxInFlight?: number;
   pollMs?: number;
+  /** Keep the spare child loaded with the served version (default true). */
+  standby?: boolean;
   /** The program each child runs, per slot; a test may substitute a double. */
   childScript?: string | ((slot: number) => string);
 }
@@ -122,6 +124,8 @@ export class Supervisor {
         killChild: (_, { slot, reason }) => this.killChild(slot, reason),
         noteStale: (_, { slot, event, expected }) =>
           log.warn({ slot, type: event.type, seq: event.seq, expected }, 'ignored a reply for an old command'),
+        noteRestartLimited: (_, { slot, crashes, windowMs, retryMs }) =>
+          log.error({ slot, crashes, windowMs, retryMs }, 'restart intensity exceeded: this child now restarts only slowly'),
       },
     });
     const machine = supervisorMachine.provide({
@@ -133,7 +137,11 @@ export class Supervisor {
     });
     this.actor = createActor(machine, {
       id: 'supervisor',
-      input: { slotTimeouts: { ...DEFAULT_SLOT_TIMEOUTS, ...this.options.slotTimeouts } },
+      input: {
+        slotTimeouts: { ...DEFAULT_SLOT_TIMEOUTS, ...this.options.slotTimeouts },
+        standby: this.options.standby ?? true,
+        now: Date.now,
+      },
       inspect: this.options.tracer.inspect,
     });
     let lastAnswerer: number | null = null;

@@ -185,3 +185,43 @@ t.test('shutdown: both slots get SHUTDOWN, machine stops when both exited', asyn
   h.slot(1).send({ type: 'EXITED', code: 0, signal: null });
   t.equal(h.actor.getSnapshot().status, 'done');
 });
+
+t.test('restart intensity: too many crashes in the window slow the restarts down', async (t) => {
+  const h = startHarness({ maxRestarts: 2, restartWindowMs: 10_000, backoffBaseMs: 10, backoffMaxMs: 10, limitedRetryMs: 5_000, spawnMs: 100 });
+  // Let slot 0 fail to spawn over and over: each spawn times out.
+  for (let crash = 1; crash <= 3; crash++) {
+    h.clock.increment(100); // spawn timeout -> crashed -> (no process) backoff or restartLimited
+    if (crash <= 2) h.clock.increment(10); // backoff -> spawning
+  }
+  t.equal(h.slotState(0), 'restartLimited');
+  t.match(h.limited, [{ slot: 0, crashes: 3 }]);
+  t.ok(h.records.some((r) => r.actor === 'slot-0' && r.to === 'restartLimited'), 'traced');
+  const spawnsBefore = h.spawned.filter((s) => s === 0).length;
+  h.clock.increment(4_999);
+  t.equal(h.spawned.filter((s) => s === 0).length, spawnsBefore, 'no restart storm');
+  h.clock.increment(1);
+  t.equal(h.slotState(0), 'spawning', 'and it keeps trying, slowly');
+  h.actor.stop();
+});
+
+t.test('standby: the spare child loads the served version, and takes over at once on a crash', async (t) => {
+  const h = startHarness({}, { standby: true });
+  serveFirstVersion(h);
+  t.equal(h.state(), 'fetching');
+  t.match(h.last(1), { type: 'FETCH', version: 'v1' }, 'the spare fetches the served version');
+  h.completeFetch(1);
+  t.equal(h.state(), 'serving', 'same version: no promotion, no swap');
+  t.equal(h.slotState(1), 'standby');
+  t.equal(h.context().answerer, 0);
+  h.slot(0).send({ type: 'EXITED', code: null, signal: 'SIGKILL' });
+  t.equal(h.state(), 'promoting', 'the standby takes over');
+  h.ackLast(1);
+  t.equal(h.context().answerer, 1);
+  // a newer version still goes through the normal cycle, to the spare
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
+  t.equal(h.slotState(0), 'backoff', 'an exited child goes straight to backoff');
+  h.clock.increment(200);
+  h.bootSlot(0);
+  t.match(h.last(0), { type: 'FETCH', version: 'v2' });
+  h.actor.stop();
+});

@@ -10,13 +10,14 @@ export interface Sent {
   command: CommandToSend;
 }
 
-export function startHarness(timeouts: Partial<SlotTimeouts> = {}) {
+export function startHarness(timeouts: Partial<SlotTimeouts> = {}, options: { standby?: boolean } = {}) {
   const clock = new SimulatedClock();
   const sent: Sent[] = [];
   const spawned: number[] = [];
   const killed: { slot: number; reason: string }[] = [];
   const stale: { slot: number; seq: number; expected: number }[] = [];
   const records: TraceRecord[] = [];
+  const limited: { slot: number; crashes: number }[] = [];
   const slot = slotMachine.provide({
     actions: {
       spawnChild: (_, { slot }) => void spawned.push(slot),
@@ -24,6 +25,7 @@ export function startHarness(timeouts: Partial<SlotTimeouts> = {}) {
       sendCommand: (_, { slot, command }) => void sent.push({ slot, command }),
       killChild: (_, { slot, reason }) => void killed.push({ slot, reason }),
       noteStale: (_, { slot, event, expected }) => void stale.push({ slot, seq: event.seq, expected }),
+      noteRestartLimited: (_, { slot, crashes }) => void limited.push({ slot, crashes }),
     },
   });
   const machine = supervisorMachine.provide({ actors: { slot } });
@@ -31,7 +33,7 @@ export function startHarness(timeouts: Partial<SlotTimeouts> = {}) {
   const actor = createActor(machine, {
     id: 'supervisor',
     clock,
-    input: { slotTimeouts: { ...DEFAULT_SLOT_TIMEOUTS, ...timeouts } },
+    input: { slotTimeouts: { ...DEFAULT_SLOT_TIMEOUTS, ...timeouts }, standby: options.standby ?? false, now: () => clock.now() },
     inspect: recorder,
   });
   actor.start();
@@ -44,6 +46,7 @@ export function startHarness(timeouts: Partial<SlotTimeouts> = {}) {
     spawned,
     killed,
     stale,
+    limited,
     records,
     slot: slotRef,
     slotState: (n: number) => stateToString(slotRef(n).getSnapshot().value),
