@@ -1,0 +1,176 @@
+// Source JSONL -> published index version, streaming: records are read, vectorized and checked one
+// line at a time, vectors go to disk and into the index in batches, so a million profiles never
+// exist as one JS array (the usearch graph is the only whole copy in memory).
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { createEngineIndex } from '../common/engine.js';
+import {
+  INDEX_FILE,
+  PROFILES_FILE,
+  VECTORS_FILE,
+  type EngineParams,
+  type Manifest,
+  type ProfileRow,
+  type SkippedRecord,
+  type SkipReason,
+} from '../common/index-format.js';
+import { BuilderError } from './errors.js';
+import { FileSink } from './file-sink.js';
+import { commitStaging, createStaging, discardStaging, vectorBytes, type StagingArea } from './publish.js';
+import { RecordValidator } from './validate.js';
+import { loadVectorizer, type ProfileInput } from './vectorize.js';
+
+export const DEFAULT_PARAMS: EngineParams = {
+  engine: 'usearch',
+  metric: 'cos',
+  quantization: 'f32',
+  connectivity: 16,
+  expansionAdd: 128,
+  expansionSearch: 64,
+};
+
+// 10k rows x 128 dims = 5 MB per batch: large enough that the native add() spreads well over
+// threads, small enough that the event loop (signals, watchers) gets a turn every fraction of a second.
+export const DEFAULT_BATCH_SIZE = 10_000;
+// The manifest keeps a sample of skipped records; the log has every one.
+const MAX_SKIPPED_SAMPLES = 100;
+
+export interface BuildOptions {
+  source: string;
+  dataDir: string;
+  /** Defaults to the vectorizer's own dims (128 for the built-in one). */
+  dims?: number;
+  vectorizerPath?: string;
+  params?: Partial<Omit<EngineParams, 'engine'>>;
+  logger: Logger;
+  threads?: number;
+  keep?: number;
+  batchSize?: number;
+  /** Abandons the build at the next batch boundary; nothing is published. */
+  signal?: AbortSignal;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new BuilderError('TANDEM_ERR_BUILD_ABORTED');
+}
+
+function profileRow(id: string, profile: ProfileInput): ProfileRow {
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  return [id, text(profile.name), text(profile.surname)];
+}
+
+/** Builds an index from `source` and publishes it as a new version. Returns its manifest. */
+export async function buildIndex(options: BuildOptions): Promise<Manifest> {
+  const started = performance.now();
+  const { logger, signal } = options;
+  const source = path.resolve(options.source);
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const threads = options.threads ?? availableParallelism();
+  // Spread only defined overrides: `{ connectivity: undefined }` from a CLI must not erase a default.
+  const overrides = Object.fromEntries(Object.entries(options.params ?? {}).filter(([, v]) => v !== undefined));
+  const params: EngineParams = { ...DEFAULT_PARAMS, ...overrides, engine: 'usearch' };
+
+  try {
+    const info = await stat(source);
+    if (!info.isFile()) throw new Error('not a regular file');
+  } catch (err) {
+    throw new BuilderError('TANDEM_ERR_SOURCE_UNREADABLE', `${source}: ${(err as Error).message}`, { cause: err });
+  }
+  const vectorizer = await loadVectorizer(options.vectorizerPath, options.dims);
+  const { dims } = vectorizer;
+  const validator = new RecordValidator({ dims, vectorize: vectorizer.vectorize });
+
+  const index = createEngineIndex(params, dims);
+
+  const staging: StagingArea = await createStaging(options.dataDir);
+  const vectorsOut = new FileSink(path.join(staging.dir, VECTORS_FILE));
+  const profilesOut = new FileSink(path.join(staging.dir, PROFILES_FILE));
+  const input = createReadStream(source);
+  const lines = createInterface({ input, crlfDelay: Infinity });
+
+  const byReason: Partial<Record<SkipReason, number>> = {};
+  const samples: SkippedRecord[] = [];
+  let skippedTotal = 0;
+  let count = 0;
+  let batchVectors = new Float32Array(batchSize * dims);
+  let batchRows = '';
+  let batchFill = 0;
+
+  // Keys are row numbers: the index, vectors.f32 and profiles.json agree on row i by construction.
+  const flush = async () => {
+    if (batchFill === 0) return;
+    throwIfAborted(signal);
+    const vectors = batchVectors.subarray(0, batchFill * dims);
+    const keys = new BigUint64Array(batchFill);
+    const first = count - batchFill;
+    for (let i = 0; i < batchFill; i++) keys[i] = BigInt(first + i);
+    index.add(keys, vectors, threads);
+    // A fresh buffer per batch: the write stream still holds the old one until it drains.
+    batchVectors = new Float32Array(batchSize * dims);
+    const rows = batchRows;
+    batchRows = '';
+    batchFill = 0;
+    await vectorsOut.write(vectorBytes(vectors));
+    await profilesOut.write(rows);
+    await yieldToEventLoop();
+  };
+
+  try {
+    await profilesOut.write('[');
+    let lineNo = 0;
+    for await (const text of lines) {
+      lineNo++;
+      const result = validator.check(text, lineNo);
+      if (result === null) continue;
+      if (!result.ok) {
+        const { skipped } = result;
+        skippedTotal++;
+        byReason[skipped.reason] = (byReason[skipped.reason] ?? 0) + 1;
+        if (samples.length < MAX_SKIPPED_SAMPLES) samples.push(skipped);
+        logger.warn({ line: skipped.line, id: skipped.id, reason: skipped.reason, detail: skipped.detail }, 'record skipped');
+        continue;
+      }
+      batchVectors.set(result.vector, batchFill * dims);
+      batchRows += `${count === 0 ? '\n' : ',\n'}${JSON.stringify(profileRow(result.id, result.profile))}`;
+      batchFill++;
+      count++;
+      if (batchFill === batchSize) await flush();
+    }
+    await flush();
+    await profilesOut.write(count === 0 ? ']\n' : '\n]\n');
+    await Promise.all([vectorsOut.close(), profilesOut.close()]);
+
+    if (count === 0) {
+      throw new BuilderError('TANDEM_ERR_NO_VALID_RECORDS', `${source}: ${skippedTotal} records, all skipped`);
+    }
+    throwIfAborted(signal);
+    index.save(path.join(staging.dir, INDEX_FILE));
+    throwIfAborted(signal);
+
+    return await commitStaging(
+      staging,
+      {
+        count,
+        dims,
+        metric: params.metric,
+        params,
+        vectorizer: vectorizer.name,
+        source,
+        buildMs: Math.round(performance.now() - started),
+        skipped: { total: skippedTotal, byReason, samples },
+      },
+      { keep: options.keep, logger },
+    );
+  } catch (err) {
+    lines.close();
+    input.destroy();
+    await Promise.all([vectorsOut.abort(), profilesOut.abort()]);
+    await discardStaging(staging).catch(() => {});
+    throw err;
+  }
+}

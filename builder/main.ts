@@ -1,0 +1,198 @@
+// The builder process: `node dist/builder/main.js --source data/profiles.jsonl --data data`.
+// One-shot by default (build, publish, exit); `--watch` keeps running and publishes a new
+// version whenever the source changes (and every N seconds with `--every`).
+import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { stat as statAsync } from 'node:fs/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import pino, { type Logger } from 'pino';
+import { readLatest, readVerifiedManifest, versionDir } from '../common/index-format.js';
+import { buildIndex } from './build.js';
+import { isBuilderError } from './errors.js';
+import { DEFAULT_KEEP } from './publish.js';
+import { RebuildScheduler } from './rebuild-scheduler.js';
+
+interface CliOptions {
+  source: string;
+  data: string;
+  dims?: number;
+  vectorizer?: string;
+  watch: boolean;
+  every?: number;
+  debounceMs: number;
+  pollMs: number;
+  keep: number;
+  threads?: number;
+  batchSize?: number;
+}
+
+function integer(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    return n;
+  };
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
+  return n;
+}
+
+function parseArgs(argv: string[]): CliOptions {
+  return new Command()
+    .name('builder')
+    .description('build and publish tandem index versions from a JSONL profile source')
+    .requiredOption('--source <file>', 'profiles, one JSON object per line')
+    .option('--data <dir>', 'data directory (versions go to <data>/indexes)', 'data')
+    .option('--dims <n>', 'vector dimensions (default: the vectorizer\'s, 128 built in)', integer(1))
+    .option('--vectorizer <module>', 'ES module exporting vectorize(profile) and optionally dims')
+    .option('--watch', 'keep running and publish when the source changes', false)
+    .option('--every <seconds>', 'with --watch: also republish every N seconds', positiveNumber)
+    .option('--debounce-ms <ms>', 'with --watch: quiet time after a source change before building', integer(0), 500)
+    .addOption(new Option('--poll-ms <ms>', 'with --watch: source polling interval').argParser(integer(10)).default(300))
+    .option('--keep <n>', 'versions to keep on disk', integer(1), DEFAULT_KEEP)
+    .option('--threads <n>', 'threads for index construction (default: all cores)', integer(1))
+    .addOption(new Option('--batch-size <n>', 'records per index add() batch').argParser(integer(1)).hideHelp())
+    .parse(argv)
+    .opts<CliOptions>();
+}
+
+function errorFields(err: unknown): { code?: string; error: string } {
+  const code = (err as { code?: unknown }).code;
+  return { ...(typeof code === 'string' ? { code } : {}), error: err instanceof Error ? err.message : String(err) };
+}
+
+async function buildOnce(options: CliOptions, logger: Logger, signal: AbortSignal, reason: string) {
+  logger.info({ reason, source: options.source }, 'build started');
+  const manifest = await buildIndex({
+    source: options.source,
+    dataDir: options.data,
+    dims: options.dims,
+    vectorizerPath: options.vectorizer,
+    logger,
+    threads: options.threads,
+    keep: options.keep,
+    batchSize: options.batchSize,
+    signal,
+  });
+  logger.info(
+    {
+      version: manifest.version,
+      count: manifest.count,
+      skipped: manifest.skipped.total,
+      skippedByReason: manifest.skipped.byReason,
+      buildMs: manifest.buildMs,
+      reason,
+    },
+    'published',
+  );
+  return manifest;
+}
+
+/** Whether the service should publish at start: nothing usable published, or the source changed since. */
+async function sourceIsAhead(options: CliOptions, logger: Logger): Promise<boolean> {
+  let sourceMtime: number;
+  try {
+    sourceMtime = (await statAsync(options.source)).mtimeMs;
+  } catch (err) {
+    logger.warn({ source: options.source, ...errorFields(err) }, 'source not readable yet; waiting for it');
+    return false;
+  }
+  const latest = await readLatest(options.data);
+  if (latest === null) return true;
+  try {
+    const manifest = await readVerifiedManifest(versionDir(options.data, latest));
+    if (sourceMtime > Date.parse(manifest.created)) return true;
+    logger.info({ version: latest }, 'latest version is up to date with the source');
+    return false;
+  } catch (err) {
+    logger.warn({ version: latest, ...errorFields(err) }, 'latest version is unusable; rebuilding');
+    return true;
+  }
+}
+
+function sourceChanged(curr: Stats, prev: Stats): boolean {
+  // Missing file: watchFile reports zeroed stats. Wait for it to reappear rather than fail a build.
+  if (curr.ino === 0 && curr.mtimeMs === 0) return false;
+  // ino catches an atomic rename even within one mtime tick.
+  return curr.mtimeMs !== prev.mtimeMs || curr.ino !== prev.ino || curr.size !== prev.size;
+}
+
+async function runOnce(options: CliOptions, logger: Logger): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'stopping: abandoning the build');
+    controller.abort();
+  };
+  process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
+  try {
+    await buildOnce(options, logger, controller.signal, 'one-shot');
+    return 0;
+  } catch (err) {
+    if (isBuilderError(err, 'TANDEM_ERR_BUILD_ABORTED')) {
+      logger.info('build abandoned; nothing published');
+      return 0;
+    }
+    logger.fatal(errorFields(err), 'build failed');
+    process.stderr.write(`builder: ${errorFields(err).error}\n`);
+    return 1;
+  }
+}
+
+async function runService(options: CliOptions, logger: Logger): Promise<number> {
+  const controller = new AbortController();
+  const scheduler = new RebuildScheduler({
+    debounceMs: options.debounceMs,
+    run: async (reason) => {
+      try {
+        await buildOnce(options, logger, controller.signal, reason);
+      } catch (err) {
+        if (isBuilderError(err, 'TANDEM_ERR_BUILD_ABORTED')) {
+          logger.info({ reason }, 'build abandoned; nothing published');
+        } else {
+          // The previous version stays published; the next change gets another try.
+          logger.error({ reason, ...errorFields(err) }, 'build failed');
+        }
+      }
+    },
+  });
+
+  const stopped = new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal, building: scheduler.building }, 'stopping');
+      unwatchFile(options.source);
+      clearInterval(every);
+      controller.abort();
+      void scheduler.stop().then(resolve);
+    };
+    process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
+  });
+
+  watchFile(options.source, { interval: options.pollMs, persistent: true }, (curr, prev) => {
+    if (sourceChanged(curr, prev)) scheduler.request('source changed');
+  });
+  const every = options.every
+    ? setInterval(() => scheduler.request('every', true), options.every * 1000)
+    : undefined;
+  logger.info({ source: options.source, data: options.data, every: options.every ?? null }, 'watching source');
+
+  if (await sourceIsAhead(options, logger)) scheduler.request('start', true);
+  await stopped;
+  logger.info('stopped');
+  return 0;
+}
+
+const options = parseArgs(process.argv);
+// Synchronous stdout: log lines are few, and a line written just before exit must not be lost.
+const logger = pino({ name: 'builder', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination({ dest: 1, sync: true }));
+try {
+  process.exit(await (options.watch ? runService(options, logger) : runOnce(options, logger)));
+} catch (err) {
+  logger.fatal(errorFields(err), 'builder failed');
+  process.stderr.write(`builder: ${errorFields(err).error}\n`);
+  process.exit(1);
+}

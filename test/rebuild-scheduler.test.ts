@@ -1,0 +1,97 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import t from 'tap';
+import { RebuildScheduler } from '../builder/rebuild-scheduler.js';
+
+/** A build whose end the test decides, so no assertion depends on how fast the machine is. */
+function gatedBuilds() {
+  const runs: string[] = [];
+  const gates: (() => void)[] = [];
+  let active = 0;
+  let maxActive = 0;
+  const run = async (reason: string) => {
+    active++;
+    maxActive = Math.max(maxActive, active);
+    runs.push(reason);
+    await new Promise<void>((resolve) => gates.push(resolve));
+    active--;
+  };
+  return {
+    runs,
+    run,
+    maxActive: () => maxActive,
+    /** Ends the oldest running build. */
+    finishOne: () => gates.shift()?.(),
+  };
+}
+
+async function until(probe: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+t.test('a burst of requests is debounced into one build', async (t) => {
+  const b = gatedBuilds();
+  const s = new RebuildScheduler({ debounceMs: 30, run: b.run });
+  for (let i = 0; i < 5; i++) s.request(`change ${i}`);
+  t.same(b.runs, [], 'nothing before the quiet time');
+  await until(() => b.runs.length > 0, 'the build');
+  await sleep(60);
+  t.same(b.runs, ['change 4'], 'one build, for the last request');
+  b.finishOne();
+  await s.stop();
+});
+
+t.test('requests during a build cause exactly one more build, never two at once', async (t) => {
+  const b = gatedBuilds();
+  const s = new RebuildScheduler({ debounceMs: 0, run: b.run });
+  s.request('first');
+  t.ok(s.building);
+  s.request('a');
+  s.request('b');
+  s.request('c', true);
+  t.same(b.runs, ['first']);
+  b.finishOne();
+  await until(() => b.runs.length === 2, 'the follow-up build');
+  t.same(b.runs, ['first', 'c']);
+  b.finishOne();
+  await until(() => !s.building, 'idle');
+  t.same(b.runs, ['first', 'c'], 'no third build');
+  t.equal(b.maxActive(), 1);
+  await s.stop();
+});
+
+t.test('a failing build does not wedge the scheduler', async (t) => {
+  const runs: string[] = [];
+  const s = new RebuildScheduler({
+    debounceMs: 0,
+    run: async (reason) => {
+      runs.push(reason);
+      throw new Error('boom');
+    },
+  });
+  s.request('one', true);
+  await until(() => !s.building, 'the first build to fail');
+  s.request('two', true);
+  await until(() => !s.building, 'the second build to fail');
+  t.same(runs, ['one', 'two']);
+  await s.stop();
+});
+
+t.test('stop() waits for the running build and cancels pending ones', async (t) => {
+  const b = gatedBuilds();
+  const s = new RebuildScheduler({ debounceMs: 30, run: b.run });
+  s.request('now', true);
+  s.request('debounced');
+  let stopped = false;
+  const stopping = s.stop().then(() => (stopped = true));
+  await sleep(50);
+  t.notOk(stopped, 'still waiting for the running build');
+  b.finishOne();
+  await stopping;
+  s.request('after stop', true);
+  await sleep(50);
+  t.same(b.runs, ['now'], 'neither the debounced nor a later request ran');
+});
