@@ -1,6 +1,6 @@
 // The HTTP API, in the main process. It holds no index: every query goes through the supervisor
 // to the current answer child.
-import Fastify, { type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { QueryOutcome } from '../supervisor/query-router.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -43,10 +43,10 @@ export function buildApi(options: ApiOptions) {
   const app = Fastify({
     loggerInstance: options.log,
     // One log line per request costs more than the search itself; errors are logged below.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     // Long ids must reach our validator and get its 400, not the router's 404.
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     return503OnClosing: true,
   });
 

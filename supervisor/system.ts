@@ -24,6 +24,8 @@ export interface SystemOptions {
   heartbeatTimeoutMs?: number;
   queryTimeoutMs?: number;
   childScript?: string | ((slot: number) => string);
+  standby?: boolean;
+  maxInFlight?: number;
   onTrace?: (record: TraceRecord) => void;
 }
 
@@ -52,6 +54,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     ...(options.heartbeatTimeoutMs && { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
     ...(options.queryTimeoutMs && { queryTimeoutMs: options.queryTimeoutMs }),
     ...(options.childScript && { childScript: options.childScript }),
+    ...(options.standby !== undefined && { standby: options.standby }),
+    ...(options.maxInFlight && { maxInFlight: options.maxInFlight }),
   });
   const app = buildApi({ supervisor, tracer, log: options.log.child({ component: 'api' }) });
   try {

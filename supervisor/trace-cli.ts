@@ -24,7 +24,7 @@ if (!existsSync(file)) {
 
 function label(record: TraceRecord): string | null {
   if (record.event.startsWith('timeout:')) return 'TIMEOUT';
-  if (record.actor === 'supervisor' && record.event === 'SLOT_ANSWERING') return record.to === 'draining' ? 'SWAP' : 'SERVE';
+  if (record.actor === 'supervisor' && record.event === 'SLOT_ANSWERING' && record.from === 'promoting') return record.to === 'draining' ? 'SWAP' : 'SERVE';
   if (record.to === 'crashed' && record.from !== 'crashed') return 'CRASH';
   if (record.to === 'spawning' && record.from === 'backoff') return 'RESTART';
   if (record.to === 'degraded' && record.from !== 'degraded') return 'DEGRADED';

@@ -1,13 +1,13 @@
 // A whole running system for a test: its own data dir, demo profiles, first index version,
 // real child processes and an HTTP port chosen by the OS. Torn down by the test that made it.
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { Test } from 'tap';
 import { buildIndex } from '../../builder/build.js';
 import { writeProfilesJsonl } from '../../builder/generate.js';
-import type { Manifest } from '../../common/index-format.js';
+import { indexesDir, LATEST_FILE, versionDir, type Manifest } from '../../common/index-format.js';
 import { startSystem, type RunningSystem, type SystemOptions } from '../../supervisor/system.js';
 import type { SupervisorStatus } from '../../supervisor/supervisor.js';
 import { waitFor } from './wait.js';
@@ -28,6 +28,8 @@ export interface Fixture {
   ids: string[];
   log: pino.Logger;
   publish(): Promise<Manifest>;
+  /** Builds a version elsewhere, damages it, then publishes it as a faulty builder would. */
+  publishDamaged(damage: (dir: string) => void): Promise<Manifest>;
   status(): Promise<SupervisorStatus>;
   get(pathname: string): Promise<{ status: number; headers: Headers; body: any }>;
   waitServing(version: string, timeoutMs?: number): Promise<SupervisorStatus>;
@@ -45,6 +47,16 @@ export async function startFixture(t: Test, options: FixtureOptions = {}): Promi
     .filter(Boolean)
     .map((line) => (JSON.parse(line) as { _id: string })._id);
   const publish = () => buildIndex({ source, dataDir, logger: log, threads: 1 });
+  const publishDamaged = async (damage: (dir: string) => void) => {
+    const scratch = path.join(dir, 'scratch');
+    const manifest = await buildIndex({ source, dataDir: scratch, logger: log, threads: 1 });
+    damage(versionDir(scratch, manifest.version));
+    renameSync(versionDir(scratch, manifest.version), versionDir(dataDir, manifest.version));
+    const latest = path.join(indexesDir(dataDir), LATEST_FILE);
+    writeFileSync(`${latest}.tmp`, manifest.version);
+    renameSync(`${latest}.tmp`, latest);
+    return manifest;
+  };
   if (options.publish ?? true) await publish();
   const system = await startSystem({
     dataDir,
@@ -82,6 +94,7 @@ export async function startFixture(t: Test, options: FixtureOptions = {}): Promi
     ids,
     log,
     publish,
+    publishDamaged,
     status,
     get,
     waitServing: (version, timeoutMs = 30_000) =>

@@ -1,0 +1,124 @@
+// Fault injection on the real system: kill, hang and corrupt things under load, and check that no
+// request is lost where a healthy child with an index exists, and that the service recovers.
+import { appendFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { INDEX_FILE, MANIFEST_FILE } from '../common/index-format.js';
+import { startFixture, type Fixture } from './helpers/system-fixture.js';
+import { startLoad } from './helpers/load.js';
+import { waitFor } from './helpers/wait.js';
+
+const fastDetection = {
+  heartbeatMs: 100,
+  heartbeatTimeoutMs: 800,
+  slotTimeouts: { backoffBaseMs: 100, backoffMaxMs: 400 },
+};
+
+async function standbyReady(fx: Fixture) {
+  return waitFor('both children hold the served version', async () => {
+    const s = await fx.status();
+    const loaded = s.slots.filter((slot) => slot.version === s.servingVersion && s.servingVersion !== null);
+    return loaded.length === 2 && s.state === 'serving' ? s : null;
+  });
+}
+
+t.test('answer child SIGKILLed under load: zero failed requests, child restarted', async (t) => {
+  const fx = await startFixture(t, { count: 300, system: fastDetection });
+  const before = await standbyReady(fx);
+  const victim = before.slots.find((s) => s.role === 'answer')!;
+  const load = startLoad(fx.system.url, fx.ids);
+  await waitFor('load running', () => load.report.sent > 100);
+  process.kill(victim.pid!, 'SIGKILL');
+  const after = await waitFor('the other child answers', async () => {
+    const s = await fx.status();
+    return s.answerer !== null && s.answerer !== victim.slot ? s : null;
+  });
+  await waitFor('more load after the failover', () => load.report.sent > 400);
+  await waitFor('the killed child is back with the index', async () => {
+    const s = await fx.status();
+    return s.slots[victim.slot]!.pid !== victim.pid && s.slots[victim.slot]!.version === s.servingVersion ? s : null;
+  });
+  const report = await load.stop();
+  t.same(report.failures, [], `no request failed (${report.sent} sent, max ${report.maxLatencyMs.toFixed(0)} ms)`);
+  t.ok((await fx.status()).slots[victim.slot]!.restarts >= 1, 'restart counted');
+  t.not(after.answerer, victim.slot);
+});
+
+t.test('hung answer child (SIGSTOP): detected by heartbeat, killed, queries routed around', async (t) => {
+  const fx = await startFixture(t, { count: 300, system: fastDetection });
+  const before = await standbyReady(fx);
+  const victim = before.slots.find((s) => s.role === 'answer')!;
+  const load = startLoad(fx.system.url, fx.ids);
+  await waitFor('load running', () => load.report.sent > 100);
+  process.kill(victim.pid!, 'SIGSTOP');
+  t.teardown(() => {
+    try {
+      process.kill(victim.pid!, 'SIGKILL');
+    } catch {
+      // already gone, as it should be
+    }
+  });
+  await waitFor('the hung child is replaced', async () => {
+    const s = await fx.status();
+    return s.answerer !== victim.slot && s.answerer !== null && s.slots[victim.slot]!.pid !== victim.pid ? s : null;
+  });
+  await waitFor('more load after', () => load.report.sent > load.report.ok - 1 && load.report.ok > 400);
+  const report = await load.stop();
+  t.same(report.failures, [], `no request failed (${report.sent} sent, max ${report.maxLatencyMs.toFixed(0)} ms)`);
+  const trace = (await fx.get('/trace?limit=5000')).body as { actor: string; event: string; to: string }[];
+  t.ok(trace.some((r) => r.actor === `slot-${victim.slot}` && r.event === 'HEARTBEAT_LOST' && r.to === 'crashed'), 'heartbeat loss traced');
+});
+
+t.test('both children down: 503 with Retry-After, then recovery on its own', async (t) => {
+  const fx = await startFixture(t, { count: 120, system: fastDetection });
+  const before = await standbyReady(fx);
+  for (const slot of before.slots) process.kill(slot.pid!, 'SIGKILL');
+  const during = await fx.get(`/recommend/${fx.ids[0]}/3`);
+  if (during.status !== 200) {
+    t.equal(during.status, 503, 'nobody can answer: 503');
+    t.equal(during.headers.get('retry-after'), '1');
+  }
+  await waitFor('serving again', async () => (await fx.get(`/recommend/${fx.ids[0]}/3`)).status === 200);
+  const status = await fx.status();
+  t.ok(status.slots.every((s) => s.restarts >= 1), 'both restarted');
+});
+
+function corruptions(): [string, (dir: string) => void, RegExp][] {
+  return [
+    ['truncated index file', (dir) => truncateSync(path.join(dir, INDEX_FILE), 100), /CHECKSUM_MISMATCH/],
+    ['flipped bytes (wrong checksum)', (dir) => appendFileSync(path.join(dir, INDEX_FILE), 'x'), /CHECKSUM_MISMATCH/],
+    ['missing manifest', (dir) => rmSync(path.join(dir, MANIFEST_FILE)), /MANIFEST_MISSING/],
+    [
+      'wrong dimensions in the manifest',
+      (dir) => {
+        const manifest = JSON.parse(readFileSync(path.join(dir, MANIFEST_FILE), 'utf8'));
+        manifest.dims = 64;
+        writeFileSync(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest));
+      },
+      /WRONG_DIMENSIONS/,
+    ],
+  ];
+}
+
+t.test('bad index versions are quarantined; the current version keeps serving', async (t) => {
+  const fx = await startFixture(t, { count: 120, system: { ...fastDetection, standby: false } });
+  const first = await waitFor('served', async () => (await fx.status()).servingVersion);
+  for (const [name, corrupt, code] of corruptions()) {
+    // Publish, then corrupt before the fetcher reads it: a builder that published garbage.
+    const load = startLoad(fx.system.url, fx.ids, 2);
+    const manifest = await fx.publishDamaged(corrupt);
+    const status = await waitFor(`${name} quarantined`, async () => {
+      const s = await fx.status();
+      return s.quarantined.includes(manifest.version) ? s : null;
+    });
+    const report = await load.stop();
+    t.equal(status.servingVersion, first, `${name}: the old version still serves`);
+    t.same(report.failures, [], `${name}: no request failed`);
+    const trace = (await fx.get('/trace?limit=5000')).body as { event: string; detail?: string; version?: string }[];
+    t.ok(trace.some((r) => r.event === 'FETCH_FAILED' && code.test(r.detail ?? '')), `${name}: failure traced with its code`);
+  }
+  // A good version after all that is served normally.
+  const good = await fx.publish();
+  await fx.waitServing(good.version);
+  t.pass('a good version is served after the bad ones');
+});
