@@ -8,6 +8,8 @@ export interface ApiError {
 }
 
 export const MAX_N = 100;
+/** Longest vector POST /search accepts; the index's own dimensions decide what fits. */
+export const MAX_VECTOR_LENGTH = 4096;
 
 export const errors = {
   badN: (raw: string): ApiError => ({
@@ -24,6 +26,19 @@ export const errors = {
     statusCode: 400,
     code: 'TANDEM_ERR_BAD_ID',
     message: 'id must be 1 to 128 characters of letters, digits, "_" or "-"',
+  }),
+  badVector: (message: string): ApiError => ({ statusCode: 400, code: 'TANDEM_ERR_BAD_VECTOR', message }),
+  badQuery: (message: string): ApiError => ({ statusCode: 400, code: 'TANDEM_ERR_BAD_QUERY', message }),
+  unsupportedMediaType: (contentType: string | undefined): ApiError => ({
+    statusCode: 415,
+    code: 'TANDEM_ERR_UNSUPPORTED_MEDIA_TYPE',
+    message: `send the body as JSON with content-type: application/json (got ${contentType ? JSON.stringify(contentType.slice(0, 80)) : 'no content-type'})`,
+  }),
+  badLimit: (): ApiError => ({ statusCode: 400, code: 'TANDEM_ERR_BAD_LIMIT', message: 'limit must be a whole number from 1 to 9999' }),
+  methodNotAllowed: (method: string, path: string, allowed: string): ApiError => ({
+    statusCode: 405,
+    code: 'TANDEM_ERR_METHOD_NOT_ALLOWED',
+    message: `${method} is not supported on ${path.slice(0, 200)}; use ${allowed}`,
   }),
   unknownId: (message: string): ApiError => ({ statusCode: 404, code: 'TANDEM_ERR_UNKNOWN_ID', message }),
   noIndex: (): ApiError => ({
@@ -48,7 +63,7 @@ export const errors = {
   notFound: (method: string, url: string): ApiError => ({
     statusCode: 404,
     code: 'TANDEM_ERR_NO_ROUTE',
-    message: `no route ${method} ${url.slice(0, 200)}; try GET /recommend/:id/:n, /health, /ready, /status or /trace`,
+    message: `no route ${method} ${url.slice(0, 200)}; try GET /recommend/:id/:n, POST /search, GET /health, /ready, /status or /trace`,
   }),
 };
 

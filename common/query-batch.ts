@@ -2,7 +2,7 @@
 // and their replies likewise: one ZeroMQ send per batch, not per query (see DESIGN.md's cost
 // table: an awaited send per request halves throughput).
 //
-//   request:  [header]                 header = JSON [{q, op, id, n}, ...]
+//   request:  [header, vec0, vec1…]    header = JSON [{q, op, id, n} | {q, op, v, n}, ...], vec i = raw float32
 //   reply:    [header, body0, body1…]  header = JSON [{q, ok, code?}, ...], body i = JSON bytes
 //
 // Result bodies are JSON already, so the API sends them to the client without re-encoding.
@@ -14,7 +14,15 @@ export interface RecommendQuery {
   n: number;
 }
 
-export type Query = RecommendQuery;
+/** Nearest profiles to a vector; `v` is the frame (after the header) that holds it as float32. */
+export interface SearchQuery {
+  q: number;
+  op: 'search';
+  v: number;
+  n: number;
+}
+
+export type Query = RecommendQuery | SearchQuery;
 
 export interface ReplyHead {
   q: number;
@@ -25,8 +33,8 @@ export interface ReplyHead {
 
 export type QueryErrorCode = 'UNKNOWN_ID' | 'NO_INDEX' | 'BAD_QUERY' | 'INTERNAL';
 
-export function encodeQueries(queries: Query[]): Buffer {
-  return Buffer.from(JSON.stringify(queries));
+export function encodeQueries(queries: Query[], vectors: Buffer[] = []): Buffer[] {
+  return [Buffer.from(JSON.stringify(queries)), ...vectors];
 }
 
 export function decodeQueries(frame: Buffer): Query[] {

@@ -126,8 +126,8 @@ async function controlLoop(): Promise<void> {
 }
 
 async function queryLoop(): Promise<void> {
-  for await (const [header] of queries) {
-    queryOut.send(answerBatch(held, header!, log));
+  for await (const [header, ...vectors] of queries) {
+    queryOut.send(answerBatch(held, header!, vectors, log));
   }
 }
 

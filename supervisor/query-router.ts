@@ -6,7 +6,7 @@
 import { Router } from 'zeromq';
 import type { Logger } from 'pino';
 import { slotFromRoutingId, slotRoutingId } from '../common/protocol.js';
-import { decodeReplyHeads, encodeQueries, type QueryErrorCode, type RecommendQuery } from '../common/query-batch.js';
+import { decodeReplyHeads, encodeQueries, type Query, type QueryErrorCode } from '../common/query-batch.js';
 import { SocketWriter } from '../common/socket-writer.js';
 
 export type QueryOutcome =
@@ -16,7 +16,9 @@ export type QueryOutcome =
 export type QueryCallback = (outcome: QueryOutcome) => void;
 
 interface Pending {
-  query: RecommendQuery;
+  query: Query;
+  /** A search query's vector, raw float32, kept for a retry. */
+  vector: Buffer | null;
   done: QueryCallback;
   deadline: number;
   slot: number | null;
@@ -73,6 +75,14 @@ export class QueryRouter {
   }
 
   recommend(id: string, n: number, done: QueryCallback): void {
+    this.submit((q) => ({ q, op: 'recommend', id, n }), null, done);
+  }
+
+  search(vector: Float32Array, n: number, done: QueryCallback): void {
+    this.submit((q) => ({ q, op: 'search', v: -1, n }), Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), done);
+  }
+
+  private submit(makeQuery: (q: number) => Query, vector: Buffer | null, done: QueryCallback): void {
     if (this.pending.size >= this.options.maxInFlight) {
       this.stats.shed++;
       done({ ok: false, code: 'OVERLOADED', body: null });
@@ -83,7 +93,7 @@ export class QueryRouter {
       return;
     }
     const q = this.nextQ++;
-    this.pending.set(q, { query: { q, op: 'recommend', id, n }, done, deadline: Date.now() + this.options.timeoutMs, slot: null, retried: false });
+    this.pending.set(q, { query: makeQuery(q), vector, done, deadline: Date.now() + this.options.timeoutMs, slot: null, retried: false });
     this.dispatch(q);
   }
 
@@ -126,14 +136,21 @@ export class QueryRouter {
   private flush(): void {
     this.flushScheduled = false;
     for (const [slot, qs] of this.outbox) {
-      const queries: RecommendQuery[] = [];
+      const queries: Query[] = [];
+      const vectors: Buffer[] = [];
       for (const q of qs) {
         const entry = this.pending.get(q);
-        if (entry && entry.slot === slot) queries.push(entry.query);
+        if (!entry || entry.slot !== slot) continue;
+        if (entry.query.op === 'search' && entry.vector) {
+          queries.push({ ...entry.query, v: vectors.length });
+          vectors.push(entry.vector);
+        } else {
+          queries.push(entry.query);
+        }
       }
       if (queries.length === 0) continue;
       this.stats.sent += queries.length;
-      this.writer.send([slotRoutingId(slot), encodeQueries(queries)], () => {
+      this.writer.send([slotRoutingId(slot), ...encodeQueries(queries, vectors)], () => {
         // Not delivered (the child is gone): these get their one retry elsewhere.
         for (const { q } of queries) {
           const entry = this.pending.get(q);
@@ -166,7 +183,7 @@ export class QueryRouter {
     for (const [q, entry] of this.pending) {
       if (entry.deadline > now) continue;
       this.stats.timedOut++;
-      this.options.log.warn({ q, slot: entry.slot, id: entry.query.id }, 'query timed out');
+      this.options.log.warn({ q, slot: entry.slot, op: entry.query.op }, 'query timed out');
       this.finish(q, { ok: false, code: 'TIMEOUT', body: null });
     }
     if (this.held.length) {

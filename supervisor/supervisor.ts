@@ -255,6 +255,10 @@ export class Supervisor {
     this.router.recommend(id, n, done);
   }
 
+  search(vector: Float32Array, n: number, done: QueryCallback): void {
+    this.router.search(vector, n, done);
+  }
+
   get ready(): boolean {
     return this.actor.getSnapshot().context.answerer !== null;
   }

@@ -113,8 +113,9 @@ t.test('API contract: bad input gets a clear 4xx JSON error', async (t) => {
   t.equal(everything.body.length, 5, 'n larger than what exists: everything that exists, the profile excluded');
 
   const post = await fetch(`${fx.system.url}/recommend/${id}/5`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
-  t.equal(post.status, 404);
-  t.match(await post.json(), { code: String, message: /no route POST/ });
+  t.equal(post.status, 405);
+  t.equal(post.headers.get('allow'), 'GET, HEAD');
+  t.match(await post.json(), { code: 'TANDEM_ERR_METHOD_NOT_ALLOWED', message: /POST is not supported.*use GET/ });
   t.equal((await fx.get(`/recommend/${id}/3`)).status, 200, 'still answering valid requests');
 });
 

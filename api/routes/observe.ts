@@ -1,0 +1,26 @@
+// Routes for people and orchestrators watching the service: health, readiness, status, trace.
+import type { FastifyInstance } from 'fastify';
+import type { Supervisor } from '../../supervisor/supervisor.js';
+import type { Tracer } from '../../supervisor/tracer.js';
+import { errors } from '../errors.js';
+import { sendError } from '../reply-error.js';
+
+export function observeRoutes(app: FastifyInstance, supervisor: Pick<Supervisor, 'status' | 'ready'>, tracer: Pick<Tracer, 'recent'>): void {
+  app.get('/health', async () => ({ status: 'ok', uptimeSec: Math.round(process.uptime()) }));
+
+  app.get('/ready', async (_request, reply) => {
+    if (!supervisor.ready) {
+      const { state } = supervisor.status();
+      return sendError(reply, { ...errors.noIndex(), message: `not ready: supervisor is ${state}, no index version is being served` });
+    }
+    return { ready: true, version: supervisor.status().servingVersion };
+  });
+
+  app.get('/status', async () => supervisor.status());
+
+  app.get<{ Querystring: { limit?: string } }>('/trace', async (request, reply) => {
+    const raw = request.query.limit ?? '200';
+    if (!/^[0-9]{1,4}$/.test(raw) || Number(raw) < 1) return sendError(reply, errors.badLimit());
+    return tracer.recent(Number(raw));
+  });
+}

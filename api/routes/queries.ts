@@ -1,0 +1,54 @@
+// The query routes: by profile id, and by vector. Both go to the current answer child.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { QueryCallback } from '../../supervisor/query-router.js';
+import type { Supervisor } from '../../supervisor/supervisor.js';
+import { errors, MAX_N, MAX_VECTOR_LENGTH } from '../errors.js';
+import { outcomeError, sendError } from '../reply-error.js';
+
+export type QueryTarget = Pick<Supervisor, 'recommend' | 'search'>;
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+const N_PATTERN = /^[0-9]+$/;
+
+function replyWith(request: FastifyRequest, reply: FastifyReply): QueryCallback {
+  return (outcome) => {
+    if (outcome.ok) {
+      // The child already encoded the result as JSON: pass the bytes through untouched.
+      reply.type('application/json; charset=utf-8').send(outcome.body);
+      return;
+    }
+    const error = outcomeError(outcome);
+    if (error.statusCode >= 500) request.log.warn({ code: outcome.code }, 'query failed');
+    sendError(reply, error);
+  };
+}
+
+const searchBody = {
+  type: 'object',
+  required: ['vector'],
+  additionalProperties: false,
+  properties: {
+    vector: { type: 'array', minItems: 1, maxItems: MAX_VECTOR_LENGTH, items: { type: 'number' } },
+    n: { type: 'integer', minimum: 1, maximum: MAX_N, default: 10 },
+  },
+} as const;
+
+export function queryRoutes(app: FastifyInstance, target: QueryTarget): void {
+  app.get<{ Params: { id: string; n: string } }>('/recommend/:id/:n', (request, reply) => {
+    const { id, n: rawN } = request.params;
+    if (!ID_PATTERN.test(id)) return sendError(reply, errors.badId());
+    if (!N_PATTERN.test(rawN) || Number(rawN) < 1) return sendError(reply, errors.badN(rawN));
+    if (rawN.length > 6 || Number(rawN) > MAX_N) return sendError(reply, errors.nTooLarge(rawN));
+    target.recommend(id, Number(rawN), replyWith(request, reply));
+    return reply;
+  });
+
+  app.post<{ Body: { vector: number[]; n: number } }>('/search', { schema: { body: searchBody } }, (request, reply) => {
+    const { vector, n } = request.body;
+    // JSON has no NaN or Infinity literals, but 1e999 parses to Infinity.
+    if (!vector.every(Number.isFinite)) return sendError(reply, errors.badVector('every number in vector must be finite'));
+    if (vector.every((x) => x === 0)) return sendError(reply, errors.badVector('vector must not be all zeros: it has no direction'));
+    target.search(Float32Array.from(vector), n, replyWith(request, reply));
+    return reply;
+  });
+}
