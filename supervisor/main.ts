@@ -35,13 +35,15 @@ const system = await startSystem({
 markLatestRun(opts.runs, runDir);
 log.info({ url: system.url, data: path.resolve(opts.data), mode: opts.mode, trace: system.traceFile }, 'tandem listening');
 
+// Long enough to serve what already sits in the accept backlog, short enough for any orchestrator.
+const SHUTDOWN_GRACE_MS = 500;
 let signalled = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (signalled) return;
     signalled = true;
     log.info({ signal }, 'shutting down: finishing in-flight requests, stopping children');
-    system.stop().then(
+    system.stop(SHUTDOWN_GRACE_MS).then(
       () => process.exit(0),
       (err) => {
         log.error({ err }, 'shutdown failed');

@@ -35,8 +35,12 @@ export interface RunningSystem {
   supervisor: Supervisor;
   tracer: Tracer;
   traceFile: string;
-  /** Stops accepting, lets in-flight requests finish, shuts the children down. */
-  stop(): Promise<void>;
+  /**
+   * Reports not-ready, keeps serving for `graceMs` (connections already queued in the kernel's
+   * accept backlog would otherwise be reset), then stops accepting, lets in-flight requests
+   * finish and shuts the children down.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
@@ -58,6 +62,14 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     ...(options.maxInFlight && { maxInFlight: options.maxInFlight }),
   });
   const app = buildApi({ supervisor, tracer, log: options.log.child({ component: 'api' }) });
+  let draining = false;
+  // Readiness goes first: a balancer watching /ready stops sending before the listener closes.
+  app.addHook('onRequest', async (request, reply) => {
+    if (draining && request.url === '/ready') {
+      reply.header('retry-after', '1');
+      await reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', code: 'TANDEM_ERR_SHUTTING_DOWN', message: 'shutting down' });
+    }
+  });
   try {
     await app.listen({ port: options.port, host: options.host });
   } catch (err) {
@@ -73,8 +85,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     supervisor,
     tracer,
     traceFile,
-    stop() {
+    stop(graceMs = 0) {
       stopping ??= (async () => {
+        draining = true;
+        if (graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs));
         await app.close();
         await supervisor.stop();
       })();

@@ -122,3 +122,44 @@ t.test('bad index versions are quarantined; the current version keeps serving', 
   await fx.waitServing(good.version);
   t.pass('a good version is served after the bad ones');
 });
+
+t.test('overload: beyond the in-flight bound, a fast 503; valid requests answered after', async (t) => {
+  const fx = await startFixture(t, { count: 200, system: { maxInFlight: 4 } });
+  await waitFor('served', async () => (await fx.status()).servingVersion);
+  const statuses = await Promise.all(
+    Array.from({ length: 300 }, async (_, i) => {
+      const response = await fetch(`${fx.system.url}/recommend/${fx.ids[i % fx.ids.length]}/10`, { signal: AbortSignal.timeout(10_000) });
+      const body = (await response.json()) as { code?: string };
+      return response.status === 503 ? `503 ${body.code} retry-after=${response.headers.get('retry-after')}` : String(response.status);
+    }),
+  );
+  const counts = statuses.reduce<Record<string, number>>((a, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {});
+  t.same(Object.keys(counts).filter((s) => s !== '200' && s !== '503 TANDEM_ERR_OVERLOADED retry-after=1'), [], `only 200 or a shed 503 (${JSON.stringify(counts)})`);
+  t.ok((counts['200'] ?? 0) > 0, 'some answered');
+  t.ok((await fx.status()).queries.shed > 0 || counts['503 TANDEM_ERR_OVERLOADED retry-after=1'] === undefined, 'shed count in /status');
+  t.equal((await fx.get(`/recommend/${fx.ids[0]}/3`)).status, 200, 'answers again once the burst is over');
+});
+
+t.test('a query the answer child never answers times out with 504, not a hang', async (t) => {
+  const fx = await startFixture(t, { count: 100, system: { queryTimeoutMs: 300, heartbeatMs: 100, heartbeatTimeoutMs: 60_000, standby: false } });
+  const status = await waitFor('served', async () => {
+    const s = await fx.status();
+    return s.servingVersion ? s : null;
+  });
+  const answerer = status.slots.find((s) => s.role === 'answer')!;
+  // Stopped but not yet declared dead (heartbeat timeout is long here): queries must still end.
+  process.kill(answerer.pid!, 'SIGSTOP');
+  t.teardown(() => {
+    try {
+      process.kill(answerer.pid!, 'SIGCONT');
+    } catch {
+      // gone
+    }
+  });
+  const started = Date.now();
+  const response = await fx.get(`/recommend/${fx.ids[0]}/3`);
+  t.equal(response.status, 504);
+  t.match(response.body, { code: 'TANDEM_ERR_QUERY_TIMEOUT' });
+  t.ok(Date.now() - started < 5_000, 'bounded by the query timeout');
+  process.kill(answerer.pid!, 'SIGCONT');
+});

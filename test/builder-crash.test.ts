@@ -1,0 +1,50 @@
+// A builder killed mid-publish never leaves a partial version where a fetcher would look.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { writeProfilesJsonl } from '../builder/generate.js';
+import { listVersions, readLatest, readVerifiedManifest, versionDir } from '../common/index-format.js';
+import { HeldIndex } from '../roles/held-index.js';
+
+const builderMain = path.resolve(import.meta.dirname, '..', 'builder', 'main.js');
+
+t.test('SIGKILL at random points of a build: LATEST and every version dir stay complete', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tandem-builder-crash-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const source = path.join(dir, 'profiles.jsonl');
+  const count = 6_000;
+  await writeProfilesJsonl(source, count, 5);
+  const runBuilder = async (killAfterMs: number | null) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [builderMain, '--source', source, '--data', dir, '--threads', '1', '--batch-size', '500'], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs ?? 120_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return { code, ms: Date.now() - started };
+  };
+  const full = await runBuilder(null);
+  t.equal(full.code, 0, `an unkilled build publishes (${full.ms} ms)`);
+  // Kill points spread over a build's length, the late ones around the rename and LATEST.
+  const fractions = [0.1, 0.3, 0.5, 0.7, 0.85, 0.92, 0.96, 0.98, 0.99, 1.0];
+  let published = 1;
+  for (const fraction of fractions) {
+    const delay = Math.round(full.ms * fraction);
+    const { code } = await runBuilder(delay);
+    if (code === 0) published++;
+    for (const version of await listVersions(dir)) {
+      await t.resolves(readVerifiedManifest(versionDir(dir, version)), `after a kill at ${delay} ms: ${version} is complete`);
+    }
+    const latest = await readLatest(dir);
+    if (latest !== null) {
+      const held = await HeldIndex.open(versionDir(dir, latest), 'view', latest);
+      t.equal(held.count, count, `after a kill at ${delay} ms: LATEST (${latest}) loads`);
+      held.close();
+    }
+  }
+  t.comment(`builds that finished before their kill: ${published - 1} of ${fractions.length}`);
+  const leftovers = readdirSync(path.join(dir, 'indexes')).filter((name) => name.includes('.tmp-'));
+  t.comment(`temporary dirs left by killed builds, never read: ${leftovers.length}`);
+});

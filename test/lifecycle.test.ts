@@ -1,0 +1,49 @@
+// Signals and orphans, with the main process as a real OS process.
+import t from 'tap';
+import type { SupervisorStatus } from '../supervisor/supervisor.js';
+import { isAlive, startMainProcess } from './helpers/main-process.js';
+import { waitFor } from './helpers/wait.js';
+
+async function childPids(url: string): Promise<number[]> {
+  const status = (await (await fetch(`${url}/status`)).json()) as SupervisorStatus;
+  return status.slots.map((s) => s.pid).filter((pid): pid is number => pid !== null);
+}
+
+t.test('main process SIGKILLed: both children exit by themselves (no orphans)', async (t) => {
+  const main = await startMainProcess(t);
+  const pids = await childPids(main.url);
+  t.equal(pids.length, 2);
+  main.child.kill('SIGKILL');
+  await main.exited;
+  await waitFor('children gone', () => pids.every((pid) => !isAlive(pid)), 8_000);
+  t.pass(`children ${pids.join(', ')} exited on their own`);
+});
+
+t.test('SIGTERM: in-flight requests finish, children stopped, exit 0', async (t) => {
+  const main = await startMainProcess(t);
+  const pids = await childPids(main.url);
+  const outcomes: string[] = [];
+  // A burst of requests on fresh connections, then SIGTERM while they are under way.
+  const burst = Array.from({ length: 60 }, async (_, i) => {
+    try {
+      const response = await fetch(`${main.url}/recommend/${main.ids[i % main.ids.length]}/5`, {
+        headers: { connection: 'close' },
+        signal: AbortSignal.timeout(10_000),
+      });
+      await response.arrayBuffer();
+      outcomes.push(String(response.status));
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      outcomes.push(cause);
+    }
+  });
+  setTimeout(() => main.child.kill('SIGTERM'), 5);
+  await Promise.all(burst);
+  const { code } = await main.exited;
+  t.equal(code, 0, 'exit code 0');
+  const unexpected = outcomes.filter((o) => !['200', '503', 'ECONNREFUSED'].includes(o));
+  t.same(unexpected, [], `answered or refused cleanly, never reset (${JSON.stringify(outcomes.reduce<Record<string, number>>((a, o) => ({ ...a, [o]: (a[o] ?? 0) + 1 }), {}))})`);
+  t.ok(outcomes.includes('200'), 'requests accepted before the signal were answered');
+  await waitFor('children gone', () => pids.every((pid) => !isAlive(pid)), 5_000);
+  t.match(main.output(), /shutting down/);
+});
