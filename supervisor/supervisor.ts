@@ -81,7 +81,8 @@ export class Supervisor {
 
   private constructor(
     private readonly options: SupervisorOptions,
-    private readonly runtimeDir: string,
+    /** Holds the ipc endpoints; mode 0700, removed on stop. */
+    readonly runtimeDir: string,
   ) {}
 
   static async start(options: SupervisorOptions): Promise<Supervisor> {

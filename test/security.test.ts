@@ -1,0 +1,72 @@
+// Private endpoints, a handshake a stranger cannot pass, and no secrets in logs or traces.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { Router } from 'zeromq';
+import { startFixture } from './helpers/system-fixture.js';
+import { waitFor } from './helpers/wait.js';
+
+const childMain = path.resolve(import.meta.dirname, '..', 'roles', 'child.js');
+
+t.test('endpoints live in a 0700 directory; the token appears in no log or trace', async (t) => {
+  const fx = await startFixture(t, { count: 100 });
+  await waitFor('served', async () => (await fx.status()).servingVersion);
+  const supervisor = fx.system.supervisor;
+  t.equal(statSync(supervisor.runtimeDir).mode & 0o777, 0o700, 'runtime dir is private');
+  const v2 = await fx.publish();
+  await fx.waitServing(v2.version);
+  const token = (supervisor as unknown as { token: string }).token;
+  t.match(token, /^[0-9a-f]{48}$/);
+  fx.log.flush();
+  fx.system.tracer.flush();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  for (const file of ['main.log', 'children.log', path.join('run', 'trace.jsonl')]) {
+    const text = readFileSync(path.join(fx.dir, file), 'utf8');
+    t.ok(text.length > 0, `${file} has content`);
+    t.notOk(text.includes(token), `${file} does not contain the token`);
+  }
+  t.notOk(JSON.stringify((await fx.get('/trace?limit=5000')).body).includes(token), '/trace does not contain it');
+  t.notOk(JSON.stringify((await fx.get('/status')).body).includes(token), '/status does not contain it');
+});
+
+t.test('a child obeys only its own supervisor session', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tandem-sec-'));
+  const endpoint = `ipc://${dir}/control`;
+  const router = new Router({ linger: 0 });
+  await router.bind(endpoint);
+  const queryRouter = new Router({ linger: 0 });
+  await queryRouter.bind(`ipc://${dir}/query`);
+  const child = spawn(process.execPath, [childMain], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    env: { ...process.env, TANDEM_SLOT: '0', TANDEM_CONTROL: endpoint, TANDEM_QUERY: `ipc://${dir}/query`, TANDEM_TOKEN: 'right-token' },
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.teardown(async () => {
+    child.kill('SIGKILL');
+    await exited;
+    router.close();
+    queryRouter.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const next = async () => {
+    const [id, frame] = await Promise.race([
+      router.receive(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no message in 5 s')), 5_000)),
+    ]);
+    return { id: id!, message: JSON.parse(frame!.toString()) as { type: string; token?: string } };
+  };
+  const hello = await next();
+  t.match(hello.message, { type: 'HELLO', token: 'right-token' });
+  // A command before WELCOME is ignored: no ACK, only heartbeats (which start after WELCOME).
+  await router.send([hello.id, JSON.stringify({ type: 'FETCH', seq: 1, version: 'v1', path: dir, mode: 'view' })]);
+  const silence = await Promise.race([
+    next().then((m) => m.message.type),
+    new Promise<string>((resolve) => setTimeout(() => resolve('silence'), 700)),
+  ]);
+  t.equal(silence, 'silence', 'FETCH before WELCOME is not acted on');
+  await router.send([hello.id, JSON.stringify({ type: 'WELCOME', session: 'someone-else' })]);
+  const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 5_000))]);
+  t.equal(code, 1, 'a WELCOME from another session makes the child leave');
+});
