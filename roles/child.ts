@@ -30,27 +30,37 @@ function tell(message: ChildToSupervisor): void {
   controlOut.send([JSON.stringify(message)]);
 }
 
-function exit(code: number, reason: string): never {
+let exiting = false;
+/**
+ * libzmq's context teardown at process exit can block forever when a peer vanished with messages
+ * queued to it (zeromq/libzmq#2586), which would leave exactly the orphan invariant 5 forbids.
+ * So: close the sockets, give the I/O thread a moment, exit; and when the supervisor is gone
+ * (nobody reads our exit status) do not risk the teardown at all.
+ */
+function exit(code: number, reason: string, supervisorGone = false): void {
+  if (exiting) return;
+  exiting = true;
   log.info({ reason, code }, 'child exiting');
   held?.close();
   controlOut.close();
   queryOut.close();
   control.close();
   queries.close();
-  process.exit(code);
+  if (supervisorGone) process.kill(process.pid, 'SIGKILL');
+  setTimeout(() => process.exit(code), 20);
 }
 
 // Invariant 5: no orphans. The supervisor holds our stdin; when it dies, for any reason, the
 // pipe closes. The heartbeat check below covers a supervisor that is alive but wedged.
-process.stdin.on('end', () => exit(0, 'supervisor gone (stdin closed)'));
-process.stdin.on('error', () => exit(0, 'supervisor gone (stdin error)'));
+process.stdin.on('end', () => exit(0, 'supervisor gone (stdin closed)', true));
+process.stdin.on('error', () => exit(0, 'supervisor gone (stdin error)', true));
 process.stdin.resume();
 process.on('SIGTERM', () => exit(0, 'SIGTERM'));
 
 const heartbeat = setInterval(() => {
   if (welcomed) tell({ type: 'HEARTBEAT' });
   const silentMs = Date.now() - lastHeardFromSupervisor;
-  if (silentMs > config.orphanMs) exit(1, `no word from supervisor for ${silentMs} ms`);
+  if (silentMs > config.orphanMs) exit(1, `no word from supervisor for ${silentMs} ms`, true);
 }, config.heartbeatMs);
 heartbeat.unref();
 
@@ -120,6 +130,7 @@ async function controlLoop(): Promise<void> {
     }
     if (message.type === 'WELCOME' && message.session !== config.token) {
       exit(1, 'WELCOME from a different supervisor session');
+      return;
     }
     await onCommand(message);
   }

@@ -71,10 +71,17 @@ function spareSlot(context: SupervisorContext): number | null {
   return null;
 }
 
+/**
+ * The newest version seen that is worth fetching: not quarantined and newer than what is served.
+ * Usually LATEST; an older one when LATEST turned out bad and nothing is being served.
+ */
 function fetchableLatest(context: SupervisorContext): string | null {
-  const latest = context.latestSeen?.version ?? null;
-  if (latest === null || context.quarantined.includes(latest)) return null;
-  return isNewer(latest, context.servingVersion) ? latest : null;
+  let best: string | null = null;
+  for (const version of Object.keys(context.paths)) {
+    if (context.quarantined.includes(version) || !isNewer(version, context.servingVersion)) continue;
+    if (isNewer(version, best)) best = version;
+  }
+  return best;
 }
 
 /** A ready slot holding the newest promotable version, for taking over when nobody answers. */
@@ -155,7 +162,10 @@ export const supervisorMachine = setup({
     ),
     sendFetchToCandidate: sendTo(
       ({ context }) => slotActorId(context.candidate!),
-      ({ context }) => ({ type: 'CMD_FETCH', version: context.latestSeen!.version, path: context.latestSeen!.path }),
+      ({ context }) => {
+        const version = fetchableLatest(context)!;
+        return { type: 'CMD_FETCH', version, path: context.paths[version]! };
+      },
     ),
     markCandidateFetching: assign({
       slots: ({ context }) => withSlot(context.slots, context.candidate!, { ready: false, version: null }),
@@ -252,8 +262,8 @@ export const supervisorMachine = setup({
           { actions: 'recordFetched' },
         ],
         SLOT_FETCH_FAILED: [
-          { guard: and(['fromCandidate', 'hasServed']), target: 'degraded', actions: [...quarantineFailed] },
-          { guard: 'fromCandidate', target: 'booting', actions: [...quarantineFailed] },
+          { guard: and(['fromCandidate', 'hasServed']), target: 'degraded', actions: [...quarantineFailed, 'clearCandidate'] },
+          { guard: 'fromCandidate', target: 'booting', actions: [...quarantineFailed, 'clearCandidate'] },
           { actions: 'recordFetchFailed' },
         ],
         SLOT_CRASHED: [

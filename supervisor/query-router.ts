@@ -30,6 +30,8 @@ export interface QueryRouterOptions {
   timeoutMs: number;
   maxInFlight: number;
   sendTimeoutMs: number;
+  /** How long a slot a send failed to reach gets no queries unless the supervisor decides first. */
+  suspectMs: number;
   log: Logger;
 }
 
@@ -45,6 +47,11 @@ export class QueryRouter {
   private readonly outbox = new Map<number, number[]>();
   private flushScheduled = false;
   private target: RouteTarget = { kind: 'none' };
+  /**
+   * A slot a send just failed to reach (its process is dying, or hung): hold its queries rather
+   * than send them back, until the supervisor names another target or the suspicion lapses.
+   */
+  private suspect: { slot: number; until: number } | null = null;
   private nextQ = 1;
   private readonly sweeper: NodeJS.Timeout;
   readonly stats = { sent: 0, answered: 0, retried: 0, timedOut: 0, shed: 0, late: 0 };
@@ -66,9 +73,11 @@ export class QueryRouter {
   }
 
   setTarget(target: RouteTarget): void {
+    const changed = target.kind !== this.target.kind || (target.kind === 'slot' && this.target.kind === 'slot' && target.slot !== this.target.slot);
+    if (changed) this.suspect = null;
     this.target = target;
     if (target.kind === 'slot') {
-      for (const q of this.held.splice(0)) this.dispatch(q);
+      if (!this.isSuspect(target.slot)) for (const q of this.held.splice(0)) this.dispatch(q);
     } else if (target.kind === 'none') {
       for (const q of this.held.splice(0)) this.finish(q, { ok: false, code: 'NO_ANSWERER', body: null });
     }
@@ -115,10 +124,14 @@ export class QueryRouter {
     this.router.close();
   }
 
+  private isSuspect(slot: number): boolean {
+    return this.suspect !== null && this.suspect.slot === slot && Date.now() < this.suspect.until;
+  }
+
   private dispatch(q: number): void {
     const entry = this.pending.get(q);
     if (!entry) return;
-    if (this.target.kind !== 'slot') {
+    if (this.target.kind !== 'slot' || this.isSuspect(this.target.slot)) {
       entry.slot = null;
       this.held.push(q);
       return;
@@ -151,7 +164,8 @@ export class QueryRouter {
       if (queries.length === 0) continue;
       this.stats.sent += queries.length;
       this.writer.send([slotRoutingId(slot), ...encodeQueries(queries, vectors)], () => {
-        // Not delivered (the child is gone): these get their one retry elsewhere.
+        // Not delivered (the child is gone or hung): these get their one retry, but not there.
+        this.suspect = { slot, until: Date.now() + this.options.suspectMs };
         for (const { q } of queries) {
           const entry = this.pending.get(q);
           if (entry && entry.slot === slot) this.retry(q, entry);
@@ -180,6 +194,11 @@ export class QueryRouter {
 
   private expire(): void {
     const now = Date.now();
+    if (this.suspect !== null && now >= this.suspect.until) {
+      // Nobody declared the slot dead: it was a passing hiccup. Resume sending to it.
+      this.suspect = null;
+      if (this.target.kind === 'slot') for (const q of this.held.splice(0)) this.dispatch(q);
+    }
     for (const [q, entry] of this.pending) {
       if (entry.deadline > now) continue;
       this.stats.timedOut++;

@@ -106,6 +106,7 @@ export class Supervisor {
       timeoutMs: this.options.queryTimeoutMs ?? 5000,
       maxInFlight: this.options.maxInFlight ?? 10_000,
       sendTimeoutMs,
+      suspectMs: 2 * (this.options.heartbeatTimeoutMs ?? 2000),
       log,
     });
     await this.control.bind();
@@ -187,7 +188,7 @@ export class Supervisor {
         queryEndpoint: `ipc://${this.runtimeDir}/query`,
         token: this.token,
         heartbeatMs: this.heartbeatMs,
-        orphanMs: Math.max(5000, 4 * (this.options.heartbeatTimeoutMs ?? 3000)),
+        orphanMs: Math.max(5000, 4 * (this.options.heartbeatTimeoutMs ?? 2000)),
         sendTimeoutMs: 1000,
       }),
       logs: this.options.childLogs,
@@ -240,7 +241,7 @@ export class Supervisor {
 
   private heartbeat(): void {
     const now = Date.now();
-    const timeoutMs = this.options.heartbeatTimeoutMs ?? 3000;
+    const timeoutMs = this.options.heartbeatTimeoutMs ?? 2000;
     for (let slot = 0; slot < SLOT_COUNT; slot++) {
       if (!this.welcomed[slot]) continue;
       this.control.send(slot, { type: 'HEARTBEAT' });

@@ -28,7 +28,7 @@ function label(record: TraceRecord): string | null {
   if (record.to === 'crashed' && record.from !== 'crashed') return 'CRASH';
   if (record.to === 'spawning' && record.from === 'backoff') return 'RESTART';
   if (record.to === 'degraded' && record.from !== 'degraded') return 'DEGRADED';
-  if (record.from === record.to && ['ACK', 'FETCHED', 'FETCH_FAILED', 'DRAINED'].includes(record.event)) return 'STALE';
+  if (record.stale) return 'STALE';
   return null;
 }
 

@@ -11,6 +11,8 @@ export interface TraceRecord {
   seq?: number;
   version?: string;
   slot?: number;
+  /** A reply carrying an older command's sequence number: ignored, never applied. */
+  stale?: true;
   detail?: string;
 }
 
@@ -59,6 +61,7 @@ export function createTraceRecorder(sink: (record: TraceRecord) => void, now: ()
     const record: TraceRecord = { ts: new Date(now()).toISOString(), actor, event: describeEvent(event.type), from, to };
     const seq = typeof event.seq === 'number' ? event.seq : typeof context.seq === 'number' ? context.seq : undefined;
     if (seq !== undefined) record.seq = seq;
+    if (typeof event.seq === 'number' && typeof context.seq === 'number' && event.seq !== context.seq) record.stale = true;
     const version =
       typeof event.version === 'string'
         ? event.version

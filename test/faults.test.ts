@@ -163,3 +163,20 @@ t.test('a query the answer child never answers times out with 504, not a hang', 
   t.ok(Date.now() - started < 5_000, 'bounded by the query timeout');
   process.kill(answerer.pid!, 'SIGCONT');
 });
+
+t.test('LATEST damaged at start: the newest good version on disk is served instead', async (t) => {
+  let good = '';
+  let bad = '';
+  const fx = await startFixture(t, {
+    count: 100,
+    publish: false,
+    beforeStart: async ({ publish, publishDamaged }) => {
+      good = (await publish()).version;
+      bad = (await publishDamaged((dir) => truncateSync(path.join(dir, INDEX_FILE), 10))).version;
+    },
+  });
+  const status = await fx.waitServing(good);
+  t.equal(status.latestVersion, bad, 'LATEST names the damaged one');
+  t.ok(status.quarantined.includes(bad), 'which is quarantined');
+  t.equal((await fx.get(`/recommend/${fx.ids[0]}/3`)).status, 200);
+});

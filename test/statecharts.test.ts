@@ -225,3 +225,34 @@ t.test('standby: the spare child loads the served version, and takes over at onc
   t.match(h.last(0), { type: 'FETCH', version: 'v2' });
   h.actor.stop();
 });
+
+t.test('LATEST quarantined and nobody serving: the newest good version is fetched instead', async (t) => {
+  const h = startHarness({ backoffBaseMs: 10 });
+  serveFirstVersion(h);
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
+  const fetch = h.last(1)!;
+  h.slot(1).send({ type: 'ACK', seq: fetch.seq });
+  h.slot(1).send({ type: 'FETCH_FAILED', seq: fetch.seq, version: 'v2', error: 'bad', code: 'CHECKSUM_MISMATCH' });
+  t.same(h.context().quarantined, ['v2']);
+  h.slot(0).send({ type: 'EXITED', code: null, signal: 'SIGKILL' });
+  t.equal(h.context().answerer, null);
+  t.equal(h.state(), 'loadingFirst', 'no waiting for a newer version than the bad one');
+  t.match(h.last(1), { type: 'FETCH', version: 'v1', path: '/d/v1' });
+  h.actor.stop();
+});
+
+t.test('first fetch fails: the next good version is tried, nothing waits forever', async (t) => {
+  const h = startHarness();
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v1', path: '/d/v1' });
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
+  h.bootSlot(0);
+  h.bootSlot(1);
+  const fetch = h.last(0)!;
+  t.match(fetch, { type: 'FETCH', version: 'v2' });
+  h.slot(0).send({ type: 'ACK', seq: fetch.seq });
+  h.slot(0).send({ type: 'FETCH_FAILED', seq: fetch.seq, version: 'v2', error: 'bad', code: 'CHECKSUM_MISMATCH' });
+  t.equal(h.state(), 'loadingFirst');
+  t.match([...h.sent].reverse().find((s) => s.command.type === 'FETCH')!.command, { version: 'v1' });
+  t.ok(h.records.every((r) => !(r.event === 'ACK' && r.stale)), 'a current ack is not marked stale');
+  h.actor.stop();
+});

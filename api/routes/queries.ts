@@ -10,6 +10,21 @@ export type QueryTarget = Pick<Supervisor, 'recommend' | 'search'>;
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const N_PATTERN = /^[0-9]+$/;
 
+// During an outage every request fails the same way; one line a second with a count says as much
+// as thousands and does not turn the log into the bottleneck.
+let suppressedFailures = 0;
+let lastFailureLog = 0;
+function logFailure(request: FastifyRequest, code: string): void {
+  const now = Date.now();
+  if (now - lastFailureLog < 1000) {
+    suppressedFailures++;
+    return;
+  }
+  request.log.warn({ code, similarSinceLastLine: suppressedFailures }, 'query failed');
+  suppressedFailures = 0;
+  lastFailureLog = now;
+}
+
 function replyWith(request: FastifyRequest, reply: FastifyReply): QueryCallback {
   return (outcome) => {
     if (outcome.ok) {
@@ -18,7 +33,7 @@ function replyWith(request: FastifyRequest, reply: FastifyReply): QueryCallback 
       return;
     }
     const error = outcomeError(outcome);
-    if (error.statusCode >= 500) request.log.warn({ code: outcome.code }, 'query failed');
+    if (error.statusCode >= 500) logFailure(request, outcome.code);
     sendError(reply, error);
   };
 }

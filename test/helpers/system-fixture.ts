@@ -17,6 +17,8 @@ export interface FixtureOptions {
   seed?: number;
   /** Publish the first version before starting (default true). */
   publish?: boolean;
+  /** Runs after the first publish, before the system starts: e.g. publish a damaged version. */
+  beforeStart?: (fx: Pick<Fixture, 'publish' | 'publishDamaged'>) => Promise<void>;
   system?: Partial<SystemOptions>;
 }
 
@@ -58,6 +60,7 @@ export async function startFixture(t: Test, options: FixtureOptions = {}): Promi
     return manifest;
   };
   if (options.publish ?? true) await publish();
+  await options.beforeStart?.({ publish, publishDamaged });
   const system = await startSystem({
     dataDir,
     runDir: path.join(dir, 'run'),

@@ -1,0 +1,196 @@
+// `make chaos`: the whole service under continuous load while faults are injected on a
+// schedule, then a summary table. Traffic goes to 127.0.0.1 only and every process started here
+// is killed at the end.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import pino from 'pino';
+import { buildIndex } from '../builder/build.js';
+import { writeProfilesJsonl } from '../builder/generate.js';
+import { INDEX_FILE, readLatest, versionDir } from '../common/index-format.js';
+import type { SupervisorStatus } from '../supervisor/supervisor.js';
+
+const opts = new Command()
+  .name('chaos')
+  .description('fault injection under load, with a summary')
+  .option('--seconds <n>', 'how long the load runs', '60')
+  .option('--clients <n>', 'concurrent HTTP clients', '16')
+  .option('--count <n>', 'profiles in the data set', '10000')
+  .option('--dir <dir>', 'working directory (data, logs)', '.cache/chaos')
+  .parse()
+  .opts<{ seconds: string; clients: string; count: string; dir: string }>();
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const dir = path.resolve(opts.dir);
+const dataDir = path.join(dir, 'data');
+const source = path.join(dataDir, 'profiles.jsonl');
+const logFile = path.join(dir, 'processes.log');
+const processes: ChildProcess[] = [];
+
+function start(script: string, args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [path.join(root, 'dist', script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (chunk) => appendFileSync(logFile, chunk));
+  child.stderr!.on('data', (chunk) => appendFileSync(logFile, chunk));
+  processes.push(child);
+  return child;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => null);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`chaos: timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+mkdirSync(dir, { recursive: true });
+writeFileSync(logFile, '');
+if (!existsSync(source)) await writeProfilesJsonl(source, Number(opts.count), 42);
+if ((await readLatest(dataDir)) === null) await buildIndex({ source, dataDir, logger: pino({ level: 'warn' }) });
+const ids = readFileSync(source, 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { _id: string })._id);
+
+process.on('exit', () => {
+  for (const child of processes) child.kill('SIGKILL');
+});
+
+const main = start('supervisor/main.js', ['--data', dataDir, '--port', '0', '--runs', path.join(dir, 'run')]);
+let mainOutput = '';
+main.stdout!.on('data', (chunk) => (mainOutput += chunk));
+const url = await until('the service to listen', async () => /"url":"(http:\/\/[^"]+)"[^\n]*tandem listening/.exec(mainOutput)?.[1]);
+const status = async () => (await (await fetch(`${url}/status`)).json()) as SupervisorStatus;
+await until('a served version', async () => (await status()).servingVersion);
+let builder = start('builder/main.js', ['--source', source, '--data', dataDir, '--watch', '--every', '6', '--threads', '1']);
+
+// --- load -------------------------------------------------------------------------------
+const latencies: number[] = [];
+const failures = new Map<string, number>();
+let sent = 0;
+let stopLoad = false;
+let expectingOutage = false;
+let outageFailures = 0;
+async function client(c: number) {
+  for (let i = 0; !stopLoad; i++) {
+    const id = ids[(c * 7919 + i * 104_729) % ids.length]!;
+    const started = performance.now();
+    sent++;
+    let outcome: string;
+    try {
+      const response = await fetch(`${url}/recommend/${id}/10`, { signal: AbortSignal.timeout(15_000) });
+      const body = await response.text();
+      outcome = response.status === 200 ? 'ok' : `${response.status} ${(JSON.parse(body) as { code?: string }).code ?? ''}`;
+    } catch (err) {
+      outcome = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    }
+    latencies.push(performance.now() - started);
+    if (outcome !== 'ok') {
+      if (expectingOutage && outcome.startsWith('503')) outageFailures++;
+      else {
+        failures.set(outcome, (failures.get(outcome) ?? 0) + 1);
+        console.log(`${new Date().toISOString().slice(11, 23)}  request failed: ${outcome}`);
+      }
+    }
+  }
+}
+const load = Promise.all(Array.from({ length: Number(opts.clients) }, (_, c) => client(c)));
+
+// --- faults -----------------------------------------------------------------------------
+const injected: Record<string, number> = {};
+const note = (fault: string) => {
+  injected[fault] = (injected[fault] ?? 0) + 1;
+  console.log(`${new Date().toISOString().slice(11, 19)}  ${fault}`);
+};
+// Kills that promise zero failures wait until the other child holds an index.
+const standbyReady = () =>
+  until('a standby holding an index', async () => {
+    const s = await status();
+    return s.answerer !== null && s.slots.some((slot) => slot.role !== 'answer' && slot.version !== null) ? s : null;
+  });
+const answerer = (s: SupervisorStatus) => s.slots.find((slot) => slot.role === 'answer');
+
+const faults: [string, () => Promise<void>][] = [
+  ['SIGKILL the answer child', async () => {
+    process.kill(answerer(await standbyReady())!.pid!, 'SIGKILL');
+  }],
+  ['SIGKILL the fetch child', async () => {
+    const s = await status();
+    const spare = s.slots.find((slot) => slot.role !== 'answer' && slot.pid !== null);
+    if (spare) process.kill(spare.pid!, 'SIGKILL');
+  }],
+  ['SIGSTOP the answer child (hang)', async () => {
+    const pid = answerer(await standbyReady())!.pid!;
+    process.kill(pid, 'SIGSTOP');
+    await until('the hung child replaced', async () => (await status()).slots.every((slot) => slot.pid !== pid), 20_000);
+  }],
+  ['publish a corrupt version', async () => {
+    const scratch = path.join(dir, 'scratch');
+    rmSync(scratch, { recursive: true, force: true });
+    const manifest = await buildIndex({ source, dataDir: scratch, logger: pino({ level: 'silent' }), threads: 1 });
+    appendFileSync(path.join(versionDir(scratch, manifest.version), INDEX_FILE), 'garbage');
+    renameSync(versionDir(scratch, manifest.version), versionDir(dataDir, manifest.version));
+    const latest = path.join(dataDir, 'indexes', 'LATEST');
+    writeFileSync(`${latest}.tmp`, manifest.version);
+    renameSync(`${latest}.tmp`, latest);
+  }],
+  ['SIGKILL the builder mid-build, restart it', async () => {
+    await sleep(1500 + Math.random() * 2000);
+    builder.kill('SIGKILL');
+    builder = start('builder/main.js', ['--source', source, '--data', dataDir, '--watch', '--every', '6', '--threads', '1']);
+  }],
+  ['SIGKILL both children (deliberate outage: 503s expected)', async () => {
+    const s = await standbyReady();
+    expectingOutage = true;
+    for (const slot of s.slots) if (slot.pid) process.kill(slot.pid, 'SIGKILL');
+    await until('both replaced and serving again', async () => {
+      const now = await status();
+      return now.answerer !== null && now.slots.every((slot, i) => slot.pid !== s.slots[i]!.pid);
+    }, 60_000);
+    // Replies already on their way when the first answerer came back.
+    await sleep(200);
+    expectingOutage = false;
+  }],
+];
+
+const endAt = Date.now() + Number(opts.seconds) * 1000;
+for (let i = 0; Date.now() < endAt; i++) {
+  await sleep(3000);
+  if (Date.now() >= endAt) break;
+  const [name, inject] = faults[i % faults.length]!;
+  await inject();
+  note(name);
+}
+stopLoad = true;
+await load;
+const final = await status();
+for (const child of processes) child.kill('SIGKILL');
+for (const slot of final.slots) {
+  try {
+    if (slot.pid) process.kill(slot.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+// --- summary ----------------------------------------------------------------------------
+latencies.sort((a, b) => a - b);
+const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+const failed = [...failures.values()].reduce((a, b) => a + b, 0);
+const rows: [string, string][] = [
+  ['duration, clients', `${opts.seconds} s, ${opts.clients}`],
+  ['requests sent', String(sent)],
+  ['requests failed (a healthy child existed)', `${failed}${failed ? ` ${JSON.stringify(Object.fromEntries(failures))}` : ''}`],
+  ['503 during the deliberate both-children outage', String(outageFailures)],
+  ['swaps', String(final.swaps)],
+  ['faults injected', Object.entries(injected).map(([k, v]) => `${k}: ${v}`).join('; ')],
+  ['child restarts', String(final.slots.reduce((a, s) => a + s.restarts, 0))],
+  ['quarantined versions', String(final.quarantined.length)],
+  ['latency p50 / p99 / max', `${pct(0.5).toFixed(1)} / ${pct(0.99).toFixed(1)} / ${(latencies.at(-1) ?? 0).toFixed(0)} ms`],
+];
+const table = ['| measure | value |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
+console.log(`\n${table}\n`);
+writeFileSync(path.join(dir, 'summary.md'), `${table}\n`);
+process.exit(failed === 0 ? 0 : 1);
