@@ -68,6 +68,7 @@ let builder = start('builder/main.js', ['--source', source, '--data', dataDir, '
 
 // --- load -------------------------------------------------------------------------------
 const latencies: number[] = [];
+const outageLatencies: number[] = [];
 const failures = new Map<string, number>();
 let sent = 0;
 let stopLoad = false;
@@ -86,7 +87,7 @@ async function client(c: number) {
     } catch (err) {
       outcome = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
     }
-    latencies.push(performance.now() - started);
+    (expectingOutage ? outageLatencies : latencies).push(performance.now() - started);
     if (outcome !== 'ok') {
       if (expectingOutage && outcome.startsWith('503')) outageFailures++;
       else {
@@ -129,7 +130,10 @@ const faults: [string, () => Promise<void>][] = [
   ['publish a corrupt version', async () => {
     const scratch = path.join(dir, 'scratch');
     rmSync(scratch, { recursive: true, force: true });
-    const manifest = await buildIndex({ source, dataDir: scratch, logger: pino({ level: 'silent' }), threads: 1 });
+    // Built by a builder process: a build in this process would stall the load clients' clock.
+    const build = start('builder/main.js', ['--source', source, '--data', scratch, '--threads', '1']);
+    await new Promise((resolve) => build.once('exit', resolve));
+    const manifest = { version: (await readLatest(scratch))! };
     appendFileSync(path.join(versionDir(scratch, manifest.version), INDEX_FILE), 'garbage');
     renameSync(versionDir(scratch, manifest.version), versionDir(dataDir, manifest.version));
     const latest = path.join(dataDir, 'indexes', 'LATEST');
@@ -188,7 +192,8 @@ const rows: [string, string][] = [
   ['faults injected', Object.entries(injected).map(([k, v]) => `${k}: ${v}`).join('; ')],
   ['child restarts', String(final.slots.reduce((a, s) => a + s.restarts, 0))],
   ['quarantined versions', String(final.quarantined.length)],
-  ['latency p50 / p99 / max', `${pct(0.5).toFixed(1)} / ${pct(0.99).toFixed(1)} / ${(latencies.at(-1) ?? 0).toFixed(0)} ms`],
+  ['latency p50 / p99 / max (outside the deliberate outage)', `${pct(0.5).toFixed(1)} / ${pct(0.99).toFixed(1)} / ${(latencies.at(-1) ?? 0).toFixed(0)} ms`],
+  ['max latency during the outage', `${Math.max(0, ...outageLatencies).toFixed(0)} ms`],
 ];
 const table = ['| measure | value |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
 console.log(`\n${table}\n`);

@@ -11,10 +11,11 @@ const program = new Command()
   .addOption(new Option('--port <port>', 'HTTP port').env('PORT').default('5000'))
   .addOption(new Option('--host <host>', 'HTTP bind address').env('HOST').default('127.0.0.1'))
   .addOption(new Option('--mode <mode>', 'how a child opens an index').choices(['load', 'view']).env('TANDEM_MODE').default('view'))
+  .option('--no-standby', 'do not keep the spare child loaded with the served version (saves memory in load mode; no instant failover)')
   .option('--runs <dir>', 'where each run keeps its trace file', 'run')
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'));
 program.parse();
-const opts = program.opts<{ data: string; port: string; host: string; mode: 'load' | 'view'; runs: string; logLevel: string }>();
+const opts = program.opts<{ data: string; port: string; host: string; mode: 'load' | 'view'; runs: string; logLevel: string; standby: boolean }>();
 
 const port = Number(opts.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -29,6 +30,7 @@ const system = await startSystem({
   port,
   host: opts.host,
   mode: opts.mode,
+  standby: opts.standby,
   log,
   childLogs: process.stdout,
 });
