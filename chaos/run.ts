@@ -10,6 +10,7 @@ import { buildIndex } from '../builder/build.js';
 import { writeProfilesJsonl } from '../builder/generate.js';
 import { INDEX_FILE, readLatest, versionDir } from '../common/index-format.js';
 import type { SupervisorStatus } from '../supervisor/supervisor.js';
+import { writeLatest } from '../builder/publish.js';
 
 const opts = new Command()
   .name('chaos')
@@ -136,9 +137,7 @@ const faults: [string, () => Promise<void>][] = [
     const manifest = { version: (await readLatest(scratch))! };
     appendFileSync(path.join(versionDir(scratch, manifest.version), INDEX_FILE), 'garbage');
     renameSync(versionDir(scratch, manifest.version), versionDir(dataDir, manifest.version));
-    const latest = path.join(dataDir, 'indexes', 'LATEST');
-    writeFileSync(`${latest}.tmp`, manifest.version);
-    renameSync(`${latest}.tmp`, latest);
+    await writeLatest(dataDir, manifest.version);
   }],
   ['SIGKILL the builder mid-build, restart it', async () => {
     await sleep(1500 + Math.random() * 2000);

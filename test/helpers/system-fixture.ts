@@ -1,13 +1,14 @@
 // A whole running system for a test: its own data dir, demo profiles, first index version,
 // real child processes and an HTTP port chosen by the OS. Torn down by the test that made it.
-import { createWriteStream, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { Test } from 'tap';
 import { buildIndex } from '../../builder/build.js';
 import { writeProfilesJsonl } from '../../builder/generate.js';
-import { indexesDir, LATEST_FILE, versionDir, type Manifest } from '../../common/index-format.js';
+import { versionDir, type Manifest } from '../../common/index-format.js';
+import { writeLatest } from '../../builder/publish.js';
 import { startSystem, type RunningSystem, type SystemOptions } from '../../supervisor/system.js';
 import type { SupervisorStatus } from '../../supervisor/supervisor.js';
 import { waitFor } from './wait.js';
@@ -54,9 +55,7 @@ export async function startFixture(t: Test, options: FixtureOptions = {}): Promi
     const manifest = await buildIndex({ source, dataDir: scratch, logger: log, threads: 1 });
     damage(versionDir(scratch, manifest.version));
     renameSync(versionDir(scratch, manifest.version), versionDir(dataDir, manifest.version));
-    const latest = path.join(indexesDir(dataDir), LATEST_FILE);
-    writeFileSync(`${latest}.tmp`, manifest.version);
-    renameSync(`${latest}.tmp`, latest);
+    await writeLatest(dataDir, manifest.version);
     return manifest;
   };
   if (options.publish ?? true) await publish();
