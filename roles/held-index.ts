@@ -84,7 +84,8 @@ export class HeldIndex {
       fullScan = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     }
     const held = new HeldIndex(manifest.version, manifest, mode, index, rows, vectorsFd, fullScan);
-    held.warmUp();
+    // A loaded index is already in this heap; only a view has pages to fault in.
+    if (mode === 'view') held.warmUp();
     return held;
   }
 

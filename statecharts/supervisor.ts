@@ -23,13 +23,21 @@ export interface SupervisorInput {
    * answerer dies. Free in view mode (shared page cache); a second copy in load mode.
    */
   standby: boolean;
+  /**
+   * How long after entering `serving` the standby fetch waits: right after a swap the old
+   * answerer would otherwise load the new version at once, a second full fetch inside the swap
+   * window competing for the same cores (measured by the swap benchmark).
+   */
+  standbyDelayMs: number;
   now: () => number;
 }
 
 export interface SupervisorContext {
   slotTimeouts: SlotTimeouts;
   standby: boolean;
+  standbyDelayMs: number;
   now: () => number;
+  servingSince: number;
   /** Where each version seen lives (the newest few), to fetch the served one for standby. */
   paths: Record<string, string>;
   slots: SlotView[];
@@ -171,6 +179,9 @@ export const supervisorMachine = setup({
       slots: ({ context }) => withSlot(context.slots, context.candidate!, { ready: false, version: null }),
     }),
   },
+  delays: {
+    standbyDelay: ({ context }) => context.standbyDelayMs,
+  },
   guards: {
     fromCandidate: ({ context, event }) => 'slot' in event && event.slot === context.candidate,
     fromAnswerer: ({ context, event }) => 'slot' in event && event.slot === context.answerer,
@@ -199,6 +210,7 @@ export const supervisorMachine = setup({
       const view = context.slots[spare]!;
       return view.ready && view.version !== serving && !isNewer(view.version, serving);
     },
+    standbyDue: ({ context }) => context.now() - context.servingSince >= context.standbyDelayMs,
     fetchedIsNewer: ({ context, event }) =>
       event.type === 'SLOT_FETCHED' && isNewer(event.version, context.servingVersion),
     hasAnswerer: ({ context }) => context.answerer !== null,
@@ -210,7 +222,9 @@ export const supervisorMachine = setup({
   context: ({ input }) => ({
     slotTimeouts: input.slotTimeouts,
     standby: input.standby,
+    standbyDelayMs: input.standbyDelayMs,
     now: input.now,
+    servingSince: 0,
     paths: {},
     slots: Array.from({ length: SLOT_COUNT }, () => ({ ready: false, version: null, down: false })),
     answerer: null,
@@ -304,11 +318,15 @@ export const supervisorMachine = setup({
       },
     },
     serving: {
+      entry: assign({ servingSince: ({ context }) => context.now() }),
       always: [
         { guard: 'spareHoldsNewer', target: 'promoting', actions: 'pickSpareCandidate' },
         { guard: 'spareCanFetch', target: 'fetching', actions: [...startSpareFetch] },
-        { guard: 'spareNeedsStandby', target: 'fetching', actions: [...startStandbyFetch] },
+        { guard: and(['spareNeedsStandby', 'standbyDue']), target: 'fetching', actions: [...startStandbyFetch] },
       ],
+      after: {
+        standbyDelay: { guard: 'spareNeedsStandby', target: 'fetching', actions: [...startStandbyFetch] },
+      },
       on: {
         SLOT_CRASHED: [
           { guard: 'fromAnswerer', target: 'degraded', actions: ['recordCrash', 'dropAnswerer'] },

@@ -34,8 +34,10 @@ export interface SupervisorOptions {
   queryTimeoutMs?: number;
   maxInFlight?: number;
   pollMs?: number;
-  /** Keep the spare child loaded with the served version (default true). */
+  /** Keep the spare child loaded with the served version (default true)... */
   standby?: boolean;
+  /** ...starting this long after the last swap (default 3000 ms), so not inside the swap window. */
+  standbyDelayMs?: number;
   /** The program each child runs, per slot; a test may substitute a double. */
   childScript?: string | ((slot: number) => string);
 }
@@ -142,6 +144,7 @@ export class Supervisor {
       input: {
         slotTimeouts: { ...DEFAULT_SLOT_TIMEOUTS, ...this.options.slotTimeouts },
         standby: this.options.standby ?? true,
+        standbyDelayMs: this.options.standbyDelayMs ?? 3000,
         now: Date.now,
       },
       inspect: this.options.tracer.inspect,

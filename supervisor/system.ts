@@ -25,6 +25,7 @@ export interface SystemOptions {
   queryTimeoutMs?: number;
   childScript?: string | ((slot: number) => string);
   standby?: boolean;
+  standbyDelayMs?: number;
   maxInFlight?: number;
   onTrace?: (record: TraceRecord) => void;
 }
@@ -59,6 +60,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     ...(options.queryTimeoutMs && { queryTimeoutMs: options.queryTimeoutMs }),
     ...(options.childScript && { childScript: options.childScript }),
     ...(options.standby !== undefined && { standby: options.standby }),
+    ...(options.standbyDelayMs !== undefined && { standbyDelayMs: options.standbyDelayMs }),
     ...(options.maxInFlight && { maxInFlight: options.maxInFlight }),
   });
   const app = buildApi({ supervisor, tracer, log: options.log.child({ component: 'api' }) });

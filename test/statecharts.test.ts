@@ -256,3 +256,25 @@ t.test('first fetch fails: the next good version is tried, nothing waits forever
   t.ok(h.records.every((r) => !(r.event === 'ACK' && r.stale)), 'a current ack is not marked stale');
   h.actor.stop();
 });
+
+t.test('standby waits out the swap window before loading the new version', async (t) => {
+  const h = startHarness({}, { standby: true, standbyDelayMs: 3000 });
+  serveFirstVersion(h);
+  t.equal(h.state(), 'serving', 'no standby fetch right after the first promotion');
+  h.clock.increment(3000);
+  t.equal(h.state(), 'fetching', 'the delay passed: the spare loads the served version');
+  h.completeFetch(1);
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
+  h.completeFetch(1);
+  h.ackLast(1);
+  h.ackLast(0);
+  h.slot(0).send({ type: 'DRAINED', seq: h.last(0)!.seq });
+  t.equal(h.context().answerer, 1);
+  const fetchesBefore = h.sent.filter((s) => s.command.type === 'FETCH').length;
+  h.clock.increment(2999);
+  t.equal(h.sent.filter((s) => s.command.type === 'FETCH').length, fetchesBefore, 'the old answerer keeps v1 during the window');
+  t.equal(h.context().slots[0]!.version, 'v1');
+  h.clock.increment(1);
+  t.match(h.last(0), { type: 'FETCH', version: 'v2' }, 'then it becomes the standby for v2');
+  h.actor.stop();
+});

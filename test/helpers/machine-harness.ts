@@ -10,7 +10,7 @@ export interface Sent {
   command: CommandToSend;
 }
 
-export function startHarness(timeouts: Partial<SlotTimeouts> = {}, options: { standby?: boolean } = {}) {
+export function startHarness(timeouts: Partial<SlotTimeouts> = {}, options: { standby?: boolean; standbyDelayMs?: number } = {}) {
   const clock = new SimulatedClock();
   const sent: Sent[] = [];
   const spawned: number[] = [];
@@ -33,7 +33,7 @@ export function startHarness(timeouts: Partial<SlotTimeouts> = {}, options: { st
   const actor = createActor(machine, {
     id: 'supervisor',
     clock,
-    input: { slotTimeouts: { ...DEFAULT_SLOT_TIMEOUTS, ...timeouts }, standby: options.standby ?? false, now: () => clock.now() },
+    input: { slotTimeouts: { ...DEFAULT_SLOT_TIMEOUTS, ...timeouts }, standby: options.standby ?? false, standbyDelayMs: options.standbyDelayMs ?? 0, now: () => clock.now() },
     inspect: recorder,
   });
   actor.start();
