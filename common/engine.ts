@@ -21,3 +21,16 @@ export function createEngineIndex(params: EngineParams, dims: number): EngineInd
 export function exactNearest(dataset: Float32Array, query: Float32Array, dims: number, k: number, metric: EngineParams['metric']) {
   return usearch.exactSearch(dataset, query, dims, k, metric as MetricKind, 1) as InstanceType<typeof usearch.Matches>;
 }
+
+/**
+ * Scales `vector` to unit length in place. With metric `ip` on unit vectors, 1 - dot product is
+ * exactly the cosine distance, and the engine skips two norms per comparison (measured 15-25%
+ * faster than `cos` at equal recall in BENCHMARKS.md).
+ */
+export function normalizeInPlace(vector: Float32Array): Float32Array {
+  let sum = 0;
+  for (let i = 0; i < vector.length; i++) sum += vector[i]! * vector[i]!;
+  const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+  for (let i = 0; i < vector.length; i++) vector[i] = vector[i]! * scale;
+  return vector;
+}

@@ -35,7 +35,7 @@ export function answerBatch(held: HeldIndex | null, header: Buffer, vectors: Buf
         result = held.recommend(query.id, query.n);
       } else if (query.op === 'search' && validN) {
         const vector = vectorFrame(vectors, query.v, held.dims);
-        result = typeof vector === 'string' ? ({ ok: false, code: 'BAD_QUERY', message: vector } as const) : { ok: true as const, neighbours: held.nearest(vector, query.n) };
+        result = typeof vector === 'string' ? ({ ok: false, code: 'BAD_QUERY', message: vector } as const) : { ok: true as const, neighbours: held.nearestTo(vector, query.n) };
       } else {
         result = { ok: false, code: 'BAD_QUERY', message: 'query must be recommend {id, n} or search {v, n} with n a positive integer' } as const;
       }

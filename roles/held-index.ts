@@ -13,7 +13,7 @@ import {
   type ProfileRow,
 } from '../common/index-format.js';
 import type { LoadMode } from '../common/protocol.js';
-import { createEngineIndex, exactNearest, type EngineIndex } from '../common/engine.js';
+import { createEngineIndex, exactNearest, normalizeInPlace, type EngineIndex } from '../common/engine.js';
 
 
 export interface Neighbour {
@@ -117,6 +117,11 @@ export class HeldIndex {
     const row = this.rowById.get(id);
     if (row === undefined) return { ok: false, code: 'UNKNOWN_ID', message: `no profile with _id ${JSON.stringify(id)} in index version ${this.version}` };
     return { ok: true, neighbours: this.nearest(this.vectorOf(row), n, row) };
+  }
+
+  /** Nearest to a caller's vector: scaled to unit length first when the index holds unit vectors. */
+  nearestTo(vector: Float32Array, n: number): Neighbour[] {
+    return this.nearest(this.manifest.params.metric === 'ip' ? normalizeInPlace(vector) : vector, n);
   }
 
   nearest(vector: Float32Array, n: number, excludeRow = -1): Neighbour[] {

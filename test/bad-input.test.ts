@@ -105,4 +105,12 @@ t.test('POST /search finds the profiles nearest to a vector', async (t) => {
   t.ok(neighbours[0]!.distance < 1e-5);
   const byId = (await fx.get(`/recommend/${fx.ids[5]}/3`)).body as { _id: string }[];
   t.same(neighbours.slice(1).map((n) => n._id), byId.map((n) => n._id), 'the rest equal /recommend for that profile');
+  const scaled = await fetch(`${fx.system.url}/search`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ vector: row5.map((x) => x * 7.5), n: 4 }),
+  });
+  const scaledNeighbours = (await scaled.json()) as { _id: string; distance: number }[];
+  t.same(scaledNeighbours.map((n) => n._id), neighbours.map((n) => n._id), 'cosine: the length of the vector does not matter');
+  t.ok(Math.abs(scaledNeighbours[1]!.distance - neighbours[1]!.distance) < 1e-5, 'nor do the distances');
 });

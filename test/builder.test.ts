@@ -18,7 +18,7 @@ import {
   versionDir,
   type ProfileRow,
 } from '../common/index-format.js';
-import { DEFAULT_PARAMS, buildIndex } from '../builder/build.js';
+import { DEFAULT_PARAMS, buildIndex, expansionSearchFor } from '../builder/build.js';
 import { generateProfiles, writeProfilesJsonl, type Profile } from '../builder/generate.js';
 import {
   STALE_TMP_MS,
@@ -85,8 +85,8 @@ t.test('builds, validates and publishes a verifiable version', async (t) => {
   t.ok(isVersionName(manifest.version));
   t.equal(manifest.count, 200);
   t.equal(manifest.dims, 128);
-  t.equal(manifest.metric, 'cos');
-  t.match(manifest.params, { engine: 'usearch', metric: 'cos', quantization: 'f32', connectivity: 16, expansionAdd: 128, expansionSearch: 64 });
+  t.equal(manifest.metric, 'ip', 'inner product on unit vectors: cosine distance, computed faster');
+  t.match(manifest.params, { engine: 'usearch', metric: 'ip', quantization: 'f32', connectivity: 16, expansionAdd: 128, expansionSearch: 64 });
   t.equal(manifest.vectorizer, 'tandem-hash/1');
   t.equal(manifest.skipped.total, 8);
   t.same(manifest.skipped.byReason, {
@@ -422,4 +422,10 @@ t.test('main.js --watch --every: republishes on a timer', async (t) => {
   watched.child.kill('SIGTERM');
   t.equal(await withDeadline('exit after SIGTERM', watched.exited), 0);
   t.same(readdirSync(indexesDir(dataDir)).filter((n) => n.includes('.tmp-')), [], 'an abandoned build cleans up after itself');
+});
+
+t.test('search expansion grows for large indexes; a chosen one is kept', async (t) => {
+  t.equal(expansionSearchFor(10_000), 64);
+  t.equal(expansionSearchFor(1_000_000), 128);
+  t.equal(expansionSearchFor(1_000_000, 40), 40);
 });
