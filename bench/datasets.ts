@@ -1,0 +1,120 @@
+// The profile data sets of the HTTP and swap benchmarks, generated and built once and cached under
+// .cache/bench/<name>/ (profiles.jsonl, data/indexes/<version>, ids.txt).
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFile, readdir, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import path from 'node:path';
+import { buildIndex } from '../builder/build.js';
+import { generateProfiles, writeProfilesJsonl } from '../builder/generate.js';
+import { mulberry32 } from '../builder/random.js';
+import { commitStaging, createStaging, discardStaging, type ManifestDraft } from '../builder/publish.js';
+import { INDEX_FILE, PROFILES_FILE, VECTORS_FILE, readLatest, readVerifiedManifest, versionDir, type Manifest, type ProfileRow } from '../common/index-format.js';
+import { CACHE, ensureDir, log, quietLog } from './common.js';
+
+export type DatasetName = 'demo-10k' | 'random-10k-1024' | 'demo-1m' | 'demo-2k';
+
+export interface Dataset {
+  name: DatasetName;
+  dir: string;
+  source: string;
+  dataDir: string;
+  idsFile: string;
+  manifest: Manifest;
+  versionDir: string;
+}
+
+const SIZES: Record<DatasetName, number> = { 'demo-2k': 2_000, 'demo-10k': 10_000, 'random-10k-1024': 10_000, 'demo-1m': 1_000_000 };
+const SEED = 42;
+// Enough distinct ids that no cache can stand in for search.
+const MAX_IDS = 100_000;
+
+/** Demo profiles, each with a `vector` of 1,024 uniform random numbers in [0, 1) (used as is by the builder). */
+async function writeRandomVectorProfiles(out: string, count: number, dims: number): Promise<void> {
+  const tmp = `${out}.tmp-${process.pid}`;
+  const stream = createWriteStream(tmp);
+  const rng = mulberry32(SEED + 1);
+  for (const profile of generateProfiles({ count, seed: SEED })) {
+    const vector = new Array<number>(dims);
+    for (let d = 0; d < dims; d++) vector[d] = Math.round(rng() * 1e6) / 1e6;
+    if (!stream.write(JSON.stringify({ ...profile, vector }) + '\n')) await once(stream, 'drain');
+  }
+  stream.end();
+  await once(stream, 'finish');
+  const { rename } = await import('node:fs/promises');
+  await rename(tmp, out);
+}
+
+/** Generates (once) and builds (once) a data set; later calls return the cached one. */
+export async function prepareDataset(name: DatasetName): Promise<Dataset> {
+  const dir = ensureDir(path.join(CACHE, name));
+  const source = path.join(dir, 'profiles.jsonl');
+  const dataDir = path.join(dir, 'data');
+  const idsFile = path.join(dir, 'ids.txt');
+  const count = SIZES[name];
+  if (!existsSync(source)) {
+    log(`${name}: generating ${count} profiles -> ${source}`);
+    if (name === 'random-10k-1024') await writeRandomVectorProfiles(source, count, 1024);
+    else await writeProfilesJsonl(source, count, SEED);
+  }
+  let version = await readLatest(dataDir);
+  if (version === null) {
+    log(`${name}: building the index (cached afterwards)`);
+    const started = performance.now();
+    const manifest = await buildIndex({ source, dataDir, logger: quietLog, dims: name === 'random-10k-1024' ? 1024 : undefined });
+    version = manifest.version;
+    log(`${name}: built ${manifest.count} x ${manifest.dims} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  const vdir = versionDir(dataDir, version);
+  const manifest = await readVerifiedManifest(vdir);
+  if (!existsSync(idsFile)) {
+    const rows = JSON.parse(readFileSync(path.join(vdir, PROFILES_FILE), 'utf8')) as ProfileRow[];
+    const rng = mulberry32(SEED + 2);
+    const ids: string[] = [];
+    const take = Math.min(MAX_IDS, rows.length);
+    for (let i = 0; i < take; i++) ids.push(rows[Math.floor(rng() * rows.length)]![0]);
+    writeFileSync(idsFile, ids.join('\n') + '\n');
+  }
+  return { name, dir, source, dataDir, idsFile, manifest, versionDir: vdir };
+}
+
+export function readIds(dataset: Dataset): string[] {
+  return readFileSync(dataset.idsFile, 'utf8').split('\n').filter(Boolean);
+}
+
+/** A fresh data dir for a swap run holding one copy of the data set's cached version. */
+export async function freshDataDir(dataset: Dataset, dir: string): Promise<string> {
+  await rm(dir, { recursive: true, force: true });
+  ensureDir(dir);
+  await republish(dataset.versionDir, dir);
+  return dir;
+}
+
+/**
+ * Publishes a copy of the version in `fromDir` as a new version of `dataDir`, through the builder's
+ * own commit path (checksums, manifest, fsync, rename, LATEST, retention). A real copy, not a
+ * hard link: a new version's pages are new to the page cache, as a rebuilt version's would be.
+ */
+export async function republish(fromDir: string, dataDir: string): Promise<Manifest> {
+  const manifest = JSON.parse(readFileSync(path.join(fromDir, 'manifest.json'), 'utf8')) as Manifest;
+  const { format: _f, version: _v, created: _c, files: _files, ...draft } = manifest;
+  const staging = await createStaging(dataDir);
+  try {
+    for (const name of [INDEX_FILE, VECTORS_FILE, PROFILES_FILE]) await copyFile(path.join(fromDir, name), path.join(staging.dir, name));
+    return await commitStaging(staging, draft as ManifestDraft, { keep: 3 });
+  } catch (err) {
+    await discardStaging(staging);
+    throw err;
+  }
+}
+
+export async function listVersionDirs(dataDir: string): Promise<string[]> {
+  return (await readdir(path.join(dataDir, 'indexes'))).filter((n) => n.startsWith('v'));
+}
+
+// `node dist/bench/datasets.js demo-1m ...` prepares data sets ahead of time (the Makefile does not need it).
+if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
+  for (const name of process.argv.slice(2) as DatasetName[]) {
+    const dataset = await prepareDataset(name);
+    log(`${name}: ready, version ${dataset.manifest.version}, ${dataset.manifest.count} x ${dataset.manifest.dims}`);
+  }
+}

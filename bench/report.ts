@@ -1,0 +1,261 @@
+// Renders BENCHMARKS.md from bench/results/*.json (whatever has been run; the rest is marked
+// "not run yet") and draws the latency-over-time pictures with vega-lite (SVG, headless).
+// The hand-written analysis lives in bench/NOTES.md and is included as is.
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as vega from 'vega';
+import * as vegaLite from 'vega-lite';
+import { RESULTS, ROOT, log, readJson } from './common.js';
+import type { HttpRow } from './http.js';
+import type { SwapRow } from './swap.js';
+
+interface Machine {
+  commit?: string;
+  date: string;
+  cores: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+}
+
+interface HttpFile {
+  machine: Machine;
+  dataset: string;
+  count: number;
+  dims: number;
+  quick: boolean;
+  rounds: number;
+  durationSec: number;
+  warmupSec: number;
+  commands: Record<string, string>;
+  rows: HttpRow[];
+}
+
+interface SwapFile {
+  machine: Machine;
+  dataset: string;
+  count: number;
+  quick: boolean;
+  rows: SwapRow[];
+}
+
+interface EngineFile {
+  machine: Machine;
+  quick: boolean;
+  count: number;
+  dims: number;
+  queries: number;
+  clusters: number;
+  m: number;
+  efConstruction: number;
+  rounds: number;
+  command: string;
+  builds: Record<string, { buildMs: number; threads: number; bytes: number; note?: string }>;
+  open: Record<string, { loadMs: number; viewMs: number }>;
+  rows: { engine: string; ef: number; recall: number; p50Us: number; p99Us: number; meanUs: number }[];
+}
+
+const ms = (us: number) => (us / 1000).toFixed(2);
+const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : 'n/a');
+
+const DATASET_TITLES: Record<string, string> = {
+  'demo-2k': '2,000 demo profiles (128 dims)',
+  'demo-10k': '10,000 demo profiles (128 dims)',
+  'random-10k-1024': '10,000 x 1,024 uniform random vectors',
+  'demo-1m': '1,000,000 demo profiles (128 dims)',
+};
+
+const SERVER_TITLES: Record<string, string> = {
+  bare: 'bare Fastify, constant body',
+  held: 'single process, HeldIndex in-process',
+  exact: 'single process, exact brute force',
+  tandem: 'tandem (API + supervisor + 2 children)',
+};
+
+function httpSection(file: HttpFile): string {
+  const out: string[] = [];
+  out.push(`### ${DATASET_TITLES[file.dataset] ?? file.dataset}${file.quick ? ' (quick mode)' : ''}`);
+  out.push('');
+  out.push(`Run ${file.machine.date}; ${file.rounds} round(s) of ${file.durationSec} s per cell after ${file.warmupSec} s warm-up, servers alternating (median of rounds).`);
+  out.push('Command per cell (the ids file holds ' + (file.count >= 100_000 ? '100,000 random' : `${file.count.toLocaleString('en')} random`) + ' ids of the data set):');
+  out.push('');
+  out.push('```');
+  for (const cmd of Object.values(file.commands)) out.push(cmd);
+  out.push('```');
+  out.push('');
+  out.push('| c | server | req/s | vs bare | p50 ms | p99 ms | p99.9 ms | errors / requests |');
+  out.push('| --: | --- | --: | --: | --: | --: | --: | --: |');
+  const byC = new Map<number, HttpRow[]>();
+  for (const r of file.rows) byC.set(r.connections, [...(byC.get(r.connections) ?? []), r]);
+  for (const [c, rows] of byC) {
+    const bare = rows.find((r) => r.server === 'bare');
+    for (const r of rows) {
+      out.push(`| ${c} | ${SERVER_TITLES[r.server] ?? r.server} | ${r.rps.toFixed(0)} | ${bare ? ratio(r.rps, bare.rps) : 'n/a'} | ${ms(r.p50us)} | ${ms(r.p99us)} | ${ms(r.p999us)} | ${r.errors} / ${r.requests} |`);
+    }
+  }
+  out.push('');
+  const lines: string[] = [];
+  for (const [c, rows] of byC) {
+    const t = rows.find((r) => r.server === 'tandem');
+    const h = rows.find((r) => r.server === 'held');
+    const e = rows.find((r) => r.server === 'exact');
+    if (t && h) lines.push(`c=${c}: tandem / in-process ${ratio(t.rps, h.rps)}` + (e ? `, in-process HNSW / exact ${ratio(h.rps, e.rps)}` : ''));
+  }
+  if (lines.length) out.push(`Throughput ratios, same run: ${lines.join('; ')}.`, '');
+  return out.join('\n');
+}
+
+const TARGET_TITLES: Record<string, string> = { 'tandem-view': 'tandem, view()', 'tandem-load': 'tandem, load()', pm2: 'PM2 cluster (2), pm2 reload' };
+
+function swapSection(file: SwapFile, picture: string | null): string {
+  const out: string[] = [];
+  out.push(`### ${DATASET_TITLES[file.dataset] ?? file.dataset}${file.quick ? ' (quick mode)' : ''}`);
+  out.push('');
+  out.push(`Run ${file.machine.date}. Commands: ${[...new Set(file.rows.map((r) => '`' + r.command + '`'))].join('; ')}.`);
+  out.push('');
+  out.push('| c | server | swaps | requests | failed | req/s | p99 ms | p99 in swaps | p99 outside | in / out | swap window p50 ms | RSS (PSS) MB outside | RSS (PSS) MB in swaps | machine used MB, max in swaps |');
+  out.push('| --: | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |');
+  for (const r of file.rows) {
+    const failed = r.failed === 0 ? '0' : `${r.failed} (${((100 * r.failed) / r.requests).toFixed(2)}%: ${r.failedConnection} conn., ${Object.entries(r.failedStatus).map(([k, v]) => `${v} x ${k === '1' ? 'no answer in 10 s' : k}`).join(', ') || '0 status'})`;
+    out.push(
+      `| ${r.connections} | ${TARGET_TITLES[r.target] ?? r.target} | ${r.swaps} | ${r.requests} | ${failed} | ${r.rps.toFixed(0)} | ${f(r.p99Ms)} | ${f(r.p99InsideMs)} | ${f(r.p99OutsideMs)} | ${f(r.p99Ratio)}x | ${f(r.windowMsMedian, 0)} | ${mb(r.servingRss.outsideMax)} (${mb(r.servingRss.pssOutsideMax)}) | ${mb(r.servingRss.insideMax)} (${mb(r.servingRss.pssInsideMax)}) | ${mb(r.machineUsed.insideMax)} |`,
+    );
+  }
+  out.push('');
+  out.push(`Index file (index.usearch) of this data set: ${mb(file.rows[0]?.indexBytes ?? 0)} MB. RSS/PSS = the two children (tandem) or the two PM2 workers, summed, sampled every 250 ms.`);
+  if (picture) out.push('', `![p99 latency over time, swap windows shaded](${picture})`);
+  out.push('');
+  return out.join('\n');
+}
+
+function engineSection(file: EngineFile): string {
+  const out: string[] = [];
+  out.push(`Run ${file.machine.date}${file.quick ? ' (quick mode)' : ''}: ${file.count.toLocaleString('en')} x ${file.dims} vectors, a Gaussian mixture of ${file.clusters} clusters; ${file.queries} held-out queries; exact top-10 ground truth by usearch exactSearch (cos). M=${file.m}, efConstruction=${file.efConstruction}. Single-query latency: one query at a time, one thread, ${file.rounds} alternating rounds (median). Command: \`${file.command}\`.`);
+  out.push('');
+  out.push('| engine | build threads | build s | file MB | load() ms | view() ms |');
+  out.push('| --- | --: | --: | --: | --: | --: |');
+  const notes: string[] = [];
+  for (const [name, b] of Object.entries(file.builds)) {
+    const o = file.open[name];
+    if (b.note) notes.push(`${'*'.repeat(notes.length + 1)} ${name}: ${b.note}.`);
+    const mark = b.note ? ` ${'\\*'.repeat(notes.length)}` : '';
+    out.push(`| ${name === 'hnswlib' ? 'hnswlib-node (cosine)' : name} | ${b.threads} | ${(b.buildMs / 1000).toFixed(1)}${mark} | ${mb(b.bytes)} | ${o ? f(o.loadMs, 0) : 'n/a'} | ${o && Number.isFinite(o.viewMs) ? f(o.viewMs, 1) : 'n/a (no mmap)'} |`);
+  }
+  out.push('');
+  for (const n of notes) out.push(n.replace(/^\*+/, (m) => '\\*'.repeat(m.length)), '');
+  out.push('| ef | engine | recall@10 | p50 µs | p99 µs | p50 vs hnswlib-node |');
+  out.push('| --: | --- | --: | --: | --: | --: |');
+  const efs = [...new Set(file.rows.map((r) => r.ef))];
+  for (const ef of efs) {
+    const rows = file.rows.filter((r) => r.ef === ef);
+    const h = rows.find((r) => r.engine === 'hnswlib');
+    for (const r of rows) out.push(`| ${ef} | ${r.engine === 'hnswlib' ? 'hnswlib-node' : r.engine} | ${r.recall.toFixed(4)} | ${r.p50Us.toFixed(0)} | ${r.p99Us.toFixed(0)} | ${h ? ratio(r.p50Us, h.p50Us) : 'n/a'} |`);
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+async function drawSwap(file: SwapFile): Promise<string | null> {
+  if (file.rows.length === 0) return null;
+  const charts = file.rows.map((r) => ({
+    title: `${TARGET_TITLES[r.target] ?? r.target}, c=${r.connections}: ${r.swaps} swaps, ${r.failed} failed`,
+    width: 760,
+    height: 120,
+    layer: [
+      {
+        data: { values: r.windows },
+        mark: { type: 'rect', color: '#f4a261', opacity: 0.35 },
+        encoding: { x: { field: 'start', type: 'quantitative' }, x2: { field: 'end' } },
+      },
+      {
+        data: { values: r.series.filter((s) => s.p50 > 0).map((s) => ({ t: s.t, p99: s.p99, p50: s.p50 })) },
+        transform: [{ fold: ['p99', 'p50'], as: ['stat', 'ms'] }],
+        mark: { type: 'line', strokeWidth: 1 },
+        encoding: {
+          x: { field: 't', type: 'quantitative', title: 'seconds into the run' },
+          y: { field: 'ms', type: 'quantitative', title: 'latency ms (250 ms buckets)', scale: { type: 'log' } },
+          color: { field: 'stat', type: 'nominal', title: null },
+        },
+      },
+      {
+        data: { values: r.series.filter((s) => s.failed > 0).map((s) => ({ t: s.t, failed: s.failed })) },
+        mark: { type: 'rule', color: '#d62828', strokeWidth: 2 },
+        encoding: { x: { field: 't', type: 'quantitative' } },
+      },
+    ],
+  }));
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: `Latency over time under swaps, ${DATASET_TITLES[file.dataset] ?? file.dataset}`, subtitle: 'orange: swap / reload windows; red: 250 ms buckets holding failed requests' },
+    vconcat: charts,
+  };
+  const compiled = vegaLite.compile(spec as unknown as vegaLite.TopLevelSpec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  const name = `swap-${file.dataset}.svg`;
+  writeFileSync(path.join(RESULTS, name), svg);
+  return `bench/results/${name}`;
+}
+
+export async function writeReport(): Promise<void> {
+  const machines: Machine[] = [];
+  const md: string[] = [];
+  md.push('# Benchmarks');
+  md.push('');
+  md.push('Generated by `make bench` (`node dist/bench/report.js` re-renders this file from `bench/results/*.json`). Every comparison is made in the same run, alternating, on a shared and noisy 2-core machine: trust the ratios more than the absolute figures. Anything marked *not run yet* has no measurement behind it.');
+  md.push('');
+  const sections: string[] = [];
+
+  sections.push('## 1. HTTP serving: `GET /recommend/:id/10` over random ids', '');
+  sections.push('Load from wrk (its own process, 2 threads, keep-alive) on 127.0.0.1; four servers started side by side on the same data and measured alternately: Fastify returning a constant body of the same size (a real answer), the same HNSW search in one process (`roles/held-index.ts`, no supervisor, no ZeroMQ), exact brute force in one process (usearch `exactSearch`, 1 thread), and tandem (`node dist/supervisor/main.js --mode view`).', '');
+  for (const ds of ['demo-10k', 'random-10k-1024', 'demo-1m']) {
+    const file = readJson<HttpFile>(path.join(RESULTS, `http-${ds}.json`));
+    if (file) {
+      machines.push(file.machine);
+      sections.push(httpSection(file));
+    } else sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
+  }
+
+  sections.push('## 2. Index engine: usearch vs hnswlib-node', '');
+  const engineFiles = readdirSync(RESULTS)
+    .filter((n) => /^engine-\d+\.json$/.test(n))
+    .sort((a, b) => Number(b.replace(/\D/g, '')) - Number(a.replace(/\D/g, '')));
+  if (!engineFiles.includes('engine-1000000.json')) sections.push('### 1,000,000 x 128', '', '*Not run yet.*', '');
+  for (const name of engineFiles) {
+    const engine = readJson<EngineFile>(path.join(RESULTS, name))!;
+    machines.push(engine.machine);
+    sections.push(`### ${engine.count.toLocaleString('en')} x ${engine.dims}`, '', engineSection(engine));
+  }
+
+  sections.push('## 3. Swap under load', '');
+  sections.push('Load from `bench/loadgen.ts` (its own process; a closed loop of keep-alive connections that records every request: send time, latency, status). A new version is published every few seconds by copying the cached version through the builder\'s own commit path (`commitStaging`: checksums, manifest, fsync, rename, `LATEST`). tandem swaps by itself; for the PM2 reference (the single-process server, `pm2 start -i 2 --wait-ready`, private `PM2_HOME`), each publish is followed by `pm2 reload` (which takes longer than the cadence, so reloads run back to back). A request fails on a non-200 status, a connection error or close before the answer, or no answer 10 s after the load stops. Swap window (tandem): from the supervisor leaving `serving` for a new version to it being back in `serving` after the old answerer has drained and re-fetched, from the run\'s `trace.jsonl`; (PM2): the `pm2 reload` command\'s duration.', '');
+  for (const ds of ['demo-10k', 'demo-1m']) {
+    const file = readJson<SwapFile>(path.join(RESULTS, `swap-${ds}.json`));
+    if (file) {
+      machines.push(file.machine);
+      let picture: string | null = null;
+      try {
+        picture = await drawSwap(file);
+      } catch (err) {
+        log(`picture for ${ds} failed: ${(err as Error).message}`);
+      }
+      sections.push(swapSection(file, picture));
+    } else sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
+  }
+
+  const m = machines[0];
+  md.push(m ? `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB memory, Node ${m.node}. Runs from ${[...new Set(machines.map((x) => x.date.slice(0, 16).replace('T', ' ')))].sort().join(', ')} UTC, of commit ${[...new Set(machines.map((x) => x.commit ?? 'unknown'))].join(', ')}.` : 'Machine: not run yet.');
+  md.push('');
+  md.push('How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.');
+  md.push('');
+  md.push(...sections);
+  const notes = path.join(ROOT, 'bench', 'NOTES.md');
+  if (existsSync(notes)) md.push(readFileSync(notes, 'utf8'));
+  writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md.join('\n').replace(/\n{3,}/g, '\n\n'));
+  log('wrote BENCHMARKS.md');
+}
+
+if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) await writeReport();
