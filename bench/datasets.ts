@@ -1,14 +1,14 @@
 // The profile data sets of the HTTP and swap benchmarks, generated and built once and cached under
 // .cache/bench/<name>/ (profiles.jsonl, data/indexes/<version>, ids.txt).
-import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile, readdir, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
-import { buildIndex } from '../builder/build.js';
+import { buildIndex, DEFAULT_PARAMS } from '../builder/build.js';
 import { generateProfiles, writeProfilesJsonl } from '../builder/generate.js';
 import { mulberry32 } from '../builder/random.js';
 import { commitStaging, createStaging, discardStaging, type ManifestDraft } from '../builder/publish.js';
-import { INDEX_FILE, PROFILES_FILE, VECTORS_FILE, readLatest, readVerifiedManifest, versionDir, type Manifest, type ProfileRow } from '../common/index-format.js';
+import { INDEX_FILE, PROFILES_FILE, VECTORS_FILE, readLatest, readVerifiedManifest, versionDir, type EngineParams, type Manifest, type ProfileRow } from '../common/index-format.js';
 import { CACHE, ensureDir, log, quietLog } from './common.js';
 
 export type DatasetName = 'demo-10k' | 'random-10k-1024' | 'demo-1m' | 'demo-2k';
@@ -45,6 +45,10 @@ async function writeRandomVectorProfiles(out: string, count: number, dims: numbe
 }
 
 /** Generates (once) and builds (once) a data set; later calls return the cached one. */
+function sameBuildParams(params: EngineParams): boolean {
+  return (['metric', 'quantization', 'connectivity', 'expansionAdd'] as const).every((key) => params[key] === DEFAULT_PARAMS[key]);
+}
+
 export async function prepareDataset(name: DatasetName): Promise<Dataset> {
   const dir = ensureDir(path.join(CACHE, name));
   const source = path.join(dir, 'profiles.jsonl');
@@ -57,6 +61,12 @@ export async function prepareDataset(name: DatasetName): Promise<Dataset> {
     else await writeProfilesJsonl(source, count, SEED);
   }
   let version = await readLatest(dataDir);
+  // A cache built with other engine defaults would silently measure the old engine: rebuild.
+  if (version !== null && !sameBuildParams((await readVerifiedManifest(versionDir(dataDir, version))).params)) {
+    log(`${name}: cached index was built with other engine parameters; rebuilding`);
+    rmSync(path.join(dataDir, 'indexes'), { recursive: true, force: true });
+    version = null;
+  }
   if (version === null) {
     log(`${name}: building the index (cached afterwards)`);
     const started = performance.now();

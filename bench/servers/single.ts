@@ -67,7 +67,7 @@ if (kind === 'bare') {
   };
 }
 
-const app = Fastify({ logger: false, disableRequestLogging: true, maxParamLength: 512, return503OnClosing: true });
+const app = Fastify({ logger: false, routerOptions: { maxParamLength: 512 }, return503OnClosing: true });
 app.get<{ Params: { id: string; n: string } }>('/recommend/:id/:n', (request, reply) => {
   const { id, n } = request.params;
   if (!ID_PATTERN.test(id) || !N_PATTERN.test(n) || Number(n) < 1 || Number(n) > 100) return reply.code(400).send({ code: 'BAD_REQUEST' });
