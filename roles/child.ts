@@ -22,7 +22,6 @@ const controlOut = new SocketWriter(control, (err) => log.error({ err }, 'contro
 const queryOut = new SocketWriter(queries, (err) => log.error({ err }, 'query reply send failed'));
 
 let held: HeldIndex | null = null;
-let role: 'idle' | 'fetch' | 'answer' = 'idle';
 let welcomed = false;
 let lastHeardFromSupervisor = Date.now();
 
@@ -65,7 +64,6 @@ const heartbeat = setInterval(() => {
 heartbeat.unref();
 
 async function fetchVersion(message: Extract<SupervisorToChild, { type: 'FETCH' }>): Promise<void> {
-  role = 'fetch';
   // Drop the old version first: a child holds at most one, which bounds memory during a swap.
   held?.close();
   held = null;
@@ -96,11 +94,9 @@ async function onCommand(message: SupervisorToChild): Promise<void> {
       await fetchVersion(message);
       return;
     case 'ANSWER':
-      role = 'answer';
       tell({ type: 'ACK', seq: message.seq });
       return;
     case 'DRAIN':
-      role = 'idle';
       tell({ type: 'ACK', seq: message.seq });
       // Queries are answered synchronously per batch, so what is left in flight is what sits in
       // the reply queue: DRAINED goes out once that has been handed over.
@@ -143,6 +139,6 @@ async function queryLoop(): Promise<void> {
 }
 
 tell({ type: 'HELLO', slot: config.slot, pid: process.pid, token: config.token });
-log.info({ role, control: config.controlEndpoint }, 'child started');
+log.info({ slot: config.slot, control: config.controlEndpoint }, 'child started');
 controlLoop().catch((err) => exit(1, `control loop failed: ${(err as Error).message}`));
 queryLoop().catch((err) => exit(1, `query loop failed: ${(err as Error).message}`));

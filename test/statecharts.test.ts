@@ -115,10 +115,7 @@ t.test('answerer crash: the other child, if it holds an index, takes over', asyn
   const h = startHarness();
   serveFirstVersion(h);
   h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
-  h.completeFetch(1);
-  h.ackLast(1);
-  h.ackLast(0);
-  h.slot(0).send({ type: 'DRAINED', seq: h.last(0)!.seq });
+  h.swap(1, 0);
   t.equal(h.context().answerer, 1);
   t.equal(h.context().slots[0]!.version, 'v1', 'old answerer still holds v1 after draining');
   h.slot(1).send({ type: 'EXITED', code: null, signal: 'SIGKILL' });
@@ -265,10 +262,7 @@ t.test('standby waits out the swap window before loading the new version', async
   t.equal(h.state(), 'fetching', 'the delay passed: the spare loads the served version');
   h.completeFetch(1);
   h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
-  h.completeFetch(1);
-  h.ackLast(1);
-  h.ackLast(0);
-  h.slot(0).send({ type: 'DRAINED', seq: h.last(0)!.seq });
+  h.swap(1, 0);
   t.equal(h.context().answerer, 1);
   const fetchesBefore = h.sent.filter((s) => s.command.type === 'FETCH').length;
   h.clock.increment(2999);

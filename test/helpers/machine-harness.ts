@@ -64,6 +64,13 @@ export function startHarness(timeouts: Partial<SlotTimeouts> = {}, options: { st
       slotRef(n).send({ type: 'ACK', seq: command.seq });
       slotRef(n).send({ type: 'FETCHED', seq: command.seq, version: command.version, count: 10, dims: 4, loadMs: 1 });
     },
+    /** The whole swap: `to` finishes its FETCH and acks ANSWER, `from` acks DRAIN and drains. */
+    swap(to: number, from: number) {
+      this.completeFetch(to);
+      this.ackLast(to);
+      this.ackLast(from);
+      slotRef(from).send({ type: 'DRAINED', seq: [...sent].reverse().find((s) => s.slot === from)!.command.seq });
+    },
     ackLast(n: number) {
       const command = [...sent].reverse().find((s) => s.slot === n)!.command;
       slotRef(n).send({ type: 'ACK', seq: command.seq });
