@@ -63,6 +63,10 @@ export interface SupervisorStatus {
   swaps: number;
 }
 
+// A ZeroMQ send that cannot complete within this (peer gone, or its queue full because it hangs)
+// fails instead of blocking the socket's single writer.
+const SEND_TIMEOUT_MS = 1000;
+
 const DEFAULT_CHILD_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'roles', 'child.js');
 
 type SupervisorActor = Actor<typeof supervisorMachine>;
@@ -99,16 +103,27 @@ export class Supervisor {
     return this.options.heartbeatMs ?? 500;
   }
 
+  private get heartbeatTimeoutMs(): number {
+    return this.options.heartbeatTimeoutMs ?? 2000;
+  }
+
+  private get controlEndpoint(): string {
+    return `ipc://${this.runtimeDir}/control`;
+  }
+
+  private get queryEndpoint(): string {
+    return `ipc://${this.runtimeDir}/query`;
+  }
+
   private async begin(): Promise<void> {
     const { log } = this.options;
-    const sendTimeoutMs = 1000;
-    this.control = new ControlChannel(`ipc://${this.runtimeDir}/control`, (slot, message) => this.onChildMessage(slot, message), log, sendTimeoutMs);
+    this.control = new ControlChannel(this.controlEndpoint, (slot, message) => this.onChildMessage(slot, message), log, SEND_TIMEOUT_MS);
     this.router = new QueryRouter({
-      endpoint: `ipc://${this.runtimeDir}/query`,
+      endpoint: this.queryEndpoint,
       timeoutMs: this.options.queryTimeoutMs ?? 5000,
       maxInFlight: this.options.maxInFlight ?? 10_000,
-      sendTimeoutMs,
-      suspectMs: 2 * (this.options.heartbeatTimeoutMs ?? 2000),
+      sendTimeoutMs: SEND_TIMEOUT_MS,
+      suspectMs: 2 * this.heartbeatTimeoutMs,
       log,
     });
     await this.control.bind();
@@ -187,12 +202,12 @@ export class Supervisor {
       script: this.childScriptFor(slot),
       env: childEnv({
         slot,
-        controlEndpoint: `ipc://${this.runtimeDir}/control`,
-        queryEndpoint: `ipc://${this.runtimeDir}/query`,
+        controlEndpoint: this.controlEndpoint,
+        queryEndpoint: this.queryEndpoint,
         token: this.token,
         heartbeatMs: this.heartbeatMs,
-        orphanMs: Math.max(5000, 4 * (this.options.heartbeatTimeoutMs ?? 2000)),
-        sendTimeoutMs: 1000,
+        orphanMs: Math.max(5000, 4 * this.heartbeatTimeoutMs),
+        sendTimeoutMs: SEND_TIMEOUT_MS,
       }),
       logs: this.options.childLogs,
       onSpawned: (pid) => this.slotRef(slot)?.send({ type: 'SPAWNED', pid }),
@@ -244,7 +259,7 @@ export class Supervisor {
 
   private heartbeat(): void {
     const now = Date.now();
-    const timeoutMs = this.options.heartbeatTimeoutMs ?? 2000;
+    const timeoutMs = this.heartbeatTimeoutMs;
     for (let slot = 0; slot < SLOT_COUNT; slot++) {
       if (!this.welcomed[slot]) continue;
       this.control.send(slot, { type: 'HEARTBEAT' });

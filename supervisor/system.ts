@@ -2,31 +2,16 @@
 // the command line; tests start it in-process with a private data dir and port 0.
 import { mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import type { Writable } from 'node:stream';
-import type { Logger } from 'pino';
-import type { LoadMode } from '../common/protocol.js';
 import { buildApi } from '../api/server.js';
-import type { SlotTimeouts } from '../statecharts/slot.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, type SupervisorOptions } from './supervisor.js';
 import { Tracer } from './tracer.js';
 import type { TraceRecord } from './trace-record.js';
 
-export interface SystemOptions {
-  dataDir: string;
+/** The supervisor's options, less what the system makes itself (tracer, component loggers). */
+export interface SystemOptions extends Omit<SupervisorOptions, 'tracer'> {
   runDir: string;
   port: number;
   host: string;
-  mode: LoadMode;
-  log: Logger;
-  childLogs: Writable;
-  slotTimeouts?: Partial<SlotTimeouts>;
-  heartbeatMs?: number;
-  heartbeatTimeoutMs?: number;
-  queryTimeoutMs?: number;
-  childScript?: string | ((slot: number) => string);
-  standby?: boolean;
-  standbyDelayMs?: number;
-  maxInFlight?: number;
   onTrace?: (record: TraceRecord) => void;
 }
 
@@ -48,21 +33,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   mkdirSync(options.runDir, { recursive: true });
   const traceFile = path.join(options.runDir, 'trace.jsonl');
   const tracer = new Tracer(traceFile, 5000, options.onTrace);
-  const supervisor = await Supervisor.start({
-    dataDir: options.dataDir,
-    mode: options.mode,
-    log: options.log.child({ component: 'supervisor' }),
-    tracer,
-    childLogs: options.childLogs,
-    ...(options.slotTimeouts && { slotTimeouts: options.slotTimeouts }),
-    ...(options.heartbeatMs && { heartbeatMs: options.heartbeatMs }),
-    ...(options.heartbeatTimeoutMs && { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
-    ...(options.queryTimeoutMs && { queryTimeoutMs: options.queryTimeoutMs }),
-    ...(options.childScript && { childScript: options.childScript }),
-    ...(options.standby !== undefined && { standby: options.standby }),
-    ...(options.standbyDelayMs !== undefined && { standbyDelayMs: options.standbyDelayMs }),
-    ...(options.maxInFlight && { maxInFlight: options.maxInFlight }),
-  });
+  const { runDir: _runDir, port: _port, host: _host, onTrace: _onTrace, log, ...supervisorOptions } = options;
+  const supervisor = await Supervisor.start({ ...supervisorOptions, log: log.child({ component: 'supervisor' }), tracer });
   const app = buildApi({ supervisor, tracer, log: options.log.child({ component: 'api' }) });
   let draining = false;
   // Readiness goes first: a balancer watching /ready stops sending before the listener closes.
