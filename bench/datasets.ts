@@ -8,7 +8,8 @@ import { buildIndex, DEFAULT_PARAMS } from '../builder/build.js';
 import { generateProfiles, writeProfilesJsonl } from '../builder/generate.js';
 import { mulberry32 } from '../builder/random.js';
 import { commitStaging, createStaging, discardStaging, type ManifestDraft } from '../builder/publish.js';
-import { INDEX_FILE, PROFILES_FILE, VECTORS_FILE, readLatest, readVerifiedManifest, versionDir, type EngineParams, type Manifest, type ProfileRow } from '../common/index-format.js';
+import { INDEX_FILE, IndexFormatError, ROWS_FILE, VECTORS_FILE, readLatest, readVerifiedManifest, versionDir, type Manifest } from '../common/index-format.js';
+import { RowTable } from '../common/row-table.js';
 import { CACHE, ensureDir, log, quietLog } from './common.js';
 
 export type DatasetName = 'demo-10k' | 'random-10k-1024' | 'demo-1m' | 'demo-2k';
@@ -44,11 +45,18 @@ async function writeRandomVectorProfiles(out: string, count: number, dims: numbe
   await rename(tmp, out);
 }
 
-/** Generates (once) and builds (once) a data set; later calls return the cached one. */
-function sameBuildParams(params: EngineParams): boolean {
-  return (['metric', 'quantization', 'connectivity', 'expansionAdd'] as const).every((key) => params[key] === DEFAULT_PARAMS[key]);
+/** A cached version of an older on-disk format or other engine defaults would silently measure the old engine. */
+async function builtWithCurrentDefaults(dir: string): Promise<boolean> {
+  try {
+    const { params } = await readVerifiedManifest(dir);
+    return (['metric', 'quantization', 'connectivity', 'expansionAdd'] as const).every((key) => params[key] === DEFAULT_PARAMS[key]);
+  } catch (err) {
+    if (err instanceof IndexFormatError) return false;
+    throw err;
+  }
 }
 
+/** Generates (once) and builds (once) a data set; later calls return the cached one. */
 export async function prepareDataset(name: DatasetName): Promise<Dataset> {
   const dir = ensureDir(path.join(CACHE, name));
   const source = path.join(dir, 'profiles.jsonl');
@@ -61,9 +69,8 @@ export async function prepareDataset(name: DatasetName): Promise<Dataset> {
     else await writeProfilesJsonl(source, count, SEED);
   }
   let version = await readLatest(dataDir);
-  // A cache built with other engine defaults would silently measure the old engine: rebuild.
-  if (version !== null && !sameBuildParams((await readVerifiedManifest(versionDir(dataDir, version))).params)) {
-    log(`${name}: cached index was built with other engine parameters; rebuilding`);
+  if (version !== null && !(await builtWithCurrentDefaults(versionDir(dataDir, version)))) {
+    log(`${name}: cached index has another format or engine parameters; rebuilding`);
     rmSync(path.join(dataDir, 'indexes'), { recursive: true, force: true });
     version = null;
   }
@@ -77,11 +84,12 @@ export async function prepareDataset(name: DatasetName): Promise<Dataset> {
   const vdir = versionDir(dataDir, version);
   const manifest = await readVerifiedManifest(vdir);
   if (!existsSync(idsFile)) {
-    const rows = JSON.parse(readFileSync(path.join(vdir, PROFILES_FILE), 'utf8')) as ProfileRow[];
+    const rows = RowTable.open(path.join(vdir, ROWS_FILE), 'file');
     const rng = mulberry32(SEED + 2);
     const ids: string[] = [];
-    const take = Math.min(MAX_IDS, rows.length);
-    for (let i = 0; i < take; i++) ids.push(rows[Math.floor(rng() * rows.length)]![0]);
+    const take = Math.min(MAX_IDS, rows.count);
+    for (let i = 0; i < take; i++) ids.push(rows.fields(Math.floor(rng() * rows.count)).id);
+    rows.close();
     writeFileSync(idsFile, ids.join('\n') + '\n');
   }
   return { name, dir, source, dataDir, idsFile, manifest, versionDir: vdir };
@@ -109,7 +117,7 @@ export async function republish(fromDir: string, dataDir: string): Promise<Manif
   const { format: _f, version: _v, created: _c, files: _files, ...draft } = manifest;
   const staging = await createStaging(dataDir);
   try {
-    for (const name of [INDEX_FILE, VECTORS_FILE, PROFILES_FILE]) await copyFile(path.join(fromDir, name), path.join(staging.dir, name));
+    for (const name of [INDEX_FILE, VECTORS_FILE, ROWS_FILE]) await copyFile(path.join(fromDir, name), path.join(staging.dir, name));
     return await commitStaging(staging, draft as ManifestDraft, { keep: 3 });
   } catch (err) {
     await discardStaging(staging);

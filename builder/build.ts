@@ -11,14 +11,15 @@ import type { Logger } from 'pino';
 import { createEngineIndex, normalizeInPlace } from '../common/engine.js';
 import {
   INDEX_FILE,
-  PROFILES_FILE,
+  ROWS_FILE,
   VECTORS_FILE,
   type EngineParams,
   type Manifest,
-  type ProfileRow,
   type SkippedRecord,
   type SkipReason,
 } from '../common/index-format.js';
+import { RowTableWriter } from '../common/row-table.js';
+import { calibrateExpansion } from './calibrate.js';
 import { BuilderError } from './errors.js';
 import { FileSink } from './file-sink.js';
 import { commitStaging, createStaging, discardStaging, vectorBytes, type StagingArea } from './publish.js';
@@ -27,8 +28,8 @@ import { loadVectorizer, type ProfileInput } from './vectorize.js';
 
 // Chosen from the engine table in BENCHMARKS.md: `ip` on vectors normalised here is cosine
 // distance, and faster than `cos` at equal recall; f32 because i8 lost recall (0.95) on
-// clustered data; ef 64 gives recall@10 = 1.0 on 10,000 profiles but 0.97 on 1,000,000, where
-// 128 is needed for >= 0.98, so large indexes get 128 (see expansionSearchFor).
+// clustered data. expansionSearch is only the start: each build measures recall and sets the
+// smallest ef that reaches 0.99 (builder/calibrate.ts), unless the caller fixes one.
 export const DEFAULT_PARAMS: EngineParams = {
   engine: 'usearch',
   metric: 'ip',
@@ -37,14 +38,6 @@ export const DEFAULT_PARAMS: EngineParams = {
   expansionAdd: 128,
   expansionSearch: 64,
 };
-
-export const LARGE_INDEX_ROWS = 200_000;
-
-/** Search expansion for an index of `count` rows, unless the caller chose one. */
-export function expansionSearchFor(count: number, chosen?: number): number {
-  if (chosen !== undefined) return chosen;
-  return count > LARGE_INDEX_ROWS ? 2 * DEFAULT_PARAMS.expansionSearch : DEFAULT_PARAMS.expansionSearch;
-}
 
 // 10k rows x 128 dims = 5 MB per batch: large enough that the native add() spreads well over
 // threads, small enough that the event loop (signals, watchers) gets a turn every fraction of a second.
@@ -69,11 +62,6 @@ export interface BuildOptions {
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new BuilderError('TANDEM_ERR_BUILD_ABORTED');
-}
-
-function profileRow(id: string, profile: ProfileInput): ProfileRow {
-  const text = (value: unknown) => (typeof value === 'string' ? value : '');
-  return [id, text(profile.name), text(profile.surname)];
 }
 
 /** Builds an index from `source` and publishes it as a new version. Returns its manifest. */
@@ -101,7 +89,8 @@ export async function buildIndex(options: BuildOptions): Promise<Manifest> {
 
   const staging: StagingArea = await createStaging(options.dataDir);
   const vectorsOut = new FileSink(path.join(staging.dir, VECTORS_FILE));
-  const profilesOut = new FileSink(path.join(staging.dir, PROFILES_FILE));
+  const rowsOut = new FileSink(path.join(staging.dir, ROWS_FILE));
+  const rowTable = new RowTableWriter();
   const input = createReadStream(source);
   const lines = createInterface({ input, crlfDelay: Infinity });
 
@@ -110,10 +99,10 @@ export async function buildIndex(options: BuildOptions): Promise<Manifest> {
   let skippedTotal = 0;
   let count = 0;
   let batchVectors = new Float32Array(batchSize * dims);
-  let batchRows = '';
+  let batchRows: Buffer[] = [];
   let batchFill = 0;
 
-  // Keys are row numbers: the index, vectors.f32 and profiles.json agree on row i by construction.
+  // Keys are row numbers: the index, vectors.f32 and rows.bin agree on row i by construction.
   const flush = async () => {
     if (batchFill === 0) return;
     throwIfAborted(signal);
@@ -124,16 +113,15 @@ export async function buildIndex(options: BuildOptions): Promise<Manifest> {
     index.add(keys, vectors, threads);
     // A fresh buffer per batch: the write stream still holds the old one until it drains.
     batchVectors = new Float32Array(batchSize * dims);
-    const rows = batchRows;
-    batchRows = '';
+    const rows = Buffer.concat(batchRows);
+    batchRows = [];
     batchFill = 0;
     await vectorsOut.write(vectorBytes(vectors));
-    await profilesOut.write(rows);
+    await rowsOut.write(rows);
     await yieldToEventLoop();
   };
 
   try {
-    await profilesOut.write('[');
     let lineNo = 0;
     for await (const text of lines) {
       lineNo++;
@@ -149,20 +137,32 @@ export async function buildIndex(options: BuildOptions): Promise<Manifest> {
       }
       // Stored normalised too: vectors.f32 rows are then the very query vectors /recommend uses.
       batchVectors.set(params.metric === 'ip' ? normalizeInPlace(result.vector) : result.vector, batchFill * dims);
-      batchRows += `${count === 0 ? '\n' : ',\n'}${JSON.stringify(profileRow(result.id, result.profile))}`;
+      batchRows.push(rowTable.add(result.fields));
       batchFill++;
       count++;
       if (batchFill === batchSize) await flush();
     }
     await flush();
-    await profilesOut.write(count === 0 ? ']\n' : '\n]\n');
-    await Promise.all([vectorsOut.close(), profilesOut.close()]);
+    await rowsOut.write(rowTable.finish());
+    await Promise.all([vectorsOut.close(), rowsOut.close()]);
 
     if (count === 0) {
       throw new BuilderError('TANDEM_ERR_NO_VALID_RECORDS', `${source}: ${skippedTotal} records, all skipped`);
     }
     throwIfAborted(signal);
-    index.save(path.join(staging.dir, INDEX_FILE));
+    const indexFile = path.join(staging.dir, INDEX_FILE);
+    index.save(indexFile);
+    throwIfAborted(signal);
+    const calibration = calibrateExpansion({
+      indexFile,
+      vectorsFile: path.join(staging.dir, VECTORS_FILE),
+      params,
+      dims,
+      count,
+      threads,
+      fixed: options.params?.expansionSearch,
+    });
+    logger.info({ calibration }, 'search expansion calibrated');
     throwIfAborted(signal);
 
     return await commitStaging(
@@ -171,10 +171,11 @@ export async function buildIndex(options: BuildOptions): Promise<Manifest> {
         count,
         dims,
         metric: params.metric,
-        params: { ...params, expansionSearch: expansionSearchFor(count, options.params?.expansionSearch) },
+        params: { ...params, expansionSearch: calibration.expansionSearch },
         vectorizer: vectorizer.name,
         source,
         buildMs: Math.round(performance.now() - started),
+        calibration,
         skipped: { total: skippedTotal, byReason, samples },
       },
       { keep: options.keep, logger },
@@ -182,7 +183,7 @@ export async function buildIndex(options: BuildOptions): Promise<Manifest> {
   } catch (err) {
     lines.close();
     input.destroy();
-    await Promise.all([vectorsOut.abort(), profilesOut.abort()]);
+    await Promise.all([vectorsOut.abort(), rowsOut.abort()]);
     await discardStaging(staging).catch(() => {});
     throw err;
   }

@@ -12,7 +12,7 @@ import {
   INDEX_FILE,
   LATEST_FILE,
   MANIFEST_FILE,
-  PROFILES_FILE,
+  ROWS_FILE,
   VECTORS_FILE,
   compareVersions,
   indexesDir,
@@ -22,8 +22,8 @@ import {
   sha256File,
   versionDir,
   type Manifest,
-  type ProfileRow,
 } from '../common/index-format.js';
+import { encodeRowTable, type ProfileFields } from '../common/row-table.js';
 import { BuilderError } from './errors.js';
 
 export const DEFAULT_KEEP = 4;
@@ -228,13 +228,13 @@ export interface CommitOptions {
 }
 
 /**
- * Turns a staging directory holding index.usearch, vectors.f32 and profiles.json into a
+ * Turns a staging directory holding index.usearch, vectors.f32 and rows.bin into a
  * published version: checksums, manifest, fsync, rename, LATEST, retention.
  */
 export async function commitStaging(staging: StagingArea, draft: ManifestDraft, options: CommitOptions = {}): Promise<Manifest> {
   const now = options.now ?? (() => new Date());
   const files: Manifest['files'] = {};
-  for (const name of [INDEX_FILE, VECTORS_FILE, PROFILES_FILE]) {
+  for (const name of [INDEX_FILE, VECTORS_FILE, ROWS_FILE]) {
     const file = path.join(staging.dir, name);
     await fsyncFile(file);
     files[name] = { bytes: (await stat(file)).size, sha256: await sha256File(file) };
@@ -282,7 +282,7 @@ export interface PublishInput {
   index: { save(file: string): void };
   /** count × dims, row i = key i. */
   vectors: Float32Array;
-  profiles: readonly ProfileRow[];
+  profiles: readonly ProfileFields[];
   draft: ManifestDraft;
 }
 
@@ -292,7 +292,7 @@ export async function publishVersion(input: PublishInput, options: CommitOptions
   try {
     input.index.save(path.join(staging.dir, INDEX_FILE));
     await writeDurably(path.join(staging.dir, VECTORS_FILE), vectorBytes(input.vectors));
-    await writeDurably(path.join(staging.dir, PROFILES_FILE), profilesJson(input.profiles));
+    await writeDurably(path.join(staging.dir, ROWS_FILE), encodeRowTable(input.profiles));
     return await commitStaging(staging, input.draft, options);
   } catch (err) {
     await discardStaging(staging);
@@ -306,9 +306,4 @@ export function vectorBytes(vectors: Float32Array): Uint8Array {
   // copy-free view is right, and a big-endian host fails loudly instead of writing garbage.
   if (endianness() !== 'LE') throw new Error('vectors.f32 is little-endian; big-endian hosts are not supported');
   return new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength);
-}
-
-/** One row per line: still valid JSON, but diffable and greppable by a human. */
-export function profilesJson(rows: readonly ProfileRow[]): string {
-  return rows.length === 0 ? '[]\n' : `[\n${rows.map((row) => JSON.stringify(row)).join(',\n')}\n]\n`;
 }

@@ -1,6 +1,7 @@
 // Record checks, kept free of I/O so each skip reason can be pinned down by a unit test. A bad
 // record is skipped and reported, never fatal: one broken line must not block a publish.
 import type { SkippedRecord, SkipReason } from '../common/index-format.js';
+import { MAX_ROW_BYTES, encodedRowBytes, type ProfileFields } from '../common/row-table.js';
 import type { ProfileInput } from './vectorize.js';
 
 export interface AcceptedRecord {
@@ -8,6 +9,8 @@ export interface AcceptedRecord {
   line: number;
   id: string;
   profile: ProfileInput;
+  /** The profile as results show it (rows.bin). */
+  fields: ProfileFields;
   vector: Float32Array;
 }
 
@@ -57,6 +60,12 @@ export function checkVector(vector: Float32Array, dims: number): { reason: SkipR
 }
 
 /** The record's `_id`, or why it has none usable. */
+/** What a result shows of a profile; fields that are not strings show as "". */
+export function profileFields(id: string, profile: ProfileInput): ProfileFields {
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  return { id, name: text(profile.name), surname: text(profile.surname) };
+}
+
 export function checkId(record: ProfileInput): { id: string } | { detail: string } {
   const id = record._id;
   if (id === undefined) return { detail: '`_id` is missing' };
@@ -114,8 +123,11 @@ export class RecordValidator {
     }
     const problem = checkVector(vector, this.#dims);
     if (problem) return reject(line, id, problem.reason, problem.detail);
+    const fields = profileFields(id, profile);
+    const rowBytes = encodedRowBytes(fields);
+    if (rowBytes > MAX_ROW_BYTES) return reject(line, id, 'too_long', `\`_id\`, \`name\` and \`surname\` take ${rowBytes} bytes as a result row; the limit is ${MAX_ROW_BYTES}`);
 
     this.#accepted.add(id);
-    return { ok: true, line, id, profile, vector };
+    return { ok: true, line, id, profile, fields, vector };
   }
 }

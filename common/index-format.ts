@@ -8,9 +8,10 @@ import path from 'node:path';
 export const MANIFEST_FILE = 'manifest.json';
 export const INDEX_FILE = 'index.usearch';
 export const VECTORS_FILE = 'vectors.f32';
-export const PROFILES_FILE = 'profiles.json';
+export const ROWS_FILE = 'rows.bin';
 export const LATEST_FILE = 'LATEST';
-export const FORMAT = 'tandem-index/1';
+// /2: profile rows moved from profiles.json to the binary rows.bin (common/row-table.ts).
+export const FORMAT = 'tandem-index/2';
 
 export type Metric = 'cos' | 'ip';
 export type Quantization = 'f32' | 'f16' | 'i8';
@@ -31,13 +32,23 @@ export type SkipReason =
   | 'wrong_dimensions'
   | 'non_finite'
   | 'zero_vector'
-  | 'vectorizer_error';
+  | 'vectorizer_error'
+  | 'too_long';
 
 export interface SkippedRecord {
   line: number;
   id: string | null;
   reason: SkipReason;
   detail: string;
+}
+
+/** How the builder chose expansionSearch: recall@k of sampled rows against an exact scan, per ef tried. */
+export interface SearchCalibration {
+  expansionSearch: number;
+  target: number;
+  sample: number;
+  k: number;
+  tried: { expansionSearch: number; recall: number }[];
 }
 
 export interface Manifest {
@@ -51,12 +62,10 @@ export interface Manifest {
   vectorizer: string;
   source: string;
   buildMs: number;
+  calibration?: SearchCalibration;
   files: Record<string, { bytes: number; sha256: string }>;
   skipped: { total: number; byReason: Partial<Record<SkipReason, number>>; samples: SkippedRecord[] };
 }
-
-/** A profile as a result shows it: row i of profiles.json is key i of the index. */
-export type ProfileRow = [id: string, name: string, surname: string];
 
 export function indexesDir(dataDir: string): string {
   return path.join(dataDir, 'indexes');
@@ -133,7 +142,7 @@ export async function readVerifiedManifest(dir: string): Promise<Manifest> {
   if (manifest.format !== FORMAT) {
     throw new IndexFormatError('MANIFEST_INVALID', `${dir}: format ${String(manifest.format)}, expected ${FORMAT}`);
   }
-  for (const required of [INDEX_FILE, VECTORS_FILE, PROFILES_FILE]) {
+  for (const required of [INDEX_FILE, VECTORS_FILE, ROWS_FILE]) {
     if (!manifest.files?.[required]) {
       throw new IndexFormatError('MANIFEST_INVALID', `${dir}: manifest lists no ${required}`);
     }

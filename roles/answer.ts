@@ -35,13 +35,13 @@ export function answerBatch(held: HeldIndex | null, header: Buffer, vectors: Buf
         result = held.recommend(query.id, query.n);
       } else if (query.op === 'search' && validN) {
         const vector = vectorFrame(vectors, query.v, held.dims);
-        result = typeof vector === 'string' ? ({ ok: false, code: 'BAD_QUERY', message: vector } as const) : { ok: true as const, neighbours: held.nearestTo(vector, query.n) };
+        result = typeof vector === 'string' ? ({ ok: false, code: 'BAD_QUERY', message: vector } as const) : { ok: true as const, body: held.nearestTo(vector, query.n) };
       } else {
         result = { ok: false, code: 'BAD_QUERY', message: 'query must be recommend {id, n} or search {v, n} with n a positive integer' } as const;
       }
       if (result.ok) {
         heads.push({ q: query.q, ok: true });
-        bodies.push(Buffer.from(JSON.stringify(result.neighbours)));
+        bodies.push(result.body);
       } else {
         heads.push({ q: query.q, ok: false, code: result.code });
         bodies.push(errorBody(result.code, result.message));

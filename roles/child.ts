@@ -63,10 +63,20 @@ const heartbeat = setInterval(() => {
 }, config.heartbeatMs);
 heartbeat.unref();
 
+/**
+ * usearch's Node binding has no close(): a dropped index stays mapped (view) or allocated (load)
+ * until V8 collects its small wrapper, which an idle heap may not do for many swaps, each pinning a
+ * whole index version. One full collection per fetch releases it before the next one is opened.
+ */
+function releaseDroppedIndex(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 async function fetchVersion(message: Extract<SupervisorToChild, { type: 'FETCH' }>): Promise<void> {
   // Drop the old version first: a child holds at most one, which bounds memory during a swap.
   held?.close();
   held = null;
+  releaseDroppedIndex();
   const started = performance.now();
   try {
     held = await HeldIndex.open(message.path, message.mode, message.version);

@@ -1,29 +1,21 @@
-// One index version held by a child: the usearch graph, the profile rows and a file handle on
+// One index version held by a child: the usearch graph, the profile row table and a file handle on
 // the vectors, so a profile's own vector is one positional read away.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  INDEX_FILE,
-  IndexFormatError,
-  PROFILES_FILE,
-  VECTORS_FILE,
-  readVerifiedManifest,
-  type Manifest,
-  type ProfileRow,
-} from '../common/index-format.js';
+import { INDEX_FILE, IndexFormatError, ROWS_FILE, VECTORS_FILE, readVerifiedManifest, type Manifest } from '../common/index-format.js';
 import type { LoadMode } from '../common/protocol.js';
 import { createEngineIndex, exactNearest, normalizeInPlace, type EngineIndex } from '../common/engine.js';
+import { ResultWriter, RowTable } from '../common/row-table.js';
 
-
-export interface Neighbour {
-  _id: string;
-  name: string;
-  surname: string;
-  distance: number;
+/** Keys and distances, nearest first, as usearch returns them. */
+export interface Matches {
+  keys: ArrayLike<bigint | number>;
+  distances: ArrayLike<number>;
 }
 
-export type RecommendResult = { ok: true; neighbours: Neighbour[] } | { ok: false; code: 'UNKNOWN_ID'; message: string };
+/** A result body is the JSON array the API sends as is: [{_id, name, surname, distance}, …]. */
+export type RecommendResult = { ok: true; body: Buffer } | { ok: false; code: 'UNKNOWN_ID'; message: string };
 
 const WARMUP_QUERIES = 256;
 // One query is one graph walk: asking usearch for its thread pool (0 = all cores) only adds
@@ -39,8 +31,8 @@ const SEARCH_THREADS = 1;
 export const FULL_SCAN_MAX_ROWS = 4096;
 
 export class HeldIndex {
-  private readonly rowById: Map<string, number>;
   private readonly queryVector: Float32Array;
+  private readonly results = new ResultWriter();
   private closed = false;
 
   private constructor(
@@ -48,27 +40,37 @@ export class HeldIndex {
     readonly manifest: Manifest,
     readonly mode: LoadMode,
     private readonly index: EngineIndex,
-    private readonly rows: ProfileRow[],
+    readonly rows: RowTable,
     private readonly vectorsFd: number,
     private readonly fullScan: Float32Array | null,
   ) {
-    this.rowById = new Map(rows.map((row, i) => [row[0], i]));
     this.queryVector = new Float32Array(manifest.dims);
   }
 
   /**
    * Verifies the version's checksums, then loads (copy into this heap) or views (memory-map) its
    * index. The checksum pass reads every file, which also leaves a viewed index in the page cache.
+   * Rows follow the mode: a viewed version reads them from the file (page cache, shared by both
+   * children), a loaded one holds them in the heap.
    */
   static async open(dir: string, mode: LoadMode, expectedVersion?: string): Promise<HeldIndex> {
     const manifest = await readVerifiedManifest(dir);
     if (expectedVersion !== undefined && manifest.version !== expectedVersion) {
       throw new IndexFormatError('VERSION_MISMATCH', `${dir}: manifest says version ${manifest.version}, expected ${expectedVersion}`);
     }
-    const rows = JSON.parse(await readFile(path.join(dir, PROFILES_FILE), 'utf8')) as ProfileRow[];
-    if (!Array.isArray(rows) || rows.length !== manifest.count) {
-      throw new IndexFormatError('PROFILES_INVALID', `${dir}: ${PROFILES_FILE} has ${rows?.length} rows, manifest count ${manifest.count}`);
+    const rows = RowTable.open(path.join(dir, ROWS_FILE), mode === 'view' ? 'file' : 'memory');
+    try {
+      if (rows.count !== manifest.count) {
+        throw new IndexFormatError('ROWS_INVALID', `${dir}: ${ROWS_FILE} has ${rows.count} rows, manifest count ${manifest.count}`);
+      }
+      return await HeldIndex.openIndex(dir, mode, manifest, rows);
+    } catch (err) {
+      rows.close();
+      throw err;
     }
+  }
+
+  private static async openIndex(dir: string, mode: LoadMode, manifest: Manifest, rows: RowTable): Promise<HeldIndex> {
     const index = createEngineIndex(manifest.params, manifest.dims);
     const indexFile = path.join(dir, INDEX_FILE);
     if (mode === 'view') index.view(indexFile);
@@ -93,7 +95,7 @@ export class HeldIndex {
   }
 
   get count(): number {
-    return this.rows.length;
+    return this.rows.count;
   }
 
   get dims(): number {
@@ -109,41 +111,46 @@ export class HeldIndex {
   }
 
   rowOf(id: string): number | undefined {
-    return this.rowById.get(id);
+    return this.rows.rowOf(id);
   }
 
   /** The n profiles nearest to `id`, nearest first, `id` itself excluded. */
   recommend(id: string, n: number): RecommendResult {
-    const row = this.rowById.get(id);
+    const row = this.rows.rowOf(id);
     if (row === undefined) return { ok: false, code: 'UNKNOWN_ID', message: `no profile with _id ${JSON.stringify(id)} in index version ${this.version}` };
-    return { ok: true, neighbours: this.nearest(this.vectorOf(row), n, row) };
+    return { ok: true, body: this.nearest(this.vectorOf(row), n, row) };
   }
 
   /** Nearest to a caller's vector: scaled to unit length first when the index holds unit vectors. */
-  nearestTo(vector: Float32Array, n: number): Neighbour[] {
+  nearestTo(vector: Float32Array, n: number): Buffer {
     return this.nearest(this.manifest.params.metric === 'ip' ? normalizeInPlace(vector) : vector, n);
   }
 
-  nearest(vector: Float32Array, n: number, excludeRow = -1): Neighbour[] {
-    const want = Math.min(n + (excludeRow >= 0 ? 1 : 0), this.rows.length);
-    if (want <= 0) return [];
+  nearest(vector: Float32Array, n: number, excludeRow = -1): Buffer {
+    const want = Math.min(n + (excludeRow >= 0 ? 1 : 0), this.rows.count);
+    if (want <= 0) return this.encode({ keys: [], distances: [] }, n);
     const matches = this.fullScan
       ? exactNearest(this.fullScan, vector, this.dims, want, this.manifest.params.metric)
       : this.index.search(vector, want, SEARCH_THREADS);
-    const neighbours: Neighbour[] = [];
-    for (let i = 0; i < matches.keys.length && neighbours.length < n; i++) {
-      const key = Number(matches.keys[i]);
-      if (key === excludeRow) continue;
-      const profile = this.rows[key];
-      if (!profile) continue;
-      neighbours.push({ _id: profile[0], name: profile[1], surname: profile[2], distance: matches.distances[i]! });
+    return this.encode(matches, n, excludeRow);
+  }
+
+  /** The JSON result array for `matches`: stored row bytes and distances, nothing re-encoded. */
+  encode(matches: Matches, n: number, excludeRow = -1): Buffer {
+    this.results.begin();
+    let written = 0;
+    for (let i = 0; i < matches.keys.length && written < n; i++) {
+      const row = Number(matches.keys[i]);
+      if (row === excludeRow || !(row >= 0 && row < this.rows.count)) continue;
+      this.results.append(this.rows.rowBytes(row), matches.distances[i]!);
+      written++;
     }
-    return neighbours;
+    return this.results.end();
   }
 
   /** First queries on cold pages fault; touching the graph before promotion keeps them off the clock. */
   private warmUp(): void {
-    const count = this.rows.length;
+    const count = this.rows.count;
     const step = Math.max(1, Math.floor(count / WARMUP_QUERIES));
     for (let row = 0; row < count; row += step) this.index.search(this.vectorOf(row), 10, SEARCH_THREADS);
   }
@@ -152,5 +159,6 @@ export class HeldIndex {
     if (this.closed) return;
     this.closed = true;
     closeSync(this.vectorsFd);
+    this.rows.close();
   }
 }

@@ -11,7 +11,8 @@ export interface SlotProcessOptions {
 }
 
 export function spawnSlotProcess(options: SlotProcessOptions): ChildProcess {
-  const child = spawn(process.execPath, [options.script], {
+  // --expose-gc: the child collects a dropped index at once (roles/child.ts, releaseDroppedIndex).
+  const child = spawn(process.execPath, ['--expose-gc', options.script], {
     // stdin stays a pipe we never close: the child reads its end to notice our death.
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },

@@ -8,7 +8,7 @@ import usearch from 'usearch';
 import {
   INDEX_FILE,
   LATEST_FILE,
-  PROFILES_FILE,
+  ROWS_FILE,
   VECTORS_FILE,
   indexesDir,
   isVersionName,
@@ -16,9 +16,10 @@ import {
   readLatest,
   readVerifiedManifest,
   versionDir,
-  type ProfileRow,
 } from '../common/index-format.js';
-import { DEFAULT_PARAMS, buildIndex, expansionSearchFor } from '../builder/build.js';
+import { DEFAULT_PARAMS, buildIndex } from '../builder/build.js';
+import { RECALL_TARGET } from '../builder/calibrate.js';
+import { RowTable } from '../common/row-table.js';
 import { generateProfiles, writeProfilesJsonl, type Profile } from '../builder/generate.js';
 import {
   STALE_TMP_MS,
@@ -86,7 +87,7 @@ t.test('builds, validates and publishes a verifiable version', async (t) => {
   t.equal(manifest.count, 200);
   t.equal(manifest.dims, 128);
   t.equal(manifest.metric, 'ip', 'inner product on unit vectors: cosine distance, computed faster');
-  t.match(manifest.params, { engine: 'usearch', metric: 'ip', quantization: 'f32', connectivity: 16, expansionAdd: 128, expansionSearch: 64 });
+  t.match(manifest.params, { engine: 'usearch', metric: 'ip', quantization: 'f32', connectivity: 16, expansionAdd: 128, expansionSearch: manifest.calibration!.expansionSearch });
   t.equal(manifest.vectorizer, 'tandem-hash/1');
   t.equal(manifest.skipped.total, 8);
   t.same(manifest.skipped.byReason, {
@@ -112,8 +113,10 @@ t.test('builds, validates and publishes a verifiable version', async (t) => {
   t.same(visibleEntries(dataDir).sort(), [LATEST_FILE, manifest.version].sort(), 'no temporaries left');
 
   // Row i of every file is key i of the index.
-  const rows = JSON.parse(readFileSync(path.join(vdir, PROFILES_FILE), 'utf8')) as ProfileRow[];
-  t.same(rows, good.map((p) => [p._id, p.name, p.surname]));
+  const rows = RowTable.open(path.join(vdir, ROWS_FILE), 'file');
+  t.teardown(() => rows.close());
+  t.same(Array.from({ length: rows.count }, (_, row) => rows.fields(row)), good.map((p) => ({ id: p._id, name: p.name, surname: p.surname })));
+  t.ok(good.every((p, row) => rows.rowOf(p._id) === row), 'every id finds its row');
   const raw = readFileSync(path.join(vdir, VECTORS_FILE));
   t.equal(raw.byteLength, 200 * 128 * 4);
   const vectors = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
@@ -216,7 +219,11 @@ t.test('publishVersion publishes in-memory data (fixtures for other tests)', asy
     dataDir,
     index,
     vectors,
-    profiles: [['a', 'A', 'Aa'], ['b', 'B', 'Bb'], ['c', 'C', 'Cc']],
+    profiles: [
+      { id: 'a', name: 'A', surname: 'Aa' },
+      { id: 'b', name: 'B', surname: 'Bb' },
+      { id: 'c', name: 'C', surname: 'Cc' },
+    ],
     draft: {
       count: 3,
       dims,
@@ -230,7 +237,13 @@ t.test('publishVersion publishes in-memory data (fixtures for other tests)', asy
   });
   t.same(await readVerifiedManifest(versionDir(dataDir, manifest.version)), manifest);
   t.equal(await readLatest(dataDir), manifest.version);
-  t.same(JSON.parse(readFileSync(path.join(versionDir(dataDir, manifest.version), PROFILES_FILE), 'utf8')), [['a', 'A', 'Aa'], ['b', 'B', 'Bb'], ['c', 'C', 'Cc']]);
+  const rows = RowTable.open(path.join(versionDir(dataDir, manifest.version), ROWS_FILE), 'memory');
+  t.teardown(() => rows.close());
+  t.same([0, 1, 2].map((row) => rows.fields(row)), [
+    { id: 'a', name: 'A', surname: 'Aa' },
+    { id: 'b', name: 'B', surname: 'Bb' },
+    { id: 'c', name: 'C', surname: 'Cc' },
+  ]);
 });
 
 t.test('version names', async (t) => {
@@ -424,8 +437,20 @@ t.test('main.js --watch --every: republishes on a timer', async (t) => {
   t.same(readdirSync(indexesDir(dataDir)).filter((n) => n.includes('.tmp-')), [], 'an abandoned build cleans up after itself');
 });
 
-t.test('search expansion grows for large indexes; a chosen one is kept', async (t) => {
-  t.equal(expansionSearchFor(10_000), 64);
-  t.equal(expansionSearchFor(1_000_000), 128);
-  t.equal(expansionSearchFor(1_000_000, 40), 40);
+t.test('each build calibrates its search expansion from measured recall; a chosen one is kept', async (t) => {
+  const dir = t.testdir();
+  const source = path.join(dir, 'profiles.jsonl');
+  await writeProfilesJsonl(source, 6_000, 5);
+  const calibrated = await buildIndex({ source, dataDir: path.join(dir, 'a'), logger: silent });
+  const calibration = calibrated.calibration!;
+  const last = calibration.tried[calibration.tried.length - 1]!;
+  t.equal(calibrated.params.expansionSearch, calibration.expansionSearch, 'the manifest carries the chosen ef to the children');
+  t.equal(last.expansionSearch, calibration.expansionSearch);
+  t.ok(last.recall >= RECALL_TARGET, `recall ${last.recall} at ef ${last.expansionSearch}`);
+  t.ok(calibration.tried.slice(0, -1).every((step) => step.recall < RECALL_TARGET), 'the smallest ef that reaches the target');
+  t.equal(calibration.sample, 256);
+
+  const fixed = await buildIndex({ source, dataDir: path.join(dir, 'b'), logger: silent, params: { expansionSearch: 40 } });
+  t.equal(fixed.params.expansionSearch, 40);
+  t.same(fixed.calibration!.tried.map((step) => step.expansionSearch), [40], 'only the chosen ef is measured');
 });

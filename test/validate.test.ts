@@ -22,6 +22,7 @@ t.test('accepts a good record', async (t) => {
     t.equal(r.line, 7);
     t.equal(r.vector.length, DIMS);
     t.equal(r.profile.name, 'A');
+    t.same(r.fields, { id: 'p1', name: 'A', surname: '' });
   }
   t.equal(v.acceptedCount, 1);
   t.equal(v.check('   ', 8), null, 'blank lines are not records');
@@ -94,4 +95,12 @@ t.test('checkVector and checkId are pure helpers', async (t) => {
   t.equal(checkVector(new Float32Array([1]), 2)?.reason, 'wrong_dimensions');
   t.same(checkId({ _id: 'a' }), { id: 'a' });
   t.ok('detail' in checkId({}));
+});
+
+t.test('too_long: a profile whose result row would exceed the row limit', async (t) => {
+  const v = new RecordValidator({ dims: DIMS, vectorize });
+  t.match(rejected(v, line({ _id: 'long', name: 'x'.repeat(5000), interests: ['chess'] }), 4), { reason: 'too_long', id: 'long', line: 4, detail: /limit is 4096/ });
+  const r = v.check(good('long'), 5);
+  t.ok(r?.ok, 'a skipped record does not claim its id');
+  if (r?.ok) t.same(r.fields, { id: 'long', name: 'A', surname: '' }, 'fields that are absent show as ""');
 });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { exactNearest } from '../../common/engine.js';
-import { VECTORS_FILE, readLatest, versionDir, type ProfileRow } from '../../common/index-format.js';
+import { VECTORS_FILE, readLatest, versionDir } from '../../common/index-format.js';
 import { HeldIndex } from '../../roles/held-index.js';
 
 const { values } = parseArgs({
@@ -31,39 +31,29 @@ const held = await HeldIndex.open(dir, mode, version);
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const N_PATTERN = /^[0-9]+$/;
 
-type Search = (id: string, n: number) => string | null;
+type Search = (id: string, n: number) => Buffer | null;
 let search: Search;
 if (kind === 'bare') {
   // A real answer for the first profile, sent for every request.
-  const rows = JSON.parse(readFileSync(path.join(dir, 'profiles.json'), 'utf8')) as ProfileRow[];
-  const sample = held.recommend(rows[0]![0], 10);
-  const body = JSON.stringify(sample.ok ? sample.neighbours : []);
+  const sample = held.recommend(held.rows.fields(0).id, 10);
+  const body = sample.ok ? sample.body : Buffer.from('[]');
   held.close();
   search = () => body;
 } else if (kind === 'exact') {
   const bytes = readFileSync(path.join(dir, VECTORS_FILE));
   const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  const rows = JSON.parse(readFileSync(path.join(dir, 'profiles.json'), 'utf8')) as ProfileRow[];
   const dims = held.dims;
   const metric = held.manifest.params.metric;
   search = (id, n) => {
     const row = held.rowOf(id);
     if (row === undefined) return null;
     const query = all.subarray(row * dims, (row + 1) * dims);
-    const matches = exactNearest(all, query, dims, n + 1, metric);
-    const out: { _id: string; name: string; surname: string; distance: number }[] = [];
-    for (let i = 0; i < matches.keys.length && out.length < n; i++) {
-      const key = Number(matches.keys[i]);
-      if (key === row) continue;
-      const p = rows[key]!;
-      out.push({ _id: p[0], name: p[1], surname: p[2], distance: matches.distances[i]! });
-    }
-    return JSON.stringify(out);
+    return held.encode(exactNearest(all, query, dims, n + 1, metric), n, row);
   };
 } else {
   search = (id, n) => {
     const result = held.recommend(id, n);
-    return result.ok ? JSON.stringify(result.neighbours) : null;
+    return result.ok ? result.body : null;
   };
 }
 

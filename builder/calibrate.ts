@@ -1,0 +1,105 @@
+// Picks each build's search expansion (HNSW's ef) from measured recall instead of a fixed number:
+// the ef that gives recall@10 >= 0.99 is 16 on 10,000 clustered profiles and 128 on 1,000,000
+// (BENCHMARKS.md, engine table), and the cost of a search grows with it. So after the graph is
+// built, a sample of its own rows is searched the way /recommend searches them (own vector, self
+// excluded) and compared with an exact scan, for increasing ef; the smallest that reaches the
+// target goes into the manifest, where the children read it.
+import { closeSync, openSync, readSync } from 'node:fs';
+import usearch, { type MetricKind } from 'usearch';
+import { createEngineIndex } from '../common/engine.js';
+import type { EngineParams, SearchCalibration } from '../common/index-format.js';
+
+export const RECALL_TARGET = 0.99;
+export const EXPANSION_LADDER = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512] as const;
+export const DEFAULT_SAMPLE = 256;
+const K = 10;
+// Exact ground truth is computed over the vectors file in slices, so the builder never holds a
+// second whole copy of the vectors beside the index (512 MB at 1M x 128).
+const SLICE_ROWS = 65_536;
+
+export interface CalibrationInput {
+  indexFile: string;
+  vectorsFile: string;
+  params: EngineParams;
+  dims: number;
+  count: number;
+  threads: number;
+  sample?: number;
+  /** An ef the caller chose: only its recall is measured. */
+  fixed?: number;
+}
+
+interface Candidate {
+  distance: number;
+  row: number;
+}
+
+function readRows(fd: number, dims: number, first: number, rows: number): Float32Array {
+  const out = new Float32Array(rows * dims);
+  const bytes = new Uint8Array(out.buffer);
+  let done = 0;
+  while (done < bytes.length) {
+    const read = readSync(fd, bytes, done, bytes.length - done, first * dims * 4 + done);
+    if (read === 0) throw new Error(`vectors file ended at row ${first + done / (dims * 4)}`);
+    done += read;
+  }
+  return out;
+}
+
+/** Exact k nearest rows to each sampled row, itself excluded, by scanning every slice. */
+function exactNeighbours(fd: number, input: CalibrationInput, sampleRows: number[], queries: Float32Array): Set<number>[] {
+  const { dims, count, params, threads } = input;
+  const want = K + 1;
+  const best: Candidate[][] = sampleRows.map(() => []);
+  for (let first = 0; first < count; first += SLICE_ROWS) {
+    const rows = Math.min(SLICE_ROWS, count - first);
+    const slice = readRows(fd, dims, first, rows);
+    const found = usearch.exactSearch(slice, queries, dims, Math.min(want, rows), params.metric as MetricKind, threads) as InstanceType<typeof usearch.BatchMatches>;
+    for (let q = 0; q < sampleRows.length; q++) {
+      const matches = found.get(q);
+      for (let i = 0; i < matches.keys.length; i++) best[q]!.push({ distance: matches.distances[i]!, row: first + Number(matches.keys[i]) });
+      best[q]!.sort((a, b) => a.distance - b.distance);
+      best[q]!.length = Math.min(best[q]!.length, want);
+    }
+  }
+  return best.map((candidates, q) => new Set(candidates.filter((c) => c.row !== sampleRows[q]).slice(0, K).map((c) => c.row)));
+}
+
+function recallAt(input: CalibrationInput, ef: number, sampleRows: number[], queries: Float32Array, truth: Set<number>[]): number {
+  const index = createEngineIndex({ ...input.params, expansionSearch: ef }, input.dims);
+  // view(): the saved file is mapped, not copied, so trying several ef costs no memory.
+  index.view(input.indexFile);
+  const found = index.search(queries, K + 1, input.threads) as InstanceType<typeof usearch.BatchMatches>;
+  let hits = 0;
+  let expected = 0;
+  for (let q = 0; q < sampleRows.length; q++) {
+    const keys = Array.from(found.get(q).keys, Number).filter((row) => row !== sampleRows[q]).slice(0, K);
+    for (const row of keys) if (truth[q]!.has(row)) hits++;
+    expected += truth[q]!.size;
+  }
+  return expected === 0 ? 1 : hits / expected;
+}
+
+/** Measures recall@10 at increasing ef and returns the smallest that reaches RECALL_TARGET. */
+export function calibrateExpansion(input: CalibrationInput): SearchCalibration {
+  const sample = Math.min(input.sample ?? DEFAULT_SAMPLE, input.count);
+  const ladder = input.fixed !== undefined ? [input.fixed] : EXPANSION_LADDER;
+  if (input.count <= 1) return { expansionSearch: ladder[0]!, target: RECALL_TARGET, sample: 0, k: K, tried: [] };
+  const sampleRows = Array.from({ length: sample }, (_, i) => Math.floor((i * input.count) / sample));
+  const fd = openSync(input.vectorsFile, 'r');
+  try {
+    const queries = new Float32Array(sample * input.dims);
+    sampleRows.forEach((row, i) => queries.set(readRows(fd, input.dims, row, 1), i * input.dims));
+    const truth = exactNeighbours(fd, input, sampleRows, queries);
+    const tried: SearchCalibration['tried'] = [];
+    for (const ef of ladder) {
+      const recall = recallAt(input, ef, sampleRows, queries, truth);
+      tried.push({ expansionSearch: ef, recall: Math.round(recall * 10_000) / 10_000 });
+      if (recall >= RECALL_TARGET) break;
+    }
+    const chosen = tried[tried.length - 1]!;
+    return { expansionSearch: chosen.expansionSearch, target: RECALL_TARGET, sample, k: K, tried };
+  } finally {
+    closeSync(fd);
+  }
+}

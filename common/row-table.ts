@@ -1,0 +1,269 @@
+// rows.bin: the profile rows of one index version, as the answer role needs them. Row i is key i
+// of the index. Each row is stored as the JSON a result shows it with, up to its distance,
+//   {"_id":"…","name":"…","surname":"…","distance":
+// so an answer is these bytes, the distance and "}" concatenated: nothing is parsed or encoded per
+// query. An open-addressing hash table of ids makes /recommend's id -> row lookup a probe or two
+// instead of a JS Map of a million strings (hundreds of MB per child at 1M profiles).
+//
+// Layout (little-endian), written in one streaming pass, so the tables follow the rows:
+//   [row bytes…][pad to 4][offsets: u32 × (count+1)][slots: u32 × slotCount][trailer]
+//   trailer = "TNDROWS1" count:u32 slotCount:u32 rowBytes:u32   (20 bytes)
+// A slot holds row+1 (0 = empty); slotCount is a power of two >= 2 × count.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { IndexFormatError } from './index-format.js';
+
+const MAGIC = Buffer.from('TNDROWS1', 'latin1');
+const TRAILER_BYTES = MAGIC.length + 12;
+const ID_PREFIX = Buffer.from('{"_id":');
+// The longest row the reader will read at once; the builder refuses longer ones.
+export const MAX_ROW_BYTES = 4096;
+const MAX_ROW_TABLE_BYTES = 0xffff_ffff;
+
+export interface ProfileFields {
+  id: string;
+  name: string;
+  surname: string;
+}
+
+/** FNV-1a over bytes: short ids hash in a few dozen operations, no allocation. */
+function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  return hash >>> 0;
+}
+
+function slotCountFor(count: number): number {
+  let slots = 16;
+  while (slots < 2 * count) slots *= 2;
+  return slots;
+}
+
+/** The bytes a row is stored as, and the span of its JSON-encoded id within them. */
+function encodeRow(fields: ProfileFields): { bytes: Buffer; idEnd: number } {
+  const id = JSON.stringify(fields.id);
+  const text = `{"_id":${id},"name":${JSON.stringify(fields.name)},"surname":${JSON.stringify(fields.surname)},"distance":`;
+  return { bytes: Buffer.from(text), idEnd: ID_PREFIX.length + Buffer.byteLength(id) };
+}
+
+export function encodedRowBytes(fields: ProfileFields): number {
+  return encodeRow(fields).bytes.length;
+}
+
+/**
+ * Streams a row table out: `add()` returns each row's bytes for the caller to write, `finish()` the
+ * tables and trailer that end the file. Holds 8 bytes per row (offset and id hash), never the rows.
+ */
+export class RowTableWriter {
+  private offsets: Uint32Array = new Uint32Array(1024);
+  private hashes: Uint32Array = new Uint32Array(1024);
+  private count = 0;
+  private rowBytes = 0;
+
+  add(fields: ProfileFields): Buffer {
+    const { bytes, idEnd } = encodeRow(fields);
+    if (bytes.length > MAX_ROW_BYTES) throw new RangeError(`row for id ${JSON.stringify(fields.id)} is ${bytes.length} bytes; the limit is ${MAX_ROW_BYTES}`);
+    if (this.rowBytes + bytes.length > MAX_ROW_TABLE_BYTES) throw new RangeError('row table over 4 GiB: offsets are 32-bit');
+    if (this.count + 1 >= this.offsets.length) {
+      this.offsets = grow(this.offsets);
+      this.hashes = grow(this.hashes);
+    }
+    this.offsets[this.count] = this.rowBytes;
+    this.hashes[this.count] = hashBytes(bytes, ID_PREFIX.length, idEnd);
+    this.count++;
+    this.rowBytes += bytes.length;
+    return bytes;
+  }
+
+  get rows(): number {
+    return this.count;
+  }
+
+  finish(): Buffer {
+    const count = this.count;
+    const slotCount = slotCountFor(count);
+    const pad = (4 - (this.rowBytes % 4)) % 4;
+    const offsets = new Uint32Array(count + 1);
+    offsets.set(this.offsets.subarray(0, count));
+    offsets[count] = this.rowBytes;
+    const slots = new Uint32Array(slotCount);
+    const mask = slotCount - 1;
+    for (let row = 0; row < count; row++) {
+      let slot = this.hashes[row]! & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = row + 1;
+    }
+    const trailer = Buffer.alloc(TRAILER_BYTES);
+    MAGIC.copy(trailer, 0);
+    trailer.writeUInt32LE(count, MAGIC.length);
+    trailer.writeUInt32LE(slotCount, MAGIC.length + 4);
+    trailer.writeUInt32LE(this.rowBytes, MAGIC.length + 8);
+    return Buffer.concat([Buffer.alloc(pad), u32Bytes(offsets), u32Bytes(slots), trailer]);
+  }
+}
+
+function grow(array: Uint32Array): Uint32Array {
+  const bigger = new Uint32Array(array.length * 2);
+  bigger.set(array);
+  return bigger;
+}
+
+function u32Bytes(array: Uint32Array): Buffer {
+  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+}
+
+/** A whole row table in one buffer (small builds, test fixtures). */
+export function encodeRowTable(rows: Iterable<ProfileFields>): Buffer {
+  const writer = new RowTableWriter();
+  const parts: Buffer[] = [];
+  for (const row of rows) parts.push(writer.add(row));
+  parts.push(writer.finish());
+  return Buffer.concat(parts);
+}
+
+/** Where the row bytes are read from: all in this heap, or from the file (page cache) per read. */
+export type RowStorage = 'memory' | 'file';
+
+/**
+ * A row table opened for reading. With 'file' storage only the offsets and slots (12-20 bytes a
+ * row) live in the heap and each row is one positional read; the file's pages stay in the kernel's
+ * page cache, shared by both children and not charged to either.
+ */
+export class RowTable {
+  private readonly scratch = Buffer.allocUnsafe(MAX_ROW_BYTES);
+  private closed = false;
+
+  private constructor(
+    private readonly fd: number,
+    readonly count: number,
+    private readonly offsets: Uint32Array,
+    private readonly slots: Uint32Array,
+    private readonly rowBytesInMemory: Buffer | null,
+  ) {}
+
+  static open(file: string, storage: RowStorage): RowTable {
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const fail = (why: string): never => {
+        throw new IndexFormatError('ROWS_INVALID', `${file}: ${why}`);
+      };
+      if (size < TRAILER_BYTES) fail(`${size} bytes, shorter than its trailer`);
+      const trailer = readExactly(fd, TRAILER_BYTES, size - TRAILER_BYTES);
+      if (!trailer.subarray(0, MAGIC.length).equals(MAGIC)) fail('not a row table (trailer magic)');
+      const count = trailer.readUInt32LE(MAGIC.length);
+      const slotCount = trailer.readUInt32LE(MAGIC.length + 4);
+      const rowBytes = trailer.readUInt32LE(MAGIC.length + 8);
+      const tablesAt = rowBytes + ((4 - (rowBytes % 4)) % 4);
+      if (slotCount !== slotCountFor(count) || tablesAt + 4 * (count + 1 + slotCount) + TRAILER_BYTES !== size) {
+        fail(`trailer (count ${count}, slots ${slotCount}, row bytes ${rowBytes}) does not match the file size ${size}`);
+      }
+      const offsets = new Uint32Array(count + 1);
+      readInto(fd, offsets, tablesAt);
+      const slots = new Uint32Array(slotCount);
+      readInto(fd, slots, tablesAt + offsets.byteLength);
+      if (offsets[count] !== rowBytes) fail('offsets do not end at the row bytes');
+      const inMemory = storage === 'memory' ? readExactly(fd, rowBytes, 0) : null;
+      return new RowTable(fd, count, offsets, slots, inMemory);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+
+  /** The row holding `id`, or undefined. */
+  rowOf(id: string): number | undefined {
+    const key = Buffer.from(JSON.stringify(id));
+    const mask = this.slots.length - 1;
+    for (let slot = hashBytes(key, 0, key.length) & mask; ; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot]!;
+      if (entry === 0) return undefined;
+      const row = entry - 1;
+      const bytes = this.rowBytes(row);
+      // The stored id is followed by "," (then "name"): compare it whole, not as a prefix.
+      const end = ID_PREFIX.length + key.length;
+      if (bytes.length > end && bytes[end] === 0x2c && key.equals(bytes.subarray(ID_PREFIX.length, end))) return row;
+    }
+  }
+
+  /**
+   * Row `row`'s stored bytes. With 'file' storage the buffer is reused by the next call: copy
+   * or consume it first.
+   */
+  rowBytes(row: number): Buffer {
+    if (!(row >= 0 && row < this.count)) throw new RangeError(`row ${row} of ${this.count}`);
+    const start = this.offsets[row]!;
+    const length = this.offsets[row + 1]! - start;
+    if (this.rowBytesInMemory) return this.rowBytesInMemory.subarray(start, start + length);
+    const read = readSync(this.fd, this.scratch, 0, length, start);
+    if (read !== length) throw new Error(`short read of row ${row}: ${read} of ${length} bytes`);
+    return this.scratch.subarray(0, length);
+  }
+
+  /** The row's fields (tests, tools): not on the query path. */
+  fields(row: number): ProfileFields {
+    const parsed = JSON.parse(`${this.rowBytes(row).toString()}0}`) as { _id: string; name: string; surname: string };
+    return { id: parsed._id, name: parsed.name, surname: parsed.surname };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+}
+
+/** Builds one JSON array of result objects from stored row bytes, growing a buffer as needed. */
+export class ResultWriter {
+  private buffer: Buffer = Buffer.allocUnsafe(2048);
+  private length = 0;
+
+  begin(): void {
+    this.length = 0;
+    this.put(0x5b);
+  }
+
+  append(row: Buffer, distance: number): void {
+    if (this.length > 1) this.put(0x2c);
+    // String(x) is JSON's number syntax for every finite x; a distance is never NaN or infinite.
+    const number = String(distance);
+    this.reserve(row.length + number.length + 1);
+    row.copy(this.buffer, this.length);
+    this.length += row.length;
+    this.length += this.buffer.write(number, this.length, 'latin1');
+    this.buffer[this.length++] = 0x7d;
+  }
+
+  /** The finished array, copied out (the writer's buffer is reused). */
+  end(): Buffer {
+    this.put(0x5d);
+    return Buffer.from(this.buffer.subarray(0, this.length));
+  }
+
+  private put(byte: number): void {
+    this.reserve(1);
+    this.buffer[this.length++] = byte;
+  }
+
+  private reserve(extra: number): void {
+    if (this.length + extra <= this.buffer.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + extra));
+    this.buffer.copy(bigger, 0, 0, this.length);
+    this.buffer = bigger;
+  }
+}
+
+function readExactly(fd: number, length: number, position: number): Buffer {
+  const buffer = Buffer.allocUnsafe(length);
+  readInto(fd, buffer, position);
+  return buffer;
+}
+
+function readInto(fd: number, target: Uint8Array | Uint32Array, position: number): void {
+  const bytes = new Uint8Array(target.buffer, target.byteOffset, target.byteLength);
+  let done = 0;
+  while (done < bytes.length) {
+    const read = readSync(fd, bytes, done, bytes.length - done, position + done);
+    if (read === 0) throw new IndexFormatError('ROWS_INVALID', `unexpected end of row table at byte ${position + done}`);
+    done += read;
+  }
+}
