@@ -72,10 +72,16 @@ function releaseDroppedIndex(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-async function fetchVersion(message: Extract<SupervisorToChild, { type: 'FETCH' }>): Promise<void> {
-  // Drop the old version first: a child holds at most one, which bounds memory during a swap.
+// Its own frame: a caller that read `held` would still hold the old index in a register while
+// it runs the collection, and the collection would keep it (measured: one stale mapping per child).
+function dropHeldIndex(): void {
   held?.close();
   held = null;
+}
+
+async function fetchVersion(message: Extract<SupervisorToChild, { type: 'FETCH' }>): Promise<void> {
+  // Drop the old version first: a child holds at most one, which bounds memory during a swap.
+  dropHeldIndex();
   releaseDroppedIndex();
   const started = performance.now();
   try {

@@ -1,5 +1,6 @@
 // The whole system for real: builder output on disk, supervisor, two child processes over
 // ZeroMQ, the HTTP API. Nothing here is a double.
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { startFixture } from './helpers/system-fixture.js';
 import { waitFor } from './helpers/wait.js';
@@ -71,11 +72,35 @@ t.test('serves recommendations, swaps on a new version with no failed request', 
   t.equal(status.slots.filter((s) => s.role === 'answer').length, 1, 'exactly one answerer');
   t.equal(status.slots.find((s) => s.role === 'answer')!.version, v3.version);
 
+
   const trace = await fx.get('/trace?limit=2000');
   t.equal(trace.status, 200);
   const swaps = trace.body.filter((r: { actor: string; event: string; to: string }) => r.actor === 'supervisor' && r.event === 'SLOT_ANSWERING' && r.to === 'draining');
   t.equal(swaps.length, 2, 'both swaps are in /trace');
   t.ok(trace.body.some((r: { event: string; from: string; to: string }) => r.event === 'DRAINED' && r.to === 'idle'), 'the drain is traced');
+});
+
+t.test('a child keeps no replaced version mapped, even on a quiet heap', async (t) => {
+  // usearch has no close(): without load, V8 may not collect a dropped index for many swaps, and
+  // each one kept pins a whole version's pages (roles/child.ts releaseDroppedIndex).
+  const fx = await startFixture(t, { count: 300, system: { standbyDelayMs: 100 } });
+  await waitFor('first version served', async () => (await fx.status()).servingVersion);
+  for (let i = 0; i < 3; i++) {
+    const next = await fx.publish();
+    await fx.waitServing(next.version);
+    await waitFor('standby holds the served version', async () => {
+      const status = await fx.status();
+      return status.slots.every((slot) => slot.version === next.version) && status;
+    });
+  }
+  const mappedVersions = (pid: number) =>
+    new Set(readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').filter((line) => line.endsWith('index.usearch')).map((line) => line.slice(line.lastIndexOf(' ') + 1))).size;
+  const pids = (await fx.status()).slots.map((slot) => slot.pid!);
+  const counts = await waitFor('each child maps one index version', () => {
+    const seen = pids.map(mappedVersions);
+    return seen.every((count) => count === 1) && seen;
+  }, 3_000).catch(() => pids.map(mappedVersions));
+  t.same(counts, [1, 1], 'index versions mapped per child');
 });
 
 t.test('API contract: bad input gets a clear 4xx JSON error', async (t) => {
