@@ -33,6 +33,7 @@ const VARIANTS: Variant[] = [
   { name: 'usearch cos f32', metric: 'cos', quantization: 'f32', normalised: false },
   { name: 'usearch ip f32 (normalised)', metric: 'ip', quantization: 'f32', normalised: true },
   { name: 'usearch cos f16', metric: 'cos', quantization: 'f16', normalised: false },
+  { name: 'usearch ip f16 (normalised)', metric: 'ip', quantization: 'f16', normalised: true },
   { name: 'usearch cos i8', metric: 'cos', quantization: 'i8', normalised: false },
   { name: 'usearch ip i8 (normalised)', metric: 'ip', quantization: 'i8', normalised: true },
 ];
