@@ -22,6 +22,7 @@ interface CliOptions {
   pollMs: number;
   keep: number;
   threads?: number;
+  efSearch?: number;
   batchSize?: number;
 }
 
@@ -53,6 +54,7 @@ function parseArgs(argv: string[]): CliOptions {
     .addOption(new Option('--poll-ms <ms>', 'with --watch: source polling interval').argParser(integer(10)).default(300))
     .option('--keep <n>', 'versions to keep on disk', integer(1), DEFAULT_KEEP)
     .option('--threads <n>', 'threads for index construction (default: all cores)', integer(1))
+    .option('--ef-search <n>', 'search expansion (default: the smallest that measures recall@10 >= 0.99 on this build)', integer(1))
     .addOption(new Option('--batch-size <n>', 'records per index add() batch').argParser(integer(1)).hideHelp())
     .parse(argv)
     .opts<CliOptions>();
@@ -72,6 +74,7 @@ async function buildOnce(options: CliOptions, logger: Logger, signal: AbortSigna
     vectorizerPath: options.vectorizer,
     logger,
     threads: options.threads,
+    params: { expansionSearch: options.efSearch },
     keep: options.keep,
     batchSize: options.batchSize,
     signal,

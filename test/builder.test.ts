@@ -314,6 +314,12 @@ t.test('main.js one-shot: publishes, logs a summary, exits 0', async (t) => {
   const again = runMain(['--source', file, '--data', dataDir, '--threads', '1']);
   t.equal(again.status, 0, 'one-shot always publishes a new version');
   t.equal((await listVersions(dataDir)).length, 2);
+
+  const fixed = runMain(['--source', file, '--data', dataDir, '--threads', '1', '--ef-search', '48']);
+  t.equal(fixed.status, 0, fixed.stderr);
+  const fixedManifest = await readVerifiedManifest(versionDir(dataDir, (await readLatest(dataDir))!));
+  t.equal(fixedManifest.params.expansionSearch, 48, '--ef-search fixes the search expansion');
+  t.not(runMain(['--source', file, '--data', dataDir, '--ef-search', '0']).status, 0, '--ef-search 0 is refused');
 });
 
 t.test('main.js one-shot: fatal errors exit 1 with a clear message', async (t) => {
