@@ -162,7 +162,10 @@ export async function buildIndex(options: BuildOptions): Promise<Manifest> {
       threads,
       fixed: options.params?.expansionSearch,
     });
-    logger.info({ calibration }, 'search expansion calibrated');
+    const reached = calibration.tried[calibration.tried.length - 1]?.recall ?? 1;
+    if (reached >= calibration.target) logger.info({ calibration }, 'search expansion calibrated');
+    // Published anyway: a lower recall beats no new version, and the manifest and this line say so.
+    else logger.warn({ calibration }, `recall@${calibration.k} ${reached} at the largest search expansion tried is under the target ${calibration.target}`);
     throwIfAborted(signal);
 
     return await commitStaging(

@@ -162,6 +162,17 @@ export class RowTable {
       const slots = new Uint32Array(slotCount);
       readInto(fd, slots, tablesAt + offsets.byteLength);
       if (offsets[count] !== rowBytes) fail('offsets do not end at the row bytes');
+      // Checked once here (a few ms at 1M rows) so that no lookup can loop or read out of bounds.
+      for (let row = 0; row < count; row++) {
+        const length = offsets[row + 1]! - offsets[row]!;
+        if (length <= ID_PREFIX.length || length > MAX_ROW_BYTES) fail(`row ${row} is ${length} bytes`);
+      }
+      let used = 0;
+      for (const entry of slots) {
+        if (entry > count) fail(`slot names row ${entry - 1} of ${count}`);
+        if (entry !== 0) used++;
+      }
+      if (used !== count) fail(`${used} slots used for ${count} rows`);
       const inMemory = storage === 'memory' ? readExactly(fd, rowBytes, 0) : null;
       return new RowTable(fd, count, offsets, slots, inMemory);
     } catch (err) {

@@ -71,6 +71,18 @@ t.test('a damaged or foreign file is refused with ROWS_INVALID', async (t) => {
     ['not a row table', Buffer.from('[["a","b","c"]]\n')],
     ['extra bytes', Buffer.concat([Buffer.from('x'), bytes])],
   ];
+  // A consistent size but a slot that names a row that does not exist.
+  const count = bytes.readUInt32LE(bytes.length - 12);
+  const slotCount = bytes.readUInt32LE(bytes.length - 8);
+  const slotsAt = bytes.length - 20 - 4 * slotCount;
+  const badSlot = Buffer.from(bytes);
+  for (let slot = 0; slot < slotCount; slot++) {
+    if (badSlot.readUInt32LE(slotsAt + 4 * slot) !== 0) {
+      badSlot.writeUInt32LE(count + 5, slotsAt + 4 * slot);
+      break;
+    }
+  }
+  cases.push(['slot out of range', badSlot]);
   for (const [label, content] of cases) {
     const damaged = path.join(dir, `${label}.bin`);
     writeFileSync(damaged, content);
