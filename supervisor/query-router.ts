@@ -3,6 +3,7 @@
 // Queries that arrive in the same tick are coalesced into one message per child and replies
 // come back batched the same way; a pending query is a callback in a Map, not a promise, so the
 // hot path allocates little. Every query has a deadline; the number in flight is bounded.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Router } from 'zeromq';
 import type { Logger } from 'pino';
 import { slotFromRoutingId, slotRoutingId } from '../common/protocol.js';
@@ -237,6 +238,9 @@ export class QueryRouter {
           this.stats.answered++;
           this.finish(head.q, head.ok ? { ok: true, body: bodies[i]! } : { ok: false, code: head.code ?? 'INTERNAL', body: bodies[i] ?? null });
         }
+        // Queued replies arrive without a trip through the event loop: yield, or a steady stream of
+        // them would hold off new connections and the heartbeat watchdog's timer.
+        await yieldToEventLoop();
       }
     } catch (err) {
       if (!this.router.closed) this.options.log.error({ err }, 'query channel receive failed');

@@ -1,6 +1,6 @@
 // A whole running system for a test: its own data dir, demo profiles, first index version,
 // real child processes and an HTTP port chosen by the OS. Torn down by the test that made it.
-import { createWriteStream, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -21,6 +21,9 @@ export interface FixtureOptions {
   /** Runs after the first publish, before the system starts: e.g. publish a damaged version. */
   beforeStart?: (fx: Pick<Fixture, 'publish' | 'publishDamaged'>) => Promise<void>;
   system?: Partial<SystemOptions>;
+  /** Writes the profile source instead of the demo generator (then `dims` says their vector size). */
+  writeSource?: (file: string) => Promise<void>;
+  dims?: number;
 }
 
 export interface Fixture {
@@ -44,15 +47,20 @@ export async function startFixture(t: Test, options: FixtureOptions = {}): Promi
   const source = path.join(dataDir, 'profiles.jsonl');
   const log = pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'main.log'), mkdir: true, sync: false }));
   const childLogs = createWriteStream(path.join(dir, 'children.log'));
-  await writeProfilesJsonl(source, options.count ?? 300, options.seed ?? 7);
+  if (options.writeSource) {
+    mkdirSync(dataDir, { recursive: true });
+    await options.writeSource(source);
+  } else {
+    await writeProfilesJsonl(source, options.count ?? 300, options.seed ?? 7);
+  }
   const ids = readFileSync(source, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((line) => (JSON.parse(line) as { _id: string })._id);
-  const publish = () => buildIndex({ source, dataDir, logger: log, threads: 1 });
+  const publish = () => buildIndex({ source, dataDir, logger: log, threads: 1, dims: options.dims });
   const publishDamaged = async (damage: (dir: string) => void) => {
     const scratch = path.join(dir, 'scratch');
-    const manifest = await buildIndex({ source, dataDir: scratch, logger: log, threads: 1 });
+    const manifest = await buildIndex({ source, dataDir: scratch, logger: log, threads: 1, dims: options.dims });
     damage(versionDir(scratch, manifest.version));
     renameSync(versionDir(scratch, manifest.version), versionDir(dataDir, manifest.version));
     await writeLatest(dataDir, manifest.version);
