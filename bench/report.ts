@@ -139,7 +139,7 @@ function swapSection(file: SwapFile, picture: string | null): string {
     );
   }
   out.push('');
-  out.push(`Index file (index.usearch) of this data set: ${mb(file.rows[0]?.indexBytes ?? 0)} MB. RSS/PSS = the two children (tandem) or the two PM2 workers, summed, sampled every 250 ms; the columns show the maximum sample (outside windows that includes the seconds after a swap when tandem's spare still holds the previous version; `bash bench/steady-memory.sh` measures the steady state). Machine used = total - free - buffers/cache, so a mapped index in the page cache is not in it.`);
+  out.push(`Index file (index.usearch) of this data set: ${mb(file.rows[0]?.indexBytes ?? 0)} MB. RSS/PSS = the two children (tandem) or the two PM2 workers, summed, sampled every 250 ms; the columns show the maximum sample (outside windows that includes the seconds after a swap when tandem's spare still holds the previous version; \`bash bench/steady-memory.sh\` measures the steady state). Machine used = total - free - buffers/cache, so a mapped index in the page cache is not in it.`);
   if (picture) out.push('', `![p99 latency over time, swap windows shaded](${picture})`);
   out.push('');
   return out.join('\n');
