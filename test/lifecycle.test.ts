@@ -1,4 +1,6 @@
 // Signals and orphans, with the main process as a real OS process.
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import t from 'tap';
 import type { SupervisorStatus } from '../supervisor/supervisor.js';
 import { isAlive, startMainProcess } from './helpers/main-process.js';
@@ -46,4 +48,35 @@ t.test('SIGTERM: in-flight requests finish, children stopped, exit 0', async (t)
   t.ok(outcomes.includes('200'), 'requests accepted before the signal were answered');
   await waitFor('children gone', () => pids.every((pid) => !isAlive(pid)), 5_000);
   t.match(main.output(), /shutting down/);
+});
+
+t.test('SIGTERM to the whole process group: the supervisor still drains, children wait for SHUTDOWN', async (t) => {
+  // What Ctrl-C in a terminal or `systemctl stop` does: every process in the group gets the signal.
+  const main = await startMainProcess(t, 100, true);
+  const pids = await childPids(main.url);
+  const outcomes: string[] = [];
+  const burst = Array.from({ length: 60 }, async (_, i) => {
+    try {
+      const response = await fetch(`${main.url}/recommend/${main.ids[i % main.ids.length]}/5`, {
+        headers: { connection: 'close' },
+        signal: AbortSignal.timeout(10_000),
+      });
+      await response.arrayBuffer();
+      outcomes.push(String(response.status));
+    } catch (err) {
+      outcomes.push((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+    }
+  });
+  setTimeout(() => process.kill(-main.child.pid!, 'SIGTERM'), 5);
+  await Promise.all(burst);
+  t.equal((await main.exited).code, 0, 'exit code 0');
+  t.same(outcomes.filter((o) => !['200', '503', 'ECONNREFUSED'].includes(o)), [], 'answered or refused cleanly');
+  await waitFor('children gone', () => pids.every((pid) => !isAlive(pid)), 5_000);
+  const [run] = readdirSync(main.runsDir);
+  const trace = readFileSync(path.join(main.runsDir, run!, 'trace.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { event: string });
+  t.same(trace.filter((r) => r.event === 'SLOT_CRASHED'), [], 'no child is seen to crash');
+  t.ok(trace.some((r) => r.event === 'CMD_SHUTDOWN'), 'children were stopped by SHUTDOWN');
 });

@@ -17,10 +17,13 @@ export interface MainProcess {
   url: string;
   ids: string[];
   output: () => string;
+  /** Where the run's trace.jsonl lands (one subdirectory per start). */
+  runsDir: string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function startMainProcess(t: Test, count = 100): Promise<MainProcess> {
+/** `ownGroup`: the main process leads a process group of its own, so a test can signal the group. */
+export async function startMainProcess(t: Test, count = 100, ownGroup = false): Promise<MainProcess> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tandem-main-'));
   const dataDir = path.join(dir, 'data');
   const source = path.join(dataDir, 'profiles.jsonl');
@@ -29,6 +32,7 @@ export async function startMainProcess(t: Test, count = 100): Promise<MainProces
   const ids = readFileSync(source, 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { _id: string })._id);
   const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'supervisor', 'main.js'), '--data', dataDir, '--port', '0', '--runs', path.join(dir, 'run')], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: ownGroup,
   });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -46,7 +50,7 @@ export async function startMainProcess(t: Test, count = 100): Promise<MainProces
     const response = await fetch(`${url}/ready`).catch(() => null);
     return response?.status === 200;
   });
-  return { child, url, ids, output: () => output, exited };
+  return { child, url, ids, output: () => output, exited, runsDir: path.join(dir, 'run') };
 }
 
 /** Running, as opposed to gone or a zombie (an exited orphan that init has not reaped yet). */
