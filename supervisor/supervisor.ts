@@ -216,7 +216,9 @@ export class Supervisor {
         if (this.processes[slot] !== child) return;
         this.processes[slot] = null;
         this.welcomed[slot] = false;
-        this.options.log.warn({ slot, pid: child.pid, code, signal }, 'child exited');
+        // Exits we asked for (shutdown) are routine; any other exit is a fault worth a warning.
+        const level = this.stopping === null ? 'warn' : 'info';
+        this.options.log[level]({ slot, pid: child.pid, code, signal }, 'child exited');
         this.router.slotFailed(slot);
         this.slotRef(slot)?.send({ type: 'EXITED', code, signal });
       },
