@@ -56,15 +56,12 @@ process.stdin.on('end', () => exit(0, 'supervisor gone (stdin closed)', true));
 process.stdin.on('error', () => exit(0, 'supervisor gone (stdin error)', true));
 process.stdin.resume();
 // A stop signal sent to the whole process group (Ctrl-C in a terminal, `systemctl stop`, a
-// benchmark's group kill) reaches us as well as the supervisor. Once the supervisor has welcomed
-// us, it owns our shutdown: it drains queries first and then sends SHUTDOWN, and exiting here would
-// fail the queries it is still routing to us (measured: both children "crashed" at a group
-// SIGTERM). If the supervisor dies instead, stdin closes and we exit (above).
+// benchmark's group kill) reaches us as well as the supervisor, which owns our shutdown: it drains
+// queries first and then sends SHUTDOWN (or kills a child that has not finished its handshake).
+// Exiting here would fail the queries it is still routing to us (measured: both children
+// "crashed" at a group SIGTERM). If the supervisor dies instead, stdin closes and we exit (above).
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (!welcomed) exit(0, signal);
-    else log.info({ signal }, 'stop signal left to the supervisor, which sends SHUTDOWN');
-  });
+  process.on(signal, () => log.info({ signal }, 'stop signal left to the supervisor, which sends SHUTDOWN'));
 }
 
 const heartbeat = setInterval(() => {
