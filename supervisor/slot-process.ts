@@ -16,6 +16,10 @@ export function spawnSlotProcess(options: SlotProcessOptions): ChildProcess {
     // stdin stays a pipe we never close: the child reads its end to notice our death.
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
+    // A process group of its own: a stop signal for ours (Ctrl-C, a group kill) must reach the
+    // supervisor, which drains and then sends SHUTDOWN, not the children under its in-flight
+    // queries. Orphan safety does not depend on the group: the child watches its stdin pipe.
+    detached: true,
   });
   child.stdout!.pipe(options.logs, { end: false });
   child.stderr!.pipe(options.logs, { end: false });

@@ -1,9 +1,9 @@
 // Signals and orphans, with the main process as a real OS process.
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { SupervisorStatus } from '../supervisor/supervisor.js';
-import { isAlive, startMainProcess } from './helpers/main-process.js';
+import { isAlive, startMainProcess, type MainProcess } from './helpers/main-process.js';
 import { waitFor } from './helpers/wait.js';
 
 async function childPids(url: string): Promise<number[]> {
@@ -21,38 +21,12 @@ t.test('main process SIGKILLed: both children exit by themselves (no orphans)', 
   t.pass(`children ${pids.join(', ')} exited on their own`);
 });
 
-t.test('SIGTERM: in-flight requests finish, children stopped, exit 0', async (t) => {
-  const main = await startMainProcess(t);
-  const pids = await childPids(main.url);
-  const outcomes: string[] = [];
-  // A burst of requests on fresh connections, then SIGTERM while they are under way.
-  const burst = Array.from({ length: 60 }, async (_, i) => {
-    try {
-      const response = await fetch(`${main.url}/recommend/${main.ids[i % main.ids.length]}/5`, {
-        headers: { connection: 'close' },
-        signal: AbortSignal.timeout(10_000),
-      });
-      await response.arrayBuffer();
-      outcomes.push(String(response.status));
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      outcomes.push(cause);
-    }
-  });
-  setTimeout(() => main.child.kill('SIGTERM'), 5);
-  await Promise.all(burst);
-  const { code } = await main.exited;
-  t.equal(code, 0, 'exit code 0');
-  const unexpected = outcomes.filter((o) => !['200', '503', 'ECONNREFUSED'].includes(o));
-  t.same(unexpected, [], `answered or refused cleanly, never reset (${JSON.stringify(outcomes.reduce<Record<string, number>>((a, o) => ({ ...a, [o]: (a[o] ?? 0) + 1 }), {}))})`);
-  t.ok(outcomes.includes('200'), 'requests accepted before the signal were answered');
-  await waitFor('children gone', () => pids.every((pid) => !isAlive(pid)), 5_000);
-  t.match(main.output(), /shutting down/);
-});
-
-t.test('SIGTERM to the whole process group: the supervisor still drains, children wait for SHUTDOWN', async (t) => {
-  // What Ctrl-C in a terminal or `systemctl stop` does: every process in the group gets the signal.
-  const main = await startMainProcess(t, 100, true);
+/**
+ * A burst of requests on fresh connections, a stop signal while they are under way, then the
+ * checks both stop paths share: exit 0, every request answered or cleanly refused, children gone.
+ * Returns each request's outcome (a status code or a connection error code).
+ */
+async function burstThenStop(t: Test, main: MainProcess, stop: () => void): Promise<string[]> {
   const pids = await childPids(main.url);
   const outcomes: string[] = [];
   const burst = Array.from({ length: 60 }, async (_, i) => {
@@ -67,11 +41,26 @@ t.test('SIGTERM to the whole process group: the supervisor still drains, childre
       outcomes.push((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
     }
   });
-  setTimeout(() => process.kill(-main.child.pid!, 'SIGTERM'), 5);
+  setTimeout(stop, 5);
   await Promise.all(burst);
   t.equal((await main.exited).code, 0, 'exit code 0');
-  t.same(outcomes.filter((o) => !['200', '503', 'ECONNREFUSED'].includes(o)), [], 'answered or refused cleanly');
+  const unexpected = outcomes.filter((o) => !['200', '503', 'ECONNREFUSED'].includes(o));
+  t.same(unexpected, [], `answered or refused cleanly, never reset (${JSON.stringify(outcomes.reduce<Record<string, number>>((a, o) => ({ ...a, [o]: (a[o] ?? 0) + 1 }), {}))})`);
   await waitFor('children gone', () => pids.every((pid) => !isAlive(pid)), 5_000);
+  return outcomes;
+}
+
+t.test('SIGTERM: in-flight requests finish, children stopped, exit 0', async (t) => {
+  const main = await startMainProcess(t);
+  const outcomes = await burstThenStop(t, main, () => main.child.kill('SIGTERM'));
+  t.ok(outcomes.includes('200'), 'requests accepted before the signal were answered');
+  t.match(main.output(), /shutting down/);
+});
+
+t.test('SIGTERM to the whole process group: the supervisor still drains, children wait for SHUTDOWN', async (t) => {
+  // What Ctrl-C in a terminal or `systemctl stop` does: every process in the group gets the signal.
+  const main = await startMainProcess(t, 100, true);
+  await burstThenStop(t, main, () => process.kill(-main.child.pid!, 'SIGTERM'));
   const [run] = readdirSync(main.runsDir);
   const trace = readFileSync(path.join(main.runsDir, run!, 'trace.jsonl'), 'utf8')
     .split('\n')
