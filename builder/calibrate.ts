@@ -4,9 +4,10 @@
 // built, a sample of its own rows is searched the way /recommend searches them (own vector, self
 // excluded) and compared with an exact scan, for increasing ef; the smallest that reaches the
 // target goes into the manifest, where the children read it.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import usearch, { type MetricKind } from 'usearch';
 import { createEngineIndex } from '../common/engine.js';
+import { readFullyAt } from '../common/read-at.js';
 import type { EngineParams, SearchCalibration } from '../common/index-format.js';
 
 export const RECALL_TARGET = 0.99;
@@ -36,13 +37,7 @@ interface Candidate {
 
 function readRows(fd: number, dims: number, first: number, rows: number): Float32Array {
   const out = new Float32Array(rows * dims);
-  const bytes = new Uint8Array(out.buffer);
-  let done = 0;
-  while (done < bytes.length) {
-    const read = readSync(fd, bytes, done, bytes.length - done, first * dims * 4 + done);
-    if (read === 0) throw new Error(`vectors file ended at row ${first + done / (dims * 4)}`);
-    done += read;
-  }
+  readFullyAt(fd, out, first * dims * 4, (message) => new Error(`vectors file, rows ${first}-${first + rows - 1}: ${message}`));
   return out;
 }
 

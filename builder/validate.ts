@@ -59,13 +59,13 @@ export function checkVector(vector: Float32Array, dims: number): { reason: SkipR
   return null;
 }
 
-/** The record's `_id`, or why it has none usable. */
 /** What a result shows of a profile; fields that are not strings show as "". */
 export function profileFields(id: string, profile: ProfileInput): ProfileFields {
   const text = (value: unknown) => (typeof value === 'string' ? value : '');
   return { id, name: text(profile.name), surname: text(profile.surname) };
 }
 
+/** The record's `_id`, or why it has none usable. */
 export function checkId(record: ProfileInput): { id: string } | { detail: string } {
   const id = record._id;
   if (id === undefined) return { detail: '`_id` is missing' };

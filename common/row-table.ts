@@ -9,8 +9,9 @@
 //   [row bytes…][pad to 4][offsets: u32 × (count+1)][slots: u32 × slotCount][trailer]
 //   trailer = "TNDROWS1" count:u32 slotCount:u32 rowBytes:u32   (20 bytes)
 // A slot holds row+1 (0 = empty); slotCount is a power of two >= 2 × count.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { IndexFormatError } from './index-format.js';
+import { readFullyAt } from './read-at.js';
 
 const MAGIC = Buffer.from('TNDROWS1', 'latin1');
 const TRAILER_BYTES = MAGIC.length + 12;
@@ -205,9 +206,9 @@ export class RowTable {
     const start = this.offsets[row]!;
     const length = this.offsets[row + 1]! - start;
     if (this.rowBytesInMemory) return this.rowBytesInMemory.subarray(start, start + length);
-    const read = readSync(this.fd, this.scratch, 0, length, start);
-    if (read !== length) throw new Error(`short read of row ${row}: ${read} of ${length} bytes`);
-    return this.scratch.subarray(0, length);
+    const bytes = this.scratch.subarray(0, length);
+    readFullyAt(this.fd, bytes, start);
+    return bytes;
   }
 
   /** The row's fields (tests, tools): not on the query path. */
@@ -270,11 +271,5 @@ function readExactly(fd: number, length: number, position: number): Buffer {
 }
 
 function readInto(fd: number, target: Uint8Array | Uint32Array, position: number): void {
-  const bytes = new Uint8Array(target.buffer, target.byteOffset, target.byteLength);
-  let done = 0;
-  while (done < bytes.length) {
-    const read = readSync(fd, bytes, done, bytes.length - done, position + done);
-    if (read === 0) throw new IndexFormatError('ROWS_INVALID', `unexpected end of row table at byte ${position + done}`);
-    done += read;
-  }
+  readFullyAt(fd, target, position, (message) => new IndexFormatError('ROWS_INVALID', `row table: ${message}`));
 }

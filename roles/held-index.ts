@@ -1,11 +1,12 @@
 // One index version held by a child: the usearch graph, the profile row table and a file handle on
 // the vectors, so a profile's own vector is one positional read away.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { INDEX_FILE, IndexFormatError, ROWS_FILE, VECTORS_FILE, readVerifiedManifest, type Manifest } from '../common/index-format.js';
 import type { LoadMode } from '../common/protocol.js';
 import { createEngineIndex, exactNearest, normalizeInPlace, type EngineIndex } from '../common/engine.js';
+import { readFullyAt } from '../common/read-at.js';
 import { ResultWriter, RowTable } from '../common/row-table.js';
 
 /** Keys and distances, nearest first, as usearch returns them. */
@@ -113,9 +114,7 @@ export class HeldIndex {
 
   /** Copies row `row`'s vector into a reused buffer. */
   vectorOf(row: number): Float32Array {
-    const bytes = this.queryVector.byteLength;
-    const read = readSync(this.vectorsFd, new Uint8Array(this.queryVector.buffer), 0, bytes, row * bytes);
-    if (read !== bytes) throw new Error(`short read of row ${row}: ${read} of ${bytes} bytes`);
+    readFullyAt(this.vectorsFd, this.queryVector, row * this.queryVector.byteLength);
     return this.queryVector;
   }
 
