@@ -117,6 +117,21 @@ export function sha256File(file: string): Promise<string> {
   });
 }
 
+/** sha256 of each file, in order; rejects with FILE_MISSING naming the first file it cannot read. */
+export type HashFiles = (files: string[]) => Promise<string[]>;
+
+export const hashFilesHere: HashFiles = async (files) => {
+  const hashes: string[] = [];
+  for (const file of files) {
+    try {
+      hashes.push(await sha256File(file));
+    } catch (err) {
+      throw new IndexFormatError('FILE_MISSING', `cannot read ${file}: ${(err as Error).message}`);
+    }
+  }
+  return hashes;
+};
+
 export class IndexFormatError extends Error {
   constructor(
     readonly code: string,
@@ -131,7 +146,7 @@ export class IndexFormatError extends Error {
  * Reads a version's manifest and checks every file against its recorded size and sha256.
  * Throws IndexFormatError naming what is wrong; a version that fails is never trusted.
  */
-export async function readVerifiedManifest(dir: string): Promise<Manifest> {
+export async function readVerifiedManifest(dir: string, hashFiles: HashFiles = hashFilesHere): Promise<Manifest> {
   let manifest: Manifest;
   try {
     manifest = JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as Manifest;
@@ -147,17 +162,13 @@ export async function readVerifiedManifest(dir: string): Promise<Manifest> {
       throw new IndexFormatError('MANIFEST_INVALID', `${dir}: manifest lists no ${required}`);
     }
   }
-  for (const [name, expected] of Object.entries(manifest.files)) {
-    let actual: string;
-    try {
-      actual = await sha256File(path.join(dir, name));
-    } catch (err) {
-      throw new IndexFormatError('FILE_MISSING', `${dir}: cannot read ${name}: ${(err as Error).message}`);
+  const names = Object.keys(manifest.files);
+  const actual = await hashFiles(names.map((name) => path.join(dir, name)));
+  names.forEach((name, i) => {
+    if (actual[i] !== manifest.files[name]!.sha256) {
+      throw new IndexFormatError('CHECKSUM_MISMATCH', `${dir}: ${name} sha256 ${actual[i]} != manifest ${manifest.files[name]!.sha256}`);
     }
-    if (actual !== expected.sha256) {
-      throw new IndexFormatError('CHECKSUM_MISMATCH', `${dir}: ${name} sha256 ${actual} != manifest ${expected.sha256}`);
-    }
-  }
+  });
   const expectedVectorBytes = manifest.count * manifest.dims * 4;
   if (manifest.files[VECTORS_FILE]!.bytes !== expectedVectorBytes) {
     throw new IndexFormatError(

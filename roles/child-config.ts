@@ -8,11 +8,19 @@ export interface ChildConfig {
   heartbeatMs: number;
   orphanMs: number;
   sendTimeoutMs: number;
+  /** Priority of the helper that verifies a fetched version's checksums (1-19); 0 verifies in the child. */
+  verifyNiceness: number;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
   if (!value) throw new Error(`${name} is not set: a child is started by the supervisor, not by hand`);
+  return value;
+}
+
+function niceness(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 19) throw new Error(`TANDEM_VERIFY_NICENESS must be 0-19, got ${raw}`);
   return value;
 }
 
@@ -27,6 +35,7 @@ export function readChildConfig(env: NodeJS.ProcessEnv): ChildConfig {
     heartbeatMs: Number(env.TANDEM_HEARTBEAT_MS ?? 500),
     orphanMs: Number(env.TANDEM_ORPHAN_MS ?? 5000),
     sendTimeoutMs: Number(env.TANDEM_SEND_TIMEOUT_MS ?? 1000),
+    verifyNiceness: niceness(env.TANDEM_VERIFY_NICENESS ?? '10'),
   };
 }
 
@@ -39,5 +48,6 @@ export function childEnv(config: ChildConfig): Record<string, string> {
     TANDEM_HEARTBEAT_MS: String(config.heartbeatMs),
     TANDEM_ORPHAN_MS: String(config.orphanMs),
     TANDEM_SEND_TIMEOUT_MS: String(config.sendTimeoutMs),
+    TANDEM_VERIFY_NICENESS: String(config.verifyNiceness),
   };
 }

@@ -10,9 +10,11 @@ import { SocketWriter } from '../common/socket-writer.js';
 import { answerBatch } from './answer.js';
 import { HeldIndex } from './held-index.js';
 import { readChildConfig } from './child-config.js';
+import { hashFilesAtNiceness } from '../common/low-priority-checksums.js';
 
 const config = readChildConfig(process.env);
 const log = pino({ name: `slot-${config.slot}`, base: { pid: process.pid } });
+const hashFiles = hashFilesAtNiceness(config.verifyNiceness);
 
 const control = new Dealer({ routingId: slotRoutingId(config.slot), linger: 0, sendTimeout: config.sendTimeoutMs });
 const queries = new Dealer({ routingId: slotRoutingId(config.slot), linger: 0, sendTimeout: config.sendTimeoutMs });
@@ -93,7 +95,7 @@ async function fetchVersion(message: Extract<SupervisorToChild, { type: 'FETCH' 
   releaseDroppedIndex();
   const started = performance.now();
   try {
-    held = await HeldIndex.open(message.path, message.mode, message.version);
+    held = await HeldIndex.open(message.path, message.mode, message.version, hashFiles);
     const loadMs = Math.round(performance.now() - started);
     log.info({ version: held.version, count: held.count, dims: held.dims, mode: message.mode, loadMs }, 'version fetched');
     tell({ type: 'FETCHED', seq: message.seq, version: held.version, count: held.count, dims: held.dims, loadMs });

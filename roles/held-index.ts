@@ -3,7 +3,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { INDEX_FILE, IndexFormatError, ROWS_FILE, VECTORS_FILE, readVerifiedManifest, type Manifest } from '../common/index-format.js';
+import { INDEX_FILE, IndexFormatError, ROWS_FILE, VECTORS_FILE, hashFilesHere, readVerifiedManifest, type HashFiles, type Manifest } from '../common/index-format.js';
 import type { LoadMode } from '../common/protocol.js';
 import { createEngineIndex, exactNearest, normalizeInPlace, type EngineIndex } from '../common/engine.js';
 import { readFullyAt } from '../common/read-at.js';
@@ -60,10 +60,11 @@ export class HeldIndex {
    * Verifies the version's checksums, then loads (copy into this heap) or views (memory-map) its
    * index. The checksum pass reads every file, which also leaves a viewed index in the page cache.
    * Rows follow the mode: a loaded version holds them in the heap, a viewed one too when they are
-   * small, else reads them from the file (page cache, shared by both children).
+   * small, else reads them from the file (page cache, shared by both children). A child passes a
+   * `hashFiles` that hashes at low priority (common/low-priority-checksums.ts).
    */
-  static async open(dir: string, mode: LoadMode, expectedVersion?: string): Promise<HeldIndex> {
-    const manifest = await readVerifiedManifest(dir);
+  static async open(dir: string, mode: LoadMode, expectedVersion?: string, hashFiles: HashFiles = hashFilesHere): Promise<HeldIndex> {
+    const manifest = await readVerifiedManifest(dir, hashFiles);
     if (expectedVersion !== undefined && manifest.version !== expectedVersion) {
       throw new IndexFormatError('VERSION_MISMATCH', `${dir}: manifest says version ${manifest.version}, expected ${expectedVersion}`);
     }

@@ -12,14 +12,24 @@ const program = new Command()
   .addOption(new Option('--host <host>', 'HTTP bind address').env('HOST').default('127.0.0.1'))
   .addOption(new Option('--mode <mode>', 'how a child opens an index').choices(['load', 'view']).env('TANDEM_MODE').default('view'))
   .option('--no-standby', 'do not keep the spare child loaded with the served version (saves memory in load mode; no instant failover)')
+  .addOption(
+    new Option('--verify-niceness <n>', 'priority (0-19) at which a fetch hashes the new version; 0 hashes inside the fetching child')
+      .env('TANDEM_VERIFY_NICENESS')
+      .default('10'),
+  )
   .option('--runs <dir>', 'where each run keeps its trace file', 'run')
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'));
 program.parse();
-const opts = program.opts<{ data: string; port: string; host: string; mode: 'load' | 'view'; runs: string; logLevel: string; standby: boolean }>();
+const opts = program.opts<{ data: string; port: string; host: string; mode: 'load' | 'view'; runs: string; logLevel: string; standby: boolean; verifyNiceness: string }>();
 
 const port = Number(opts.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   program.error(`--port must be 0-65535, got ${opts.port}`);
+}
+
+const verifyNiceness = Number(opts.verifyNiceness);
+if (!Number.isInteger(verifyNiceness) || verifyNiceness < 0 || verifyNiceness > 19) {
+  program.error(`--verify-niceness must be 0-19, got ${opts.verifyNiceness}`);
 }
 
 const log = pino({ name: 'tandem', level: opts.logLevel });
@@ -31,6 +41,7 @@ const system = await startSystem({
   host: opts.host,
   mode: opts.mode,
   standby: opts.standby,
+  verifyNiceness,
   log,
   childLogs: process.stdout,
 });

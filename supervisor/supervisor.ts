@@ -38,6 +38,8 @@ export interface SupervisorOptions {
   standby?: boolean;
   /** ...starting this long after the last swap (default 3000 ms), so not inside the swap window. */
   standbyDelayMs?: number;
+  /** Priority of a fetch's checksum helper (default 10); 0 hashes inside the fetching child. */
+  verifyNiceness?: number;
   /** The program each child runs, per slot; a test may substitute a double. */
   childScript?: string | ((slot: number) => string);
 }
@@ -208,6 +210,7 @@ export class Supervisor {
         heartbeatMs: this.heartbeatMs,
         orphanMs: Math.max(5000, 4 * this.heartbeatTimeoutMs),
         sendTimeoutMs: SEND_TIMEOUT_MS,
+        verifyNiceness: this.options.verifyNiceness ?? 10,
       }),
       logs: this.options.childLogs,
       onSpawned: (pid) => this.slotRef(slot)?.send({ type: 'SPAWNED', pid }),

@@ -1,0 +1,41 @@
+// A fetch verifies every file of a version (1.3 GB at 1M profiles, about a second of a core)
+// while the other child answers queries on the same cores. Hashing in the fetching child itself
+// made p99 inside swap windows 1.5-1.9x the p99 outside them at 1M (BENCHMARKS.md); a helper
+// process at lower priority hashes with idle CPU instead.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ChecksumReply } from './checksum-helper.js';
+import { IndexFormatError, hashFilesHere, type HashFiles } from './index-format.js';
+
+const HELPER = fileURLToPath(new URL('./checksum-helper.js', import.meta.url));
+
+/** Hashes in a helper process at `niceness` (1-19); 0 hashes in this process. */
+export function hashFilesAtNiceness(niceness: number): HashFiles {
+  if (niceness <= 0) return hashFilesHere;
+  return (files) =>
+    new Promise((resolve, reject) => {
+      const helper = fork(HELPER, [String(niceness), ...files], {
+        execArgv: [],
+        // The helper needs nothing from the environment, and the child's holds the session token.
+        env: {},
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      });
+      const hashes = new Map<string, string>();
+      let failure: Error | null = null;
+      helper.on('message', (reply: ChecksumReply) => {
+        if ('error' in reply) failure ??= new IndexFormatError('FILE_MISSING', `cannot read ${reply.file}: ${reply.error}`);
+        else hashes.set(reply.file, reply.sha256);
+      });
+      helper.on('error', (err) => {
+        helper.kill('SIGKILL');
+        reject(err);
+      });
+      // 'close' waits for the IPC channel to close too, so every reply has been seen by then.
+      helper.on('close', (code, signal) => {
+        if (failure) return reject(failure);
+        const missing = files.find((file) => !hashes.has(file));
+        if (missing === undefined) return resolve(files.map((file) => hashes.get(file)!));
+        reject(new Error(`checksum helper ended (code ${code}, signal ${signal}) before hashing ${missing}`));
+      });
+    });
+}

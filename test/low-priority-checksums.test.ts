@@ -1,0 +1,99 @@
+// A fetch's checksums are computed by a helper process at low priority: same hashes, same error
+// codes, the priority really applied, and no helper outlives the child that started it.
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { openSync, closeSync, readFileSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { IndexFormatError, hashFilesHere } from '../common/index-format.js';
+import { hashFilesAtNiceness } from '../common/low-priority-checksums.js';
+import { isAlive } from './helpers/main-process.js';
+import { waitFor } from './helpers/wait.js';
+
+const HASHER_MODULE = fileURLToPath(new URL('../common/low-priority-checksums.js', import.meta.url));
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The pid of the helper hashing `file`, found by its command line. */
+function helperPidFor(file: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv.some((arg) => arg.endsWith('checksum-helper.js')) && argv.includes(file)) return Number(entry);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return undefined;
+}
+
+/** Field 19 of /proc/<pid>/stat; the command name (field 2) may hold spaces, so count from its ')'. */
+function nicenessOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+function fifo(dir: string): string {
+  const file = path.join(dir, 'never-written');
+  execFileSync('mkfifo', [file]);
+  return file;
+}
+
+t.test('the helper returns the same hashes as hashing in this process, in order', async (t) => {
+  const dir = t.testdir();
+  const contents = [randomBytes(3 << 20), Buffer.alloc(0), randomBytes(17)];
+  const files = contents.map((bytes, i) => {
+    const file = path.join(dir, `f${i}`);
+    writeFileSync(file, bytes);
+    return file;
+  });
+  const expected = contents.map(sha256);
+  t.same(await hashFilesAtNiceness(10)(files), expected);
+  t.same(await hashFilesHere(files), expected);
+  t.equal(hashFilesAtNiceness(0), hashFilesHere, 'niceness 0 hashes in this process');
+});
+
+t.test('a file the helper cannot read is FILE_MISSING, as in this process', async (t) => {
+  const dir = t.testdir({ present: 'x' });
+  const files = [path.join(dir, 'present'), path.join(dir, 'absent')];
+  for (const hashFiles of [hashFilesAtNiceness(10), hashFilesHere]) {
+    const err = await hashFiles(files).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    t.ok(err instanceof IndexFormatError, 'an IndexFormatError');
+    t.equal((err as IndexFormatError).code, 'FILE_MISSING');
+    t.match((err as Error).message, 'absent');
+  }
+});
+
+t.test('the helper runs at the niceness asked for', async (t) => {
+  const file = fifo(t.testdir());
+  const hashing = hashFilesAtNiceness(13)([file]);
+  // Blocked on the FIFO until we write, so there is time to look at it.
+  const pid = await waitFor('the checksum helper', () => helperPidFor(file), 5000);
+  await waitFor('niceness 13', () => nicenessOf(pid) === 13, 5000);
+  t.equal(nicenessOf(pid), 13);
+  const writer = openSync(file, 'w');
+  writeSync(writer, 'abc');
+  closeSync(writer);
+  t.same(await hashing, [sha256(Buffer.from('abc'))]);
+});
+
+t.test('a helper whose parent is killed exits too', async (t) => {
+  const file = fifo(t.testdir());
+  const script = `const { hashFilesAtNiceness } = await import(${JSON.stringify(HASHER_MODULE)}); await hashFilesAtNiceness(10)([${JSON.stringify(file)}]);`;
+  const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+  t.teardown(() => parent.kill('SIGKILL'));
+  const helper = await waitFor('the checksum helper', () => helperPidFor(file), 5000);
+  t.teardown(() => {
+    if (isAlive(helper)) process.kill(helper, 'SIGKILL');
+  });
+  parent.kill('SIGKILL');
+  await waitFor('the orphaned helper to exit', () => !isAlive(helper), 5000);
+  t.pass('the helper exited after its parent was killed');
+});
