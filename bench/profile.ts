@@ -1,5 +1,5 @@
-// Where tandem's time goes under load: runs tandem with --cpu-prof (fork() passes it on to the
-// children), drives wrk at c=64 for BENCH_DURATION seconds, stops it gracefully so every process
+// Where tandem's time goes under load: runs tandem with --cpu-prof (the supervisor passes its
+// Node flags on to the children), drives wrk at c=64 for BENCH_DURATION seconds, stops it gracefully so every process
 // writes its .cpuprofile, and prints the top self-time functions of each process.
 // node dist/bench/profile.js [dataset]   (profiles land in .cache/bench/profiles/<time>/)
 import { readdirSync, readFileSync } from 'node:fs';

@@ -12,7 +12,10 @@ export interface SlotProcessOptions {
 
 export function spawnSlotProcess(options: SlotProcessOptions): ChildProcess {
   // --expose-gc: the child collects a dropped index at once (roles/child.ts, releaseDroppedIndex).
-  const child = spawn(process.execPath, ['--expose-gc', options.script], {
+  // The main process's own Node flags pass on as fork() would pass them (--cpu-prof profiles all
+  // three processes), except a debugger's: two processes cannot listen on one inspector port.
+  const nodeFlags = process.execArgv.filter((flag) => !flag.startsWith('--inspect'));
+  const child = spawn(process.execPath, [...nodeFlags, '--expose-gc', options.script], {
     // stdin stays a pipe we never close: the child reads its end to notice our death.
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
