@@ -7,7 +7,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Router } from 'zeromq';
 import type { Logger } from 'pino';
 import { slotFromRoutingId, slotRoutingId } from '../common/protocol.js';
-import { decodeReplyHeads, encodeQueries, type Query, type QueryErrorCode } from '../common/query-batch.js';
+import { decodeReplies, encodeQueries, type Query, type QueryErrorCode } from '../common/query-batch.js';
 import { SocketWriter } from '../common/socket-writer.js';
 
 export type QueryOutcome =
@@ -149,31 +149,33 @@ export class QueryRouter {
 
   private flush(): void {
     this.flushScheduled = false;
-    for (const [slot, qs] of this.outbox) {
-      const queries: Query[] = [];
-      const vectors: Buffer[] = [];
-      for (const q of qs) {
-        const entry = this.pending.get(q);
-        if (!entry || entry.slot !== slot) continue;
-        if (entry.query.op === 'search' && entry.vector) {
-          queries.push({ ...entry.query, v: vectors.length });
-          vectors.push(entry.vector);
-        } else {
-          queries.push(entry.query);
-        }
-      }
-      if (queries.length === 0) continue;
-      this.stats.sent += queries.length;
-      this.writer.send([slotRoutingId(slot), ...encodeQueries(queries, vectors)], () => {
-        // Not delivered (the child is gone or hung): these get their one retry, but not there.
-        this.suspect = { slot, until: Date.now() + this.options.suspectMs };
-        for (const { q } of queries) {
-          const entry = this.pending.get(q);
-          if (entry && entry.slot === slot) this.retry(q, entry);
-        }
-      });
-    }
+    for (const [slot, qs] of this.outbox) this.sendBatch(slot, qs);
     this.outbox.clear();
+  }
+
+  private sendBatch(slot: number, qs: number[]): void {
+    const queries: Query[] = [];
+    const vectors: Buffer[] = [];
+    for (const q of qs) {
+      const entry = this.pending.get(q);
+      if (!entry || entry.slot !== slot) continue;
+      if (entry.query.op === 'search' && entry.vector) {
+        queries.push({ ...entry.query, v: vectors.length });
+        vectors.push(entry.vector);
+      } else {
+        queries.push(entry.query);
+      }
+    }
+    if (queries.length === 0) return;
+    this.stats.sent += queries.length;
+    this.writer.send([slotRoutingId(slot), ...encodeQueries(queries, vectors)], () => {
+      // Not delivered (the child is gone or hung): these get their one retry, but not there.
+      this.suspect = { slot, until: Date.now() + this.options.suspectMs };
+      for (const { q } of queries) {
+        const entry = this.pending.get(q);
+        if (entry && entry.slot === slot) this.retry(q, entry);
+      }
+    });
   }
 
   private retry(q: number, entry: Pending): void {
@@ -214,29 +216,28 @@ export class QueryRouter {
 
   private async receive(): Promise<void> {
     try {
-      for await (const [id, header, ...bodies] of this.router) {
+      for await (const [id, header, bodies] of this.router) {
         const slot = slotFromRoutingId(id!.toString('utf8'));
-        let heads;
+        let replies;
         try {
-          heads = decodeReplyHeads(header!);
+          replies = decodeReplies(header!, bodies);
         } catch (err) {
           this.options.log.error({ err, slot }, 'undecodable reply batch');
           continue;
         }
-        for (let i = 0; i < heads.length; i++) {
-          const head = heads[i]!;
-          const entry = this.pending.get(head.q);
+        for (const reply of replies) {
+          const entry = this.pending.get(reply.q);
           if (!entry || entry.slot !== slot) {
             // Answered after its deadline or after a retry went elsewhere: the caller has its answer.
             this.stats.late++;
             continue;
           }
-          if (!head.ok && head.code === 'NO_INDEX') {
-            this.retry(head.q, entry);
+          if (!reply.ok && reply.code === 'NO_INDEX') {
+            this.retry(reply.q, entry);
             continue;
           }
           this.stats.answered++;
-          this.finish(head.q, head.ok ? { ok: true, body: bodies[i]! } : { ok: false, code: head.code ?? 'INTERNAL', body: bodies[i] ?? null });
+          this.finish(reply.q, reply.ok ? { ok: true, body: reply.body } : { ok: false, code: reply.code ?? 'INTERNAL', body: reply.body });
         }
         // Queued replies arrive without a trip through the event loop: yield, or a steady stream of
         // them would hold off new connections and the heartbeat watchdog's timer.
