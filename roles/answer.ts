@@ -1,7 +1,7 @@
 // The answer role's work: one batch of queries in, one batch of replies out.
 import type { Logger } from 'pino';
-import { decodeQueries, encodeReplies, errorBody, type ReplyHead } from '../common/query-batch.js';
-import type { HeldIndex } from './held-index.js';
+import { decodeQueries, encodeReplies, errorBody, type Query, type QueryErrorCode, type ReplyHead } from '../common/query-batch.js';
+import type { HeldIndex, NearestRequest } from './held-index.js';
 
 function vectorFrame(frames: Buffer[], index: number, dims: number): Float32Array | string {
   const frame = frames[index];
@@ -9,6 +9,23 @@ function vectorFrame(frames: Buffer[], index: number, dims: number): Float32Arra
   if (frame.byteLength / 4 !== dims) return `vector has ${frame.byteLength / 4} numbers; the index has ${dims} dimensions`;
   // Copy: a ZeroMQ frame need not be 4-byte aligned.
   return new Float32Array(frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.byteLength));
+}
+
+type Failure = { ok: false; code: QueryErrorCode; message: string };
+
+/** What a query asks the index for, or why it cannot be asked. */
+function toRequest(held: HeldIndex, query: Query, vectors: Buffer[]): NearestRequest | Failure {
+  if (!(Number.isSafeInteger(query.n) && query.n >= 1)) return badQuery();
+  if (query.op === 'recommend' && typeof query.id === 'string') return held.recommendRequest(query.id, query.n);
+  if (query.op === 'search') {
+    const vector = vectorFrame(vectors, query.v, held.dims);
+    return typeof vector === 'string' ? { ok: false, code: 'BAD_QUERY', message: vector } : held.searchRequest(vector, query.n);
+  }
+  return badQuery();
+}
+
+function badQuery(): Failure {
+  return { ok: false, code: 'BAD_QUERY', message: 'query must be recommend {id, n} or search {v, n} with n a positive integer' };
 }
 
 export function answerBatch(held: HeldIndex | null, header: Buffer, vectors: Buffer[], log: Logger): Buffer[] {
@@ -22,35 +39,42 @@ export function answerBatch(held: HeldIndex | null, header: Buffer, vectors: Buf
   }
   const heads: ReplyHead[] = [];
   const bodies: Buffer[] = [];
+  const fail = (q: number, code: QueryErrorCode, message: string): void => {
+    heads.push({ q, ok: false, code });
+    bodies.push(errorBody(code, message));
+  };
+  if (held === null) {
+    for (const query of queries) fail(query.q, 'NO_INDEX', 'this child holds no index version');
+    return encodeReplies(heads, bodies);
+  }
+  const requests: NearestRequest[] = [];
+  const asked: number[] = [];
   for (const query of queries) {
-    if (held === null) {
-      heads.push({ q: query.q, ok: false, code: 'NO_INDEX' });
-      bodies.push(errorBody('NO_INDEX', 'this child holds no index version'));
-      continue;
-    }
-    const validN = Number.isSafeInteger(query.n) && query.n >= 1;
     try {
-      let result;
-      if (query.op === 'recommend' && typeof query.id === 'string' && validN) {
-        result = held.recommend(query.id, query.n);
-      } else if (query.op === 'search' && validN) {
-        const vector = vectorFrame(vectors, query.v, held.dims);
-        result = typeof vector === 'string' ? ({ ok: false, code: 'BAD_QUERY', message: vector } as const) : { ok: true as const, body: held.nearestTo(vector, query.n) };
-      } else {
-        result = { ok: false, code: 'BAD_QUERY', message: 'query must be recommend {id, n} or search {v, n} with n a positive integer' } as const;
+      const request = toRequest(held, query, vectors);
+      if ('code' in request) {
+        fail(query.q, request.code, request.message);
+        continue;
       }
-      if (result.ok) {
-        heads.push({ q: query.q, ok: true });
-        bodies.push(result.body);
-      } else {
-        heads.push({ q: query.q, ok: false, code: result.code });
-        bodies.push(errorBody(result.code, result.message));
-      }
+      requests.push(request);
+      asked.push(query.q);
     } catch (err) {
       log.error({ err, query }, 'query failed');
-      heads.push({ q: query.q, ok: false, code: 'INTERNAL' });
-      bodies.push(errorBody('INTERNAL', (err as Error).message));
+      fail(query.q, 'INTERNAL', (err as Error).message);
     }
   }
+  if (requests.length === 0) return encodeReplies(heads, bodies);
+  let results: Buffer[];
+  try {
+    results = held.nearestMany(requests);
+  } catch (err) {
+    log.error({ err, queries: requests.length }, 'batch search failed');
+    for (const q of asked) fail(q, 'INTERNAL', (err as Error).message);
+    return encodeReplies(heads, bodies);
+  }
+  asked.forEach((q, i) => {
+    heads.push({ q, ok: true });
+    bodies.push(results[i]!);
+  });
   return encodeReplies(heads, bodies);
 }

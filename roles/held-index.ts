@@ -15,8 +15,22 @@ export interface Matches {
   distances: ArrayLike<number>;
 }
 
+/** One query of a batch: a unit-length (for `ip`) vector, how many results, a row to leave out. */
+export interface NearestRequest {
+  vector: Float32Array;
+  n: number;
+  excludeRow: number;
+}
+
 /** A result body is the JSON array the API sends as is: [{_id, name, surname, distance}, …]. */
 export type RecommendResult = { ok: true; body: Buffer } | { ok: false; code: 'UNKNOWN_ID'; message: string };
+
+/** usearch.search of one vector gives Matches (no counts), of several BatchMatches. */
+interface BatchResult {
+  keys: BigUint64Array;
+  distances: Float32Array;
+  counts?: BigUint64Array;
+}
 
 const WARMUP_QUERIES = 256;
 // One query is one graph walk: asking usearch for its thread pool (0 = all cores) only adds
@@ -32,12 +46,13 @@ const SEARCH_THREADS = 1;
 export const FULL_SCAN_MAX_ROWS = 4096;
 
 /**
- * A viewed version reads each result row from the file (one pread, ~1.4 µs here) so that large
- * row tables stay in the page cache, shared by both children instead of copied into each heap.
- * Below this size a heap copy costs less than it saves: 10 preads were a quarter of a query's
- * time on 10,000 profiles (15 of 61 µs), and the file is ~1 MB there (~80 MB at 1M).
+ * A viewed version reads each result row, and a recommend query's own vector, from the file (one
+ * pread, ~1.4 µs here) so that large files stay in the page cache, shared by both children
+ * instead of copied into each heap. Below this size a heap copy costs less than it saves: 10
+ * preads were a quarter of a query's time on 10,000 profiles (15 of 61 µs). At 10,000 profiles the
+ * rows are ~1 MB and the vectors 5 MB; at 1M, ~80 MB and 512 MB.
  */
-export const ROWS_IN_HEAP_MAX_BYTES = 16 * 1024 * 1024;
+export const HEAP_COPY_MAX_BYTES = 16 * 1024 * 1024;
 
 export class HeldIndex {
   private readonly queryVector: Float32Array;
@@ -50,8 +65,10 @@ export class HeldIndex {
     readonly mode: LoadMode,
     private readonly index: EngineIndex,
     readonly rows: RowTable,
-    private readonly vectorsFd: number,
-    private readonly fullScan: Float32Array | null,
+    /** The vectors file, open while its vectors are not in `vectorsInHeap`. */
+    private readonly vectorsFd: number | null,
+    private readonly vectorsInHeap: Float32Array | null,
+    private readonly fullScan: boolean,
   ) {
     this.queryVector = new Float32Array(manifest.dims);
   }
@@ -68,7 +85,7 @@ export class HeldIndex {
     if (expectedVersion !== undefined && manifest.version !== expectedVersion) {
       throw new IndexFormatError('VERSION_MISMATCH', `${dir}: manifest says version ${manifest.version}, expected ${expectedVersion}`);
     }
-    const rowsInHeap = mode === 'load' || manifest.files[ROWS_FILE]!.bytes <= ROWS_IN_HEAP_MAX_BYTES;
+    const rowsInHeap = mode === 'load' || manifest.files[ROWS_FILE]!.bytes <= HEAP_COPY_MAX_BYTES;
     const rows = RowTable.open(path.join(dir, ROWS_FILE), rowsInHeap ? 'memory' : 'file');
     try {
       if (rows.count !== manifest.count) {
@@ -93,13 +110,16 @@ export class HeldIndex {
       throw new IndexFormatError('WRONG_DIMENSIONS', `${dir}: index has ${index.dimensions()} dimensions, manifest ${manifest.dims}`);
     }
     const vectorsFile = path.join(dir, VECTORS_FILE);
-    const vectorsFd = openSync(vectorsFile, 'r');
-    let fullScan: Float32Array | null = null;
-    if (manifest.count <= FULL_SCAN_MAX_ROWS) {
+    const fullScan = manifest.count <= FULL_SCAN_MAX_ROWS;
+    let vectorsInHeap: Float32Array | null = null;
+    let vectorsFd: number | null = null;
+    if (fullScan || manifest.files[VECTORS_FILE]!.bytes <= HEAP_COPY_MAX_BYTES) {
       const bytes = await readFile(vectorsFile);
-      fullScan = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      vectorsInHeap = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    } else {
+      vectorsFd = openSync(vectorsFile, 'r');
     }
-    const held = new HeldIndex(manifest.version, manifest, mode, index, rows, vectorsFd, fullScan);
+    const held = new HeldIndex(manifest.version, manifest, mode, index, rows, vectorsFd, vectorsInHeap, fullScan);
     // A loaded index is already in this heap; only a view has pages to fault in.
     if (mode === 'view') held.warmUp();
     return held;
@@ -115,8 +135,14 @@ export class HeldIndex {
 
   /** Copies row `row`'s vector into a reused buffer. */
   vectorOf(row: number): Float32Array {
-    readFullyAt(this.vectorsFd, this.queryVector, row * this.queryVector.byteLength);
-    return this.queryVector;
+    return this.vectorInto(row, this.queryVector);
+  }
+
+  /** Copies row `row`'s vector into `target` (dims floats), for a caller that keeps several. */
+  vectorInto(row: number, target: Float32Array): Float32Array {
+    if (this.vectorsInHeap) target.set(this.vectorsInHeap.subarray(row * this.dims, (row + 1) * this.dims));
+    else readFullyAt(this.vectorsFd!, target, row * this.dims * Float32Array.BYTES_PER_ELEMENT);
+    return target;
   }
 
   rowOf(id: string): number | undefined {
@@ -125,23 +151,66 @@ export class HeldIndex {
 
   /** The n profiles nearest to `id`, nearest first, `id` itself excluded. */
   recommend(id: string, n: number): RecommendResult {
+    const request = this.recommendRequest(id, n);
+    return 'code' in request ? request : { ok: true, body: this.nearestMany([request])[0]! };
+  }
+
+  /** A recommend query as a batch request: the profile's own vector (a fresh copy), itself left out. */
+  recommendRequest(id: string, n: number): NearestRequest | Extract<RecommendResult, { ok: false }> {
     const row = this.rows.rowOf(id);
     if (row === undefined) return { ok: false, code: 'UNKNOWN_ID', message: `no profile with _id ${JSON.stringify(id)} in index version ${this.version}` };
-    return { ok: true, body: this.nearest(this.vectorOf(row), n, row) };
+    return { vector: this.vectorInto(row, new Float32Array(this.dims)), n, excludeRow: row };
   }
 
   /** Nearest to a caller's vector: scaled to unit length first when the index holds unit vectors. */
   nearestTo(vector: Float32Array, n: number): Buffer {
-    return this.nearest(this.manifest.params.metric === 'ip' ? normalizeInPlace(vector) : vector, n);
+    return this.nearestMany([this.searchRequest(vector, n)])[0]!;
   }
 
-  nearest(vector: Float32Array, n: number, excludeRow = -1): Buffer {
-    const want = Math.min(n + (excludeRow >= 0 ? 1 : 0), this.rows.count);
-    if (want <= 0) return this.encode({ keys: [], distances: [] }, n);
-    const matches = this.fullScan
-      ? exactNearest(this.fullScan, vector, this.dims, want, this.manifest.params.metric)
-      : this.index.search(vector, want, SEARCH_THREADS);
-    return this.encode(matches, n, excludeRow);
+  searchRequest(vector: Float32Array, n: number): NearestRequest {
+    return { vector: this.manifest.params.metric === 'ip' ? normalizeInPlace(vector) : vector, n, excludeRow: -1 };
+  }
+
+  /**
+   * Result bodies for a batch, in order. Requests that want the same number of matches share one
+   * engine call: the binding's per-call cost is a fifth of a 10k-profile search here. Only equal
+   * wants share, since usearch widens its search to k, so a request's result never depends on
+   * what else came in its batch.
+   */
+  nearestMany(requests: NearestRequest[]): Buffer[] {
+    const bodies: Buffer[] = new Array(requests.length);
+    const byWant = new Map<number, number[]>();
+    requests.forEach((request, i) => {
+      const want = Math.min(request.n + (request.excludeRow >= 0 ? 1 : 0), this.rows.count);
+      if (want <= 0) {
+        bodies[i] = this.encode({ keys: [], distances: [] }, request.n);
+        return;
+      }
+      if (this.fullScan) {
+        const matches = exactNearest(this.vectorsInHeap!, request.vector, this.dims, want, this.manifest.params.metric);
+        bodies[i] = this.encode(matches, request.n, request.excludeRow);
+        return;
+      }
+      const group = byWant.get(want);
+      if (group) group.push(i);
+      else byWant.set(want, [i]);
+    });
+    for (const [want, group] of byWant) {
+      let flat = requests[group[0]!]!.vector;
+      if (group.length > 1) {
+        flat = new Float32Array(group.length * this.dims);
+        group.forEach((i, j) => flat.set(requests[i]!.vector, j * this.dims));
+      }
+      // The binding returns keys and distances for all queries, `want` slots each, `counts` filled.
+      const found = this.index.search(flat, want, SEARCH_THREADS) as unknown as BatchResult;
+      group.forEach((i, j) => {
+        const start = j * want;
+        const end = start + Number(found.counts?.[j] ?? found.keys.length);
+        const matches = { keys: found.keys.subarray(start, end), distances: found.distances.subarray(start, end) };
+        bodies[i] = this.encode(matches, requests[i]!.n, requests[i]!.excludeRow);
+      });
+    }
+    return bodies;
   }
 
   /** The JSON result array for `matches`: stored row bytes and distances, nothing re-encoded. */
@@ -167,7 +236,7 @@ export class HeldIndex {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    closeSync(this.vectorsFd);
+    if (this.vectorsFd !== null) closeSync(this.vectorsFd);
     this.rows.close();
   }
 }

@@ -91,4 +91,31 @@ t.test('default 10,000-profile data set (HNSW graph search): recall@10 >= 0.98',
   }
   const recall = hits / (queries * 10);
   t.ok(recall >= 0.98, `recall@10 = ${recall.toFixed(4)} over ${queries} queries`);
+
+  // The answer role searches a whole batch at once: each query must get what it gets alone,
+  // whatever else shares its batch (other n, search and recommend mixed, the same row twice).
+  const asJson = (body: Buffer): string => JSON.stringify(JSON.parse(body.toString()));
+  const rowVector = (row: number): Float32Array => vectors.slice(row * manifest.dims, (row + 1) * manifest.dims);
+  const specs = [
+    { row: 11, n: 10, op: 'recommend' },
+    { row: 12, n: 10, op: 'search' },
+    { row: 13, n: 3, op: 'recommend' },
+    { row: 14, n: 50, op: 'recommend' },
+    { row: 15, n: 1, op: 'search' },
+    { row: 11, n: 10, op: 'recommend' },
+    { row: 16, n: 3, op: 'search' },
+  ];
+  const alone = specs.map(({ row, n, op }) => {
+    if (op === 'search') return asJson(held.nearestTo(rowVector(row), n));
+    const got = held.recommend(ids[row]!, n);
+    if (!got.ok) throw new Error(got.message);
+    return asJson(got.body);
+  });
+  const requests = specs.map(({ row, n, op }) => {
+    if (op === 'search') return held.searchRequest(rowVector(row), n);
+    const request = held.recommendRequest(ids[row]!, n);
+    if ('code' in request) throw new Error(request.message);
+    return request;
+  });
+  t.same(held.nearestMany(requests).map(asJson), alone, 'a batch answers every query as it would alone');
 });
