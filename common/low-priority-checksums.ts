@@ -1,9 +1,10 @@
 // A fetch verifies every file of a version (1.3 GB at 1M profiles, about a second of a core)
 // while the other child answers queries on the same cores. Hashing in the fetching child itself
 // made p99 inside swap windows 1.5-1.9x the p99 outside them at 1M (BENCHMARKS.md); a helper
-// process at lower priority hashes with idle CPU instead.
+// process at lower priority hashes with idle CPU instead. Also for small versions: hashing a 6 MB
+// version in the child instead of starting a helper was measured worse at 10k (p99 in/out 2.1-2.7x
+// against 1.4-1.6x), although the fetch took half as long.
 import { fork } from 'node:child_process';
-import { statSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ChecksumReply } from './checksum-helper.js';
@@ -11,23 +12,10 @@ import { IndexFormatError, hashFilesHere, type HashFiles } from './index-format.
 
 const HELPER = fileURLToPath(new URL('./checksum-helper.js', import.meta.url));
 
-/**
- * Below this many bytes in all, files are hashed in the fetching child: starting a helper (a Node
- * process, tens of ms of CPU) costs more than hashing them (64 MiB is about 40 ms here). With a
- * helper for every fetch, p99 in swap windows at 10,000 profiles (6 MB versions) went from
- * 1.23-1.50x to 1.42-1.73x the p99 outside them.
- */
-export const HELPER_MIN_BYTES = 64 * 1024 * 1024;
-
-/** Hashes in a helper process at `niceness` (1-19) when the files are large enough; 0 hashes in this process. */
-export function hashFilesAtNiceness(niceness: number, helperMinBytes = HELPER_MIN_BYTES): HashFiles {
+/** Hashes in a helper process at `niceness` (1-19); 0 hashes in this process. */
+export function hashFilesAtNiceness(niceness: number): HashFiles {
   if (niceness <= 0) return hashFilesHere;
-  return (files) => (totalBytes(files) < helperMinBytes ? hashFilesHere(files) : hashInHelper(files, niceness));
-}
-
-/** A file that cannot be stat'ed counts as empty: hashing it reports it as FILE_MISSING. */
-function totalBytes(files: string[]): number {
-  return files.reduce((sum, file) => sum + (statSync(file, { throwIfNoEntry: false })?.size ?? 0), 0);
+  return (files) => hashInHelper(files, niceness);
 }
 
 function hashInHelper(files: string[], niceness: number): Promise<string[]> {

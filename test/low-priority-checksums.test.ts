@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { IndexFormatError, hashFilesHere } from '../common/index-format.js';
-import { HELPER_MIN_BYTES, hashFilesAtNiceness } from '../common/low-priority-checksums.js';
+import { hashFilesAtNiceness } from '../common/low-priority-checksums.js';
 import { isAlive } from './helpers/main-process.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -52,7 +52,7 @@ t.test('the helper returns the same hashes as hashing in this process, in order'
     return file;
   });
   const expected = contents.map(sha256);
-  t.same(await hashFilesAtNiceness(10, 0)(files), expected);
+  t.same(await hashFilesAtNiceness(10)(files), expected);
   t.same(await hashFilesHere(files), expected);
   t.equal(hashFilesAtNiceness(0), hashFilesHere, 'niceness 0 hashes in this process');
 });
@@ -60,7 +60,7 @@ t.test('the helper returns the same hashes as hashing in this process, in order'
 t.test('a file the helper cannot read is FILE_MISSING, as in this process', async (t) => {
   const dir = t.testdir({ present: 'x' });
   const files = [path.join(dir, 'present'), path.join(dir, 'absent')];
-  for (const hashFiles of [hashFilesAtNiceness(10, 0), hashFilesHere]) {
+  for (const hashFiles of [hashFilesAtNiceness(10), hashFilesHere]) {
     const err = await hashFiles(files).then(
       () => null,
       (e: unknown) => e,
@@ -73,7 +73,7 @@ t.test('a file the helper cannot read is FILE_MISSING, as in this process', asyn
 
 t.test('the helper runs at the niceness asked for', async (t) => {
   const file = fifo(t.testdir());
-  const hashing = hashFilesAtNiceness(13, 0)([file]);
+  const hashing = hashFilesAtNiceness(13)([file]);
   // Blocked on the FIFO until we write, so there is time to look at it.
   const pid = await waitFor('the checksum helper', () => helperPidFor(file), 5000);
   await waitFor('niceness 13', () => nicenessOf(pid) === 13, 5000);
@@ -84,21 +84,9 @@ t.test('the helper runs at the niceness asked for', async (t) => {
   t.same(await hashing, [sha256(Buffer.from('abc'))]);
 });
 
-t.test('small versions are hashed in this process: a helper would cost more than the hashing', async (t) => {
-  const file = fifo(t.testdir());
-  const hashing = hashFilesAtNiceness(10)([file]);
-  // Long enough for a helper to show up: the test above sees one within a few tens of ms.
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  t.equal(helperPidFor(file), undefined, `no helper below ${HELPER_MIN_BYTES} bytes`);
-  const writer = openSync(file, 'w');
-  writeSync(writer, 'abc');
-  closeSync(writer);
-  t.same(await hashing, [sha256(Buffer.from('abc'))]);
-});
-
 t.test('a helper whose parent is killed exits too', async (t) => {
   const file = fifo(t.testdir());
-  const script = `const { hashFilesAtNiceness } = await import(${JSON.stringify(HASHER_MODULE)}); await hashFilesAtNiceness(10, 0)([${JSON.stringify(file)}]);`;
+  const script = `const { hashFilesAtNiceness } = await import(${JSON.stringify(HASHER_MODULE)}); await hashFilesAtNiceness(10)([${JSON.stringify(file)}]);`;
   const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
   t.teardown(() => parent.kill('SIGKILL'));
   const helper = await waitFor('the checksum helper', () => helperPidFor(file), 5000);
