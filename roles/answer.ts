@@ -63,7 +63,6 @@ export function answerBatch(held: HeldIndex | null, header: Buffer, vectors: Buf
       fail(query.q, 'INTERNAL', (err as Error).message);
     }
   }
-  if (requests.length === 0) return encodeReplies(heads, bodies);
   let results: Buffer[];
   try {
     results = held.nearestMany(requests);

@@ -18,9 +18,14 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
+/** A Unix niceness we may set on our own processes without privilege: 0 (unchanged) to 19. */
+export function isNiceness(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= 19;
+}
+
 function niceness(raw: string): number {
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 19) throw new Error(`TANDEM_VERIFY_NICENESS must be 0-19, got ${raw}`);
+  if (!isNiceness(value)) throw new Error(`TANDEM_VERIFY_NICENESS must be 0-19, got ${raw}`);
   return value;
 }
 

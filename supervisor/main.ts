@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import pino from 'pino';
+import { isNiceness } from '../roles/child-config.js';
 import { markLatestRun, startSystem } from './system.js';
 
 const program = new Command()
@@ -28,7 +29,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 const verifyNiceness = Number(opts.verifyNiceness);
-if (!Number.isInteger(verifyNiceness) || verifyNiceness < 0 || verifyNiceness > 19) {
+if (!isNiceness(verifyNiceness)) {
   program.error(`--verify-niceness must be 0-19, got ${opts.verifyNiceness}`);
 }
 
