@@ -30,6 +30,11 @@ export interface QueryRouterOptions {
   endpoint: string;
   timeoutMs: number;
   maxInFlight: number;
+  /**
+   * A batch this full is sent at once instead of at the end of the tick, so the child starts
+   * searching while the rest of the tick's requests are still being parsed.
+   */
+  maxBatch: number;
   sendTimeoutMs: number;
   /** How long a slot a send failed to reach gets no queries unless the supervisor decides first. */
   suspectMs: number;
@@ -141,6 +146,11 @@ export class QueryRouter {
     let batch = this.outbox.get(entry.slot);
     if (!batch) this.outbox.set(entry.slot, (batch = []));
     batch.push(q);
+    if (batch.length >= this.options.maxBatch) {
+      this.outbox.delete(entry.slot);
+      this.sendBatch(entry.slot, batch);
+      return;
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());

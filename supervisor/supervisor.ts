@@ -33,6 +33,8 @@ export interface SupervisorOptions {
   heartbeatTimeoutMs?: number;
   queryTimeoutMs?: number;
   maxInFlight?: number;
+  /** Queries per message to a child at most (see QueryRouterOptions.maxBatch). */
+  maxBatch?: number;
   pollMs?: number;
   /** Keep the spare child loaded with the served version (default true)... */
   standby?: boolean;
@@ -124,6 +126,10 @@ export class Supervisor {
       endpoint: this.queryEndpoint,
       timeoutMs: this.options.queryTimeoutMs ?? 5000,
       maxInFlight: this.options.maxInFlight ?? 10_000,
+      // Measured at c=64 on 10k profiles (wrk, alternating A/B): uncapped, all 64 requests could
+      // ride in one batch and the two processes took turns idling; 8 per batch cost more in
+      // messages than it gained in overlap; 24-32 were best and alike.
+      maxBatch: this.options.maxBatch ?? 32,
       sendTimeoutMs: SEND_TIMEOUT_MS,
       suspectMs: 2 * this.heartbeatTimeoutMs,
       log,

@@ -1,0 +1,60 @@
+// The router's batching on the wire: a burst larger than maxBatch leaves as several messages of
+// at most maxBatch queries each (a full batch goes at once, the rest at the end of the tick), and
+// every reply reaches its own caller.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import pino from 'pino';
+import { Dealer } from 'zeromq';
+import { slotRoutingId } from '../common/protocol.js';
+import { decodeQueries, encodeReplies, type RecommendQuery } from '../common/query-batch.js';
+import { QueryRouter, type QueryOutcome } from '../supervisor/query-router.js';
+
+t.test('a burst is split into batches of at most maxBatch, and each caller gets its own reply', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tandem-router-'));
+  const endpoint = `ipc://${dir}/query`;
+  const router = new QueryRouter({ endpoint, timeoutMs: 5000, maxInFlight: 1000, maxBatch: 8, sendTimeoutMs: 1000, suspectMs: 1000, log: pino({ level: 'silent' }) });
+  const child = new Dealer({ routingId: slotRoutingId(0), linger: 0 });
+  t.teardown(() => {
+    child.close();
+    router.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await router.bind();
+  child.connect(endpoint);
+  router.setTarget({ kind: 'slot', slot: 0 });
+
+  const burst = 21;
+  const outcomes = new Map<string, QueryOutcome>();
+  const allAnswered = new Promise<void>((resolve) => {
+    for (let i = 0; i < burst; i++) {
+      router.recommend(`p${i}`, 3, (outcome) => {
+        outcomes.set(`p${i}`, outcome);
+        if (outcomes.size === burst) resolve();
+      });
+    }
+  });
+
+  // The test's child: echo each query's id back as its body, one reply message per batch.
+  const batchSizes: number[] = [];
+  const echo = (async () => {
+    let seen = 0;
+    for await (const [header] of child) {
+      const queries = decodeQueries(header!) as RecommendQuery[];
+      batchSizes.push(queries.length);
+      await child.send(encodeReplies(queries.map(({ q }) => ({ q, ok: true })), queries.map(({ id }) => Buffer.from(JSON.stringify({ id })))));
+      seen += queries.length;
+      if (seen >= burst) return;
+    }
+  })();
+
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('replies did not all arrive within 5 s')), 5000).unref());
+  await Promise.race([Promise.all([allAnswered, echo]), timeout]);
+
+  t.same(batchSizes, [8, 8, 5], 'two full batches sent at once, the rest at the end of the tick');
+  for (const [id, outcome] of outcomes) {
+    t.ok(outcome.ok, `${id} answered`);
+    if (outcome.ok) t.same(JSON.parse(outcome.body.toString('utf8')), { id }, `${id} got its own reply`);
+  }
+});
