@@ -7,7 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { CACHE, DIST, QUICK, RESULTS, ROOT, ensureDir, freePort, log, machine, percentile, run, spawnTracked, stopTracked, waitFor200, writeJson } from './common.js';
-import { freshDataDir, prepareDataset, republish, type Dataset, type DatasetName } from './datasets.js';
+import { freshDataDir, prepareDataset, type Dataset, type DatasetName } from './datasets.js';
 import { childrenOf, machineUsedBytes, procMemory } from './procfs.js';
 
 export type SwapTarget = 'tandem-view' | 'tandem-load' | 'pm2';
@@ -188,7 +188,7 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
     for (let i = 1; i <= swaps; i++) {
       const wait = started + i * cadence * 1000 - Date.now();
       if (wait > 0) await sleep(wait);
-      await republish(dataset.versionDir, dataDir);
+      await run(process.execPath, [path.join(DIST, 'bench', 'republish.js'), dataset.versionDir, dataDir]);
       published++;
       if (target === 'pm2') {
         const w = { start: Date.now(), end: 0 };

@@ -1,5 +1,7 @@
 // A child learns who it is from its environment: the token never appears on a command line
 // (visible to every user in `ps`) nor in a log.
+import { BACKGROUND_NICENESS, isNiceness } from '../common/niceness.js';
+
 export interface ChildConfig {
   slot: number;
   controlEndpoint: string;
@@ -16,11 +18,6 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
   if (!value) throw new Error(`${name} is not set: a child is started by the supervisor, not by hand`);
   return value;
-}
-
-/** A Unix niceness we may set on our own processes without privilege: 0 (unchanged) to 19. */
-export function isNiceness(value: number): boolean {
-  return Number.isInteger(value) && value >= 0 && value <= 19;
 }
 
 function niceness(raw: string): number {
@@ -40,7 +37,7 @@ export function readChildConfig(env: NodeJS.ProcessEnv): ChildConfig {
     heartbeatMs: Number(env.TANDEM_HEARTBEAT_MS ?? 500),
     orphanMs: Number(env.TANDEM_ORPHAN_MS ?? 5000),
     sendTimeoutMs: Number(env.TANDEM_SEND_TIMEOUT_MS ?? 1000),
-    verifyNiceness: niceness(env.TANDEM_VERIFY_NICENESS ?? '10'),
+    verifyNiceness: niceness(env.TANDEM_VERIFY_NICENESS ?? String(BACKGROUND_NICENESS)),
   };
 }
 

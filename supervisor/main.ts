@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import pino from 'pino';
-import { isNiceness } from '../roles/child-config.js';
+import { BACKGROUND_NICENESS, isNiceness } from '../common/niceness.js';
 import { markLatestRun, startSystem } from './system.js';
 
 const program = new Command()
@@ -16,7 +16,7 @@ const program = new Command()
   .addOption(
     new Option('--verify-niceness <n>', 'priority (0-19) at which a fetch hashes the new version; 0 hashes inside the fetching child')
       .env('TANDEM_VERIFY_NICENESS')
-      .default('10'),
+      .default(String(BACKGROUND_NICENESS)),
   )
   .option('--runs <dir>', 'where each run keeps its trace file', 'run')
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'));

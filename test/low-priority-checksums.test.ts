@@ -9,6 +9,7 @@ import t from 'tap';
 import { IndexFormatError, hashFilesHere } from '../common/index-format.js';
 import { hashFilesAtNiceness } from '../common/low-priority-checksums.js';
 import { isAlive } from './helpers/main-process.js';
+import { nicenessOf } from './helpers/niceness.js';
 import { waitFor } from './helpers/wait.js';
 
 const HASHER_MODULE = fileURLToPath(new URL('../common/low-priority-checksums.js', import.meta.url));
@@ -29,12 +30,6 @@ function helperPidFor(file: string): number | undefined {
     }
   }
   return undefined;
-}
-
-/** Field 19 of /proc/<pid>/stat; the command name (field 2) may hold spaces, so count from its ')'. */
-function nicenessOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
 }
 
 function fifo(dir: string): string {
