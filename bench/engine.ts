@@ -19,7 +19,7 @@ const THREADS = Number(process.env.BENCH_ENGINE_THREADS ?? 2);
 /** The peer's graph degree (the issue fixes hnswlib-node at M=16, efConstruction=128); usearch variants say their own. */
 const M = 16;
 const EF_CONSTRUCTION = 128;
-const EFS = (process.env.BENCH_ENGINE_EFS ?? '16,32,48,64,96,128,256').split(',').map(Number);
+const EFS = (process.env.BENCH_ENGINE_EFS ?? '16,32,40,48,56,64,72,80,96,128,256').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ENGINE_ROUNDS ?? 2);
 const DIR = ensureDir(path.join(CACHE, `engine-${COUNT}`));
 

@@ -20,6 +20,7 @@ import {
 import { DEFAULT_PARAMS, buildIndex } from '../builder/build.js';
 import { RECALL_TARGET } from '../builder/calibrate.js';
 import { RowTable } from '../common/row-table.js';
+import { HeldIndex } from '../roles/held-index.js';
 import { generateProfiles, writeProfilesJsonl, type Profile } from '../builder/generate.js';
 import {
   STALE_TMP_MS,
@@ -320,6 +321,18 @@ t.test('main.js one-shot: publishes, logs a summary, exits 0', async (t) => {
   const fixedManifest = await readVerifiedManifest(versionDir(dataDir, (await readLatest(dataDir))!));
   t.equal(fixedManifest.params.expansionSearch, 48, '--ef-search fixes the search expansion');
   t.not(runMain(['--source', file, '--data', dataDir, '--ef-search', '0']).status, 0, '--ef-search 0 is refused');
+
+  const denser = runMain(['--source', file, '--data', dataDir, '--threads', '1', '--connectivity', '32']);
+  t.equal(denser.status, 0, denser.stderr);
+  const denserVersion = (await readLatest(dataDir))!;
+  const denserManifest = await readVerifiedManifest(versionDir(dataDir, denserVersion));
+  t.equal(denserManifest.params.connectivity, 32, '--connectivity sets the graph degree');
+  const held = await HeldIndex.open(versionDir(dataDir, denserVersion), 'view', denserVersion);
+  t.teardown(() => held.close());
+  t.equal(held.count, 200, 'a child opens it with the manifest\'s connectivity');
+  const refused = runMain(['--source', file, '--data', dataDir, '--connectivity', '1']);
+  t.equal(refused.status, 1, '--connectivity 1 is refused');
+  t.match(refused.stderr, /--connectivity.*expected an integer 2-64/);
 });
 
 t.test('main.js one-shot: fatal errors exit 1 with a clear message', async (t) => {
