@@ -20,7 +20,7 @@ const THREADS = Number(process.env.BENCH_ENGINE_THREADS ?? 2);
 const M = 16;
 const EF_CONSTRUCTION = 128;
 const EFS = (process.env.BENCH_ENGINE_EFS ?? '16,32,40,48,56,64,72,80,96,128,256').split(',').map(Number);
-const ROUNDS = Number(process.env.BENCH_ENGINE_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ENGINE_ROUNDS ?? 4);
 const DIR = ensureDir(path.join(CACHE, `engine-${COUNT}`));
 
 interface Variant {
