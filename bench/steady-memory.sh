@@ -4,12 +4,13 @@
 # over a whole run instead, which includes the seconds after each swap when the spare still holds
 # the previous version.
 #   bash bench/steady-memory.sh [dataset] [mode] [seconds of load]     (defaults: demo-1m view 20)
+#   NODE_FLAGS='--max-semi-space-size=1' bash bench/steady-memory.sh   (Node flags; the children inherit them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset=${1:-demo-1m}; mode=${2:-view}; seconds=${3:-20}
 data=.cache/bench/$dataset/data
 port=$(node -e "const s=require('net').createServer().listen(0,()=>{console.log(s.address().port);s.close()})")
-node dist/supervisor/main.js --data "$data" --port "$port" --mode "$mode" --runs .cache/bench/runs --log-level warn >/dev/null 2>&1 &
+node ${NODE_FLAGS:-} dist/supervisor/main.js --data "$data" --port "$port" --mode "$mode" --runs .cache/bench/runs --log-level warn >/dev/null 2>&1 &
 main=$!
 trap 'kill $main 2>/dev/null; wait $main 2>/dev/null || true' EXIT
 status() { curl -sf "http://127.0.0.1:$port/status" || true; }
