@@ -25,6 +25,7 @@ import {
 } from '../common/index-format.js';
 import { encodeRowTable, type ProfileFields } from '../common/row-table.js';
 import { BuilderError } from './errors.js';
+import { deleteGently } from './gentle-delete.js';
 
 export const DEFAULT_KEEP = 4;
 // A temporary this old belongs to a builder that died; a live build touches its files far more often.
@@ -195,7 +196,8 @@ export async function pruneVersions(dataDir: string, keep: number = DEFAULT_KEEP
   const deletedVersions: string[] = [];
   for (const version of versions.slice(0, Math.max(0, versions.length - keep))) {
     if (version === latest) continue;
-    await rm(path.join(root, version), { recursive: true, force: true });
+    // Renamed to a temporary's name first: out of every reader's sight, and swept if we crash.
+    await deleteGently(path.join(root, version), `${version}${tmpSuffix()}`);
     deletedVersions.push(version);
   }
 
@@ -211,7 +213,7 @@ export async function pruneVersions(dataDir: string, keep: number = DEFAULT_KEEP
     const entry = path.join(root, name);
     try {
       if (now - (await newestMtimeMs(entry)) <= STALE_TMP_MS) continue;
-      await rm(entry, { recursive: true, force: true });
+      await deleteGently(entry, `${name}${tmpSuffix()}`);
       deletedTemporaries.push(name);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

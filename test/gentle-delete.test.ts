@@ -1,0 +1,82 @@
+// Retention deletes a version step by step only when nobody uses it: a version a process still
+// maps (an answerer's viewed index) or holds open must keep its bytes, or that process dies of
+// SIGBUS; such a version is unlinked at once instead.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { DEFAULT_PARAMS } from '../builder/build.js';
+import { deleteGently, fileKey, inUse } from '../builder/gentle-delete.js';
+import { createEngineIndex } from '../common/engine.js';
+import { waitFor } from './helpers/wait.js';
+
+const DIMS = 8;
+// One page per step in these tests, so every file here is shrunk in several truncations, the
+// mapped index included if the check let it (which would kill its viewer with SIGBUS).
+const STEP = 4096;
+
+function versionWithIndex(root: string, name: string): { dir: string; index: string } {
+  const dir = path.join(root, name);
+  mkdirSync(dir);
+  const index = createEngineIndex(DEFAULT_PARAMS, DIMS);
+  const vectors = new Float32Array(200 * DIMS).map((_, i) => Math.sin(i));
+  index.add(BigUint64Array.from({ length: 200 }, (_, i) => BigInt(i)), vectors);
+  index.save(path.join(dir, 'index.usearch'));
+  writeFileSync(path.join(dir, 'vectors.f32'), Buffer.alloc(64 * 1024, 1));
+  return { dir, index: path.join(dir, 'index.usearch') };
+}
+
+t.test('a version nobody uses is removed step by step', async (t) => {
+  const root = t.testdir();
+  const { dir } = versionWithIndex(root, 'v1');
+  t.equal(await deleteGently(dir, 'v1.tmp-test', STEP), 'gentle');
+  t.notOk(existsSync(dir), 'the version is gone');
+  t.notOk(existsSync(path.join(root, 'v1.tmp-test')), 'and so is its tombstone');
+});
+
+t.test('a version another process maps is unlinked at once, and that process keeps working', async (t) => {
+  const root = t.testdir();
+  const { dir, index } = versionWithIndex(root, 'v2');
+  // The viewer maps the index (usearch view()) and answers a search for every line on stdin.
+  const script = `
+    import usearch from 'usearch';
+    const index = new usearch.Index({ dimensions: ${DIMS}, metric: 'ip', connectivity: 16, quantization: 'f32', multi: false });
+    index.view(${JSON.stringify(index)});
+    process.stdout.write('viewing\\n');
+    process.stdin.setEncoding('utf8').on('data', () => {
+      const found = index.search(new Float32Array(${DIMS}).fill(0.5), 3, 1);
+      process.stdout.write('found ' + found.keys.length + '\\n');
+    });`;
+  const viewer = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: path.resolve(import.meta.dirname, '..', '..'), stdio: ['pipe', 'pipe', 'inherit'] });
+  t.teardown(() => viewer.kill('SIGKILL'));
+  let out = '';
+  viewer.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  await waitFor('the viewer to map the index', () => out.includes('viewing'), 10_000);
+
+  t.equal(await deleteGently(dir, 'v2.tmp-test', STEP), 'at-once', 'a mapped version is not shrunk');
+  t.notOk(existsSync(dir), 'the version is gone from the directory');
+  viewer.stdin.write('search\n');
+  await waitFor('the viewer to answer after the delete', () => out.includes('found 3'), 10_000);
+  t.pass('the process that maps it still searches it (no SIGBUS)');
+  viewer.stdin.end();
+  viewer.kill('SIGTERM');
+  await once(viewer, 'exit');
+});
+
+t.test('inUse sees a file held open by another process', async (t) => {
+  const root = t.testdir();
+  const file = path.join(root, 'held');
+  writeFileSync(file, 'x');
+  const holder = spawn(process.execPath, ['-e', `require('fs').openSync(${JSON.stringify(file)}, 'r'); console.log('open'); setInterval(() => {}, 1000)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => holder.kill('SIGKILL'));
+  let out = '';
+  holder.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  await waitFor('the holder to open the file', () => out.includes('open'), 10_000);
+  const { dev, ino } = statSync(file);
+  const key = new Set([fileKey(dev, ino)]);
+  t.ok(inUse(key), 'held open: in use');
+  holder.kill('SIGKILL');
+  await once(holder, 'exit');
+  t.notOk(inUse(key), 'after the holder is gone: not in use');
+});
