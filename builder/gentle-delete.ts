@@ -22,9 +22,9 @@ const RECHECK_MS = 50;
 export type DeleteMode = 'gentle' | 'at-once';
 
 /**
- * Removes `dir` (a version or staging directory, or a stray temporary file). `tombstoneName` is the name it is renamed to
- * first, in the same parent; it must be one that no reader takes for a version and that a
- * crash-leftover sweep removes later.
+ * Removes `dir` (a version or staging directory, or a stray temporary file). `tombstoneName` is
+ * the name it is renamed to first, in the same parent; it must be one that no reader takes for a
+ * version and that a crash-leftover sweep removes later.
  */
 export async function deleteGently(dir: string, tombstoneName: string, stepBytes = STEP_BYTES): Promise<DeleteMode> {
   const tombstone = path.join(path.dirname(dir), tombstoneName);
