@@ -2,7 +2,7 @@
 // process of its own at the builder's priority (builder/main.ts --niceness), so a publish costs
 // the service what a co-located builder's would, no more.
 //   node dist/bench/republish.js <version dir> <data dir>
-import { BACKGROUND_NICENESS, lowerOwnPriority } from '../common/niceness.js';
+import { BACKGROUND_NICENESS, lowerPriority } from '../common/niceness.js';
 import { republish } from './datasets.js';
 
 const [fromDir, dataDir] = process.argv.slice(2);
@@ -11,6 +11,6 @@ if (!fromDir || !dataDir) {
   process.exit(2);
 }
 // BENCH_PUBLISH_NICENESS=0: what a builder at normal priority costs the service.
-lowerOwnPriority(Number(process.env.BENCH_PUBLISH_NICENESS ?? BACKGROUND_NICENESS));
+lowerPriority(Number(process.env.BENCH_PUBLISH_NICENESS ?? BACKGROUND_NICENESS));
 const manifest = await republish(fromDir, dataDir);
 process.stdout.write(`${manifest.version}\n`);

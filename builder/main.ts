@@ -9,7 +9,7 @@ import { readLatest, readVerifiedManifest, versionDir } from '../common/index-fo
 import { buildIndex } from './build.js';
 import { isBuilderError } from './errors.js';
 import { DEFAULT_KEEP } from './publish.js';
-import { BACKGROUND_NICENESS, lowerOwnPriority } from '../common/niceness.js';
+import { BACKGROUND_NICENESS, lowerPriority } from '../common/niceness.js';
 import { RebuildScheduler } from './rebuild-scheduler.js';
 
 interface CliOptions {
@@ -213,7 +213,7 @@ const logger = pino({ name: 'builder', level: process.env.LOG_LEVEL ?? 'info' },
 // Before any work, so index construction's threads inherit it. Measured: deleting a 1.26 GB
 // version at normal priority (retention, right as the service starts fetching the new one) took
 // a core for 0.6 s and raised the answerer's p99 from 12 to 30 ms meanwhile; at niceness 10, 20 ms.
-if (!lowerOwnPriority(options.niceness)) logger.warn({ niceness: options.niceness }, 'could not lower the builder\'s priority; building at normal priority');
+if (!lowerPriority(options.niceness)) logger.warn({ niceness: options.niceness }, 'could not lower the builder\'s priority; building at normal priority');
 try {
   process.exit(await (options.watch ? runService(options, logger) : runOnce(options, logger)));
 } catch (err) {

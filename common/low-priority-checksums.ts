@@ -5,10 +5,10 @@
 // version in the child instead of starting a helper was measured worse at 10k (p99 in/out 2.1-2.7x
 // against 1.4-1.6x), although the fetch took half as long.
 import { fork } from 'node:child_process';
-import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ChecksumReply } from './checksum-helper.js';
 import { IndexFormatError, hashFilesHere, type HashFiles } from './index-format.js';
+import { lowerPriority } from './niceness.js';
 
 const HELPER = fileURLToPath(new URL('./checksum-helper.js', import.meta.url));
 
@@ -27,12 +27,8 @@ function hashInHelper(files: string[], niceness: number): Promise<string[]> {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     // From here on, Node's own start-up in the helper already runs at the lower priority.
-    // Lowering another process of ours needs no privilege; should it fail, hashing still verifies.
-    try {
-      if (helper.pid !== undefined) setPriority(helper.pid, niceness);
-    } catch {
-      // Only the effect on the answerer differs.
-    }
+    // Should lowering it fail, hashing still verifies.
+    if (helper.pid !== undefined) lowerPriority(niceness, helper.pid);
     const hashes = new Map<string, string>();
     let failure: Error | null = null;
     helper.on('message', (reply: ChecksumReply) => {

@@ -12,14 +12,15 @@ export function isNiceness(value: number): boolean {
 }
 
 /**
- * Lowers this process's priority. On Linux a niceness belongs to a thread: threads started later
- * (libuv's pool, a native library's workers) inherit it from the main thread, the few Node starts
- * at boot keep theirs. Failing to lower it changes only how much we disturb the answerer.
+ * Lowers the priority of this process (pid 0) or of one of ours; that needs no privilege. On Linux
+ * a niceness belongs to a thread: threads started later (libuv's pool, a native library's workers)
+ * inherit it from the main thread, the few Node starts at boot keep theirs. Failing to lower it
+ * changes only how much we disturb the answerer.
  */
-export function lowerOwnPriority(niceness: number): boolean {
+export function lowerPriority(niceness: number, pid = 0): boolean {
   if (niceness <= 0) return true;
   try {
-    setPriority(niceness);
+    setPriority(pid, niceness);
     return true;
   } catch {
     return false;
