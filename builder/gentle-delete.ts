@@ -18,8 +18,11 @@ const PAUSE_MS = 5;
 /** A second look after this long catches an open() that was under way at the rename. */
 const RECHECK_MS = 50;
 
-/** How a directory was removed: step by step, or at once because something still used it. */
-export type DeleteMode = 'gentle' | 'at-once';
+/**
+ * How something was removed: step by step; at once because a process still maps or holds it (its
+ * pages stay until that process lets go); or at once because it was a plain file or already gone.
+ */
+export type DeleteMode = 'gentle' | 'in-use' | 'at-once';
 
 /**
  * Removes `dir` (a version or staging directory, or a stray temporary file). `tombstoneName` is
@@ -48,7 +51,7 @@ export async function deleteGently(dir: string, tombstoneName: string, stepBytes
   const keys = new Set(files.map((f) => f.key));
   if (inUse(keys) || (await sleep(RECHECK_MS), inUse(keys))) {
     await rm(tombstone, { recursive: true, force: true });
-    return 'at-once';
+    return 'in-use';
   }
   for (const { file, size } of files) {
     for (let remaining = size - stepBytes; remaining > 0; remaining -= stepBytes) {

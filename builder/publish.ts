@@ -182,6 +182,11 @@ async function newestMtimeMs(entry: string): Promise<number> {
 export interface RetentionResult {
   deletedVersions: string[];
   deletedTemporaries: string[];
+  /**
+   * Of those, the ones some process still mapped or held open (a child serving a version retention
+   * no longer keeps): unlinked at once, their memory freed only when that process lets go.
+   */
+  stillInUse: string[];
 }
 
 /**
@@ -194,10 +199,11 @@ export async function pruneVersions(dataDir: string, keep: number = DEFAULT_KEEP
   const latest = await readLatest(dataDir);
   const versions = await listVersions(dataDir);
   const deletedVersions: string[] = [];
+  const stillInUse: string[] = [];
   for (const version of versions.slice(0, Math.max(0, versions.length - keep))) {
     if (version === latest) continue;
     // Renamed to a temporary's name first: out of every reader's sight, and swept if we crash.
-    await deleteGently(path.join(root, version), `${version}${tmpSuffix()}`);
+    if ((await deleteGently(path.join(root, version), `${version}${tmpSuffix()}`)) === 'in-use') stillInUse.push(version);
     deletedVersions.push(version);
   }
 
@@ -213,13 +219,13 @@ export async function pruneVersions(dataDir: string, keep: number = DEFAULT_KEEP
     const entry = path.join(root, name);
     try {
       if (now - (await newestMtimeMs(entry)) <= STALE_TMP_MS) continue;
-      await deleteGently(entry, `${name}${tmpSuffix()}`);
+      if ((await deleteGently(entry, `${name}${tmpSuffix()}`)) === 'in-use') stillInUse.push(name);
       deletedTemporaries.push(name);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
   }
-  return { deletedVersions, deletedTemporaries };
+  return { deletedVersions, deletedTemporaries, stillInUse };
 }
 
 export interface CommitOptions {

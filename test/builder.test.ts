@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
@@ -281,8 +281,13 @@ t.test('retention: keeps the newest, LATEST target and fresh temporaries', async
   t.ok(await writeLatest(dataDir, versions[0]!));
   t.notOk(await writeLatest(dataDir, 'v20250101T000000000Z'), 'LATEST never moves back');
 
+  // A version some process still holds (here: this one) is deleted all the same, and reported.
+  writeFileSync(path.join(root, versions[1]!, VECTORS_FILE), 'held');
+  const held = openSync(path.join(root, versions[1]!, VECTORS_FILE), 'r');
   const result = await pruneVersions(dataDir, 1);
+  closeSync(held);
   t.same(result.deletedVersions, [versions[1], versions[2]]);
+  t.same(result.stillInUse, [versions[1]], 'the held version is named as still in use');
   t.same(result.deletedTemporaries.sort(), ['LATEST.tmp-3-cccc', staleTmp].sort());
   t.same(readdirSync(root).sort(), [LATEST_FILE, versions[0], versions[3], freshTmp].sort());
   await t.rejects(pruneVersions(dataDir, 0), RangeError);
