@@ -12,6 +12,8 @@ export interface ChildConfig {
   sendTimeoutMs: number;
   /** Priority of the helper that verifies a fetched version's checksums (1-19); 0 verifies in the child. */
   verifyNiceness: number;
+  /** Where verified files' hashes are remembered, shared by both children (common/verified-files.ts); unset: none. */
+  verifiedDir?: string;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -38,6 +40,7 @@ export function readChildConfig(env: NodeJS.ProcessEnv): ChildConfig {
     orphanMs: Number(env.TANDEM_ORPHAN_MS ?? 5000),
     sendTimeoutMs: Number(env.TANDEM_SEND_TIMEOUT_MS ?? 1000),
     verifyNiceness: niceness(env.TANDEM_VERIFY_NICENESS ?? String(BACKGROUND_NICENESS)),
+    ...(env.TANDEM_VERIFIED_DIR ? { verifiedDir: env.TANDEM_VERIFIED_DIR } : {}),
   };
 }
 
@@ -51,5 +54,6 @@ export function childEnv(config: ChildConfig): Record<string, string> {
     TANDEM_ORPHAN_MS: String(config.orphanMs),
     TANDEM_SEND_TIMEOUT_MS: String(config.sendTimeoutMs),
     TANDEM_VERIFY_NICENESS: String(config.verifyNiceness),
+    ...(config.verifiedDir ? { TANDEM_VERIFIED_DIR: config.verifiedDir } : {}),
   };
 }

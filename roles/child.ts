@@ -11,10 +11,12 @@ import { answerBatch } from './answer.js';
 import { HeldIndex } from './held-index.js';
 import { readChildConfig } from './child-config.js';
 import { hashFilesAtNiceness } from '../common/low-priority-checksums.js';
+import { rememberVerified } from '../common/verified-files.js';
 
 const config = readChildConfig(process.env);
 const log = pino({ name: `slot-${config.slot}`, base: { pid: process.pid } });
-const hashFiles = hashFilesAtNiceness(config.verifyNiceness);
+const verifier = config.verifiedDir ? rememberVerified(hashFilesAtNiceness(config.verifyNiceness), config.verifiedDir) : null;
+const hashFiles = verifier ?? hashFilesAtNiceness(config.verifyNiceness);
 
 const control = new Dealer({ routingId: slotRoutingId(config.slot), linger: 0, sendTimeout: config.sendTimeoutMs });
 const queries = new Dealer({ routingId: slotRoutingId(config.slot), linger: 0, sendTimeout: config.sendTimeoutMs });
@@ -97,7 +99,7 @@ async function fetchVersion(message: Extract<SupervisorToChild, { type: 'FETCH' 
   try {
     held = await HeldIndex.open(message.path, message.mode, message.version, hashFiles);
     const loadMs = Math.round(performance.now() - started);
-    log.info({ version: held.version, count: held.count, dims: held.dims, mode: message.mode, loadMs }, 'version fetched');
+    log.info({ version: held.version, count: held.count, dims: held.dims, mode: message.mode, loadMs, checksums: verifier?.lastStats }, 'version fetched');
     tell({ type: 'FETCHED', seq: message.seq, version: held.version, count: held.count, dims: held.dims, loadMs });
   } catch (err) {
     const code = err instanceof IndexFormatError ? err.code : 'LOAD_FAILED';

@@ -217,6 +217,8 @@ export class Supervisor {
         orphanMs: Math.max(5000, 4 * this.heartbeatTimeoutMs),
         sendTimeoutMs: SEND_TIMEOUT_MS,
         verifyNiceness: this.options.verifyNiceness ?? 10,
+        // Inside the 0700 runtime folder: a record there is trusted, so nobody else may write one.
+        verifiedDir: path.join(this.runtimeDir, 'verified'),
       }),
       logs: this.options.childLogs,
       onSpawned: (pid) => this.slotRef(slot)?.send({ type: 'SPAWNED', pid }),
