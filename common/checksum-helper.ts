@@ -5,7 +5,9 @@ import { sha256File } from './index-format.js';
 
 export type ChecksumReply = { file: string; sha256: string } | { file: string; error: string };
 
-const files = process.argv.slice(2);
+// argv: <bytes per second, 0 = unpaced> <file>...
+const [rate, ...files] = process.argv.slice(2);
+const bytesPerSecond = Number(rate);
 // The parent's death closes the IPC channel: nobody is left to read a result. Not process.exit:
 // it waits for the read in flight, and a read can block (a FIFO in the tests, a stuck mount).
 const dieWithParent = (): void => void process.kill(process.pid, 'SIGKILL');
@@ -16,7 +18,7 @@ if (!process.connected) dieWithParent();
 for (const file of files) {
   let reply: ChecksumReply;
   try {
-    reply = { file, sha256: await sha256File(file) };
+    reply = { file, sha256: await sha256File(file, bytesPerSecond) };
   } catch (err) {
     reply = { file, error: (err as Error).message };
   }

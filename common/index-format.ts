@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { Pace } from './pace.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const INDEX_FILE = 'index.usearch';
@@ -107,30 +108,36 @@ export async function listVersions(dataDir: string): Promise<string[]> {
   }
 }
 
-export function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file, { highWaterMark: 1 << 20 })
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
+/** sha256 of a file, read no faster than `bytesPerSecond` when that is above 0. */
+export async function sha256File(file: string, bytesPerSecond = 0): Promise<string> {
+  const hash = createHash('sha256');
+  const pace = bytesPerSecond > 0 ? new Pace(bytesPerSecond) : null;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+    await pace?.consumed((chunk as Buffer).length);
+  }
+  return hash.digest('hex');
 }
 
 /** sha256 of each file, in order; rejects with FILE_MISSING naming the first file it cannot read. */
 export type HashFiles = (files: string[]) => Promise<string[]>;
 
-export const hashFilesHere: HashFiles = async (files) => {
-  const hashes: string[] = [];
-  for (const file of files) {
-    try {
-      hashes.push(await sha256File(file));
-    } catch (err) {
-      throw new IndexFormatError('FILE_MISSING', `cannot read ${file}: ${(err as Error).message}`);
+/** Hashes in this process, each file read no faster than `bytesPerSecond` (0: as fast as it can). */
+export function hashFilesPaced(bytesPerSecond: number): HashFiles {
+  return async (files) => {
+    const hashes: string[] = [];
+    for (const file of files) {
+      try {
+        hashes.push(await sha256File(file, bytesPerSecond));
+      } catch (err) {
+        throw new IndexFormatError('FILE_MISSING', `cannot read ${file}: ${(err as Error).message}`);
+      }
     }
-  }
-  return hashes;
-};
+    return hashes;
+  };
+}
+
+export const hashFilesHere: HashFiles = hashFilesPaced(0);
 
 export class IndexFormatError extends Error {
   constructor(

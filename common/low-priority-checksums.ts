@@ -7,20 +7,23 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ChecksumReply } from './checksum-helper.js';
-import { IndexFormatError, hashFilesHere, type HashFiles } from './index-format.js';
+import { IndexFormatError, hashFilesHere, hashFilesPaced, type HashFiles } from './index-format.js';
 import { lowerPriority } from './niceness.js';
 
 const HELPER = fileURLToPath(new URL('./checksum-helper.js', import.meta.url));
 
-/** Hashes in a helper process at `niceness` (1-19); 0 hashes in this process. */
-export function hashFilesAtNiceness(niceness: number): HashFiles {
-  if (niceness <= 0) return hashFilesHere;
-  return (files) => hashInHelper(files, niceness);
+/**
+ * Hashes in a helper process at `niceness` (1-19); 0 hashes in this process. Either way each file
+ * is read no faster than `bytesPerSecond` (common/pace.ts); 0 reads as fast as it can.
+ */
+export function hashFilesAtNiceness(niceness: number, bytesPerSecond = 0): HashFiles {
+  if (niceness <= 0) return bytesPerSecond > 0 ? hashFilesPaced(bytesPerSecond) : hashFilesHere;
+  return (files) => hashInHelper(files, niceness, bytesPerSecond);
 }
 
-function hashInHelper(files: string[], niceness: number): Promise<string[]> {
+function hashInHelper(files: string[], niceness: number, bytesPerSecond: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const helper = fork(HELPER, files, {
+    const helper = fork(HELPER, [String(bytesPerSecond), ...files], {
       execArgv: [],
       // The helper needs nothing from the environment, and the child's holds the session token.
       env: {},

@@ -12,6 +12,8 @@ export interface ChildConfig {
   sendTimeoutMs: number;
   /** Priority of the helper that verifies a fetched version's checksums (1-19); 0 verifies in the child. */
   verifyNiceness: number;
+  /** How fast the checksum pass may read a fetched version, bytes per second; 0: unpaced. */
+  verifyBytesPerSecond: number;
   /** Where verified files' hashes are remembered, shared by both children (common/verified-files.ts); unset: none. */
   verifiedDir?: string;
 }
@@ -28,6 +30,12 @@ function niceness(raw: string): number {
   return value;
 }
 
+function bytesPerSecond(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`TANDEM_VERIFY_BYTES_PER_SECOND must be an integer >= 0, got ${raw}`);
+  return value;
+}
+
 export function readChildConfig(env: NodeJS.ProcessEnv): ChildConfig {
   const slot = Number(required(env, 'TANDEM_SLOT'));
   if (!Number.isInteger(slot) || slot < 0 || slot > 9) throw new Error(`TANDEM_SLOT must be 0-9, got ${env.TANDEM_SLOT}`);
@@ -40,6 +48,7 @@ export function readChildConfig(env: NodeJS.ProcessEnv): ChildConfig {
     orphanMs: Number(env.TANDEM_ORPHAN_MS ?? 5000),
     sendTimeoutMs: Number(env.TANDEM_SEND_TIMEOUT_MS ?? 1000),
     verifyNiceness: niceness(env.TANDEM_VERIFY_NICENESS ?? String(BACKGROUND_NICENESS)),
+    verifyBytesPerSecond: bytesPerSecond(env.TANDEM_VERIFY_BYTES_PER_SECOND ?? '0'),
     ...(env.TANDEM_VERIFIED_DIR ? { verifiedDir: env.TANDEM_VERIFIED_DIR } : {}),
   };
 }
@@ -54,6 +63,7 @@ export function childEnv(config: ChildConfig): Record<string, string> {
     TANDEM_ORPHAN_MS: String(config.orphanMs),
     TANDEM_SEND_TIMEOUT_MS: String(config.sendTimeoutMs),
     TANDEM_VERIFY_NICENESS: String(config.verifyNiceness),
+    TANDEM_VERIFY_BYTES_PER_SECOND: String(config.verifyBytesPerSecond),
     ...(config.verifiedDir ? { TANDEM_VERIFIED_DIR: config.verifiedDir } : {}),
   };
 }

@@ -15,8 +15,9 @@ import { rememberVerified } from '../common/verified-files.js';
 
 const config = readChildConfig(process.env);
 const log = pino({ name: `slot-${config.slot}`, base: { pid: process.pid } });
-const verifier = config.verifiedDir ? rememberVerified(hashFilesAtNiceness(config.verifyNiceness), config.verifiedDir) : null;
-const hashFiles = verifier ?? hashFilesAtNiceness(config.verifyNiceness);
+const hashAtLowPriority = hashFilesAtNiceness(config.verifyNiceness, config.verifyBytesPerSecond);
+const verifier = config.verifiedDir ? rememberVerified(hashAtLowPriority, config.verifiedDir) : null;
+const hashFiles = verifier ?? hashAtLowPriority;
 
 const control = new Dealer({ routingId: slotRoutingId(config.slot), linger: 0, sendTimeout: config.sendTimeoutMs });
 const queries = new Dealer({ routingId: slotRoutingId(config.slot), linger: 0, sendTimeout: config.sendTimeoutMs });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { BACKGROUND_NICENESS, isNiceness } from '../common/niceness.js';
+import { DEFAULT_VERIFY_MBPS } from './supervisor.js';
 import { markLatestRun, startSystem } from './system.js';
 
 const program = new Command()
@@ -18,10 +19,15 @@ const program = new Command()
       .env('TANDEM_VERIFY_NICENESS')
       .default(String(BACKGROUND_NICENESS)),
   )
+  .addOption(
+    new Option('--verify-rate <MB/s>', 'how fast a fetch may read the new version to check it; spreads the read so queries do not feel it; 0 = as fast as it can')
+      .env('TANDEM_VERIFY_RATE')
+      .default(String(DEFAULT_VERIFY_MBPS)),
+  )
   .option('--runs <dir>', 'where each run keeps its trace file', 'run')
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'));
 program.parse();
-const opts = program.opts<{ data: string; port: string; host: string; mode: 'load' | 'view'; runs: string; logLevel: string; standby: boolean; verifyNiceness: string }>();
+const opts = program.opts<{ data: string; port: string; host: string; mode: 'load' | 'view'; runs: string; logLevel: string; standby: boolean; verifyNiceness: string; verifyRate: string }>();
 
 const port = Number(opts.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -31,6 +37,11 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 const verifyNiceness = Number(opts.verifyNiceness);
 if (!isNiceness(verifyNiceness)) {
   program.error(`--verify-niceness must be 0-19, got ${opts.verifyNiceness}`);
+}
+
+const verifyMBps = Number(opts.verifyRate);
+if (opts.verifyRate.trim() === '' || !Number.isFinite(verifyMBps) || verifyMBps < 0) {
+  program.error(`--verify-rate must be a number of MB/s >= 0, got ${opts.verifyRate}`);
 }
 
 const log = pino({ name: 'tandem', level: opts.logLevel });
@@ -43,6 +54,7 @@ const system = await startSystem({
   mode: opts.mode,
   standby: opts.standby,
   verifyNiceness,
+  verifyMBps,
   log,
   childLogs: process.stdout,
 });

@@ -42,6 +42,8 @@ export interface SupervisorOptions {
   standbyDelayMs?: number;
   /** Priority of a fetch's checksum helper (default 10); 0 hashes inside the fetching child. */
   verifyNiceness?: number;
+  /** How fast a fetch's checksum pass may read, MB/s (common/pace.ts); 0: unpaced. Default 250. */
+  verifyMBps?: number;
   /** The program each child runs, per slot; a test may substitute a double. */
   childScript?: string | ((slot: number) => string);
 }
@@ -70,6 +72,12 @@ export interface SupervisorStatus {
 // A ZeroMQ send that cannot complete within this (peer gone, or its queue full because it hangs)
 // fails instead of blocking the socket's single writer.
 const SEND_TIMEOUT_MS = 1000;
+/**
+ * How fast a fetch's checksum pass reads by default, MB/s: at 1M profiles (1.26 GB) unpaced
+ * hashing raised the answerer's p99 to 1.6-1.8x while it ran, paced at 250 MB/s it did not
+ * (bench/NOTES.md, fifth session); the fetch takes about 5 s instead of 2.
+ */
+export const DEFAULT_VERIFY_MBPS = 250;
 
 const DEFAULT_CHILD_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'roles', 'child.js');
 
@@ -217,6 +225,7 @@ export class Supervisor {
         orphanMs: Math.max(5000, 4 * this.heartbeatTimeoutMs),
         sendTimeoutMs: SEND_TIMEOUT_MS,
         verifyNiceness: this.options.verifyNiceness ?? 10,
+        verifyBytesPerSecond: Math.round((this.options.verifyMBps ?? DEFAULT_VERIFY_MBPS) * 1e6),
         // Inside the 0700 runtime folder: a record there is trusted, so nobody else may write one.
         verifiedDir: path.join(this.runtimeDir, 'verified'),
       }),

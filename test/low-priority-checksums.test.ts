@@ -1,6 +1,6 @@
 // A fetch's checksums are computed by a helper process at low priority: same hashes, same error
 // codes, the priority really applied, and no helper outlives the child that started it.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { openSync, closeSync, readFileSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
@@ -50,6 +50,30 @@ t.test('the helper returns the same hashes as hashing in this process, in order'
   t.same(await hashFilesAtNiceness(10)(files), expected);
   t.same(await hashFilesHere(files), expected);
   t.equal(hashFilesAtNiceness(0), hashFilesHere, 'niceness 0 hashes in this process');
+});
+
+t.test('a paced pass reads no faster than asked, in the helper and in this process', async (t) => {
+  const dir = t.testdir();
+  const bytes = randomBytes(3 << 20);
+  const file = path.join(dir, 'three-mib');
+  writeFileSync(file, bytes);
+  const rate = 12 << 20; // 3 MiB at 12 MiB/s: no less than a quarter of a second
+  for (const [where, hashFiles] of [['helper', hashFilesAtNiceness(10, rate)], ['in-process', hashFilesAtNiceness(0, rate)]] as const) {
+    const started = performance.now();
+    t.same(await hashFiles([file]), [sha256(bytes)], `${where}: the same hash`);
+    const tookMs = performance.now() - started;
+    // A lower bound only: the pace makes it at least this slow; a slow machine only adds to it.
+    t.ok(tookMs >= 240, `${where}: took ${tookMs.toFixed(0)} ms, at least the 250 ms the rate allows (less 1 ms per chunk)`);
+  }
+});
+
+t.test('the supervisor refuses a verify rate that is not a number >= 0', async (t) => {
+  const main = path.resolve(path.dirname(HASHER_MODULE), '..', 'supervisor', 'main.js');
+  for (const bad of ['-1', 'fast', '']) {
+    const run = spawnSync(process.execPath, [main, '--verify-rate', bad, '--port', '0', '--data', t.testdir()], { encoding: 'utf8', timeout: 20_000 });
+    t.not(run.status, 0, `--verify-rate ${JSON.stringify(bad)}: a non-zero exit`);
+    t.match(run.stderr, /--verify-rate must be a number of MB\/s >= 0/, 'and a message that names the option');
+  }
 });
 
 t.test('a file the helper cannot read is FILE_MISSING, as in this process', async (t) => {
