@@ -111,6 +111,12 @@ export class Supervisor {
     return supervisor;
   }
 
+  /** A rate too small to round to a byte per second is still a pace, not "unpaced" (0). */
+  private get verifyBytesPerSecond(): number {
+    const mbps = this.options.verifyMBps ?? DEFAULT_VERIFY_MBPS;
+    return mbps > 0 ? Math.max(1, Math.round(mbps * 1e6)) : 0;
+  }
+
   private get heartbeatMs(): number {
     return this.options.heartbeatMs ?? 500;
   }
@@ -225,7 +231,7 @@ export class Supervisor {
         orphanMs: Math.max(5000, 4 * this.heartbeatTimeoutMs),
         sendTimeoutMs: SEND_TIMEOUT_MS,
         verifyNiceness: this.options.verifyNiceness ?? 10,
-        verifyBytesPerSecond: Math.round((this.options.verifyMBps ?? DEFAULT_VERIFY_MBPS) * 1e6),
+        verifyBytesPerSecond: this.verifyBytesPerSecond,
         // Inside the 0700 runtime folder: a record there is trusted, so nobody else may write one.
         verifiedDir: path.join(this.runtimeDir, 'verified'),
       }),
