@@ -1,6 +1,6 @@
 // A child learns who it is from its environment: the token never appears on a command line
 // (visible to every user in `ps`) nor in a log.
-import { BACKGROUND_NICENESS, isNiceness } from '../common/niceness.js';
+import { FETCH_NICENESS, isNiceness } from '../common/niceness.js';
 
 export interface ChildConfig {
   slot: number;
@@ -11,7 +11,7 @@ export interface ChildConfig {
   orphanMs: number;
   sendTimeoutMs: number;
   /** Priority of the helper that verifies a fetched version's checksums (1-19); 0 verifies in the child. */
-  verifyNiceness: number;
+  fetchNiceness: number;
   /** How fast the checksum pass may read a fetched version, bytes per second; 0: unpaced. */
   verifyBytesPerSecond: number;
   /** Where verified files' hashes are remembered, shared by both children (common/verified-files.ts); unset: none. */
@@ -26,7 +26,7 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 
 function niceness(raw: string): number {
   const value = Number(raw);
-  if (!isNiceness(value)) throw new Error(`TANDEM_VERIFY_NICENESS must be 0-19, got ${raw}`);
+  if (!isNiceness(value)) throw new Error(`TANDEM_FETCH_NICENESS must be 0-19, got ${raw}`);
   return value;
 }
 
@@ -47,7 +47,7 @@ export function readChildConfig(env: NodeJS.ProcessEnv): ChildConfig {
     heartbeatMs: Number(env.TANDEM_HEARTBEAT_MS ?? 500),
     orphanMs: Number(env.TANDEM_ORPHAN_MS ?? 5000),
     sendTimeoutMs: Number(env.TANDEM_SEND_TIMEOUT_MS ?? 1000),
-    verifyNiceness: niceness(env.TANDEM_VERIFY_NICENESS ?? String(BACKGROUND_NICENESS)),
+    fetchNiceness: niceness(env.TANDEM_FETCH_NICENESS ?? String(FETCH_NICENESS)),
     verifyBytesPerSecond: bytesPerSecond(env.TANDEM_VERIFY_BYTES_PER_SECOND ?? '0'),
     ...(env.TANDEM_VERIFIED_DIR ? { verifiedDir: env.TANDEM_VERIFIED_DIR } : {}),
   };
@@ -62,7 +62,7 @@ export function childEnv(config: ChildConfig): Record<string, string> {
     TANDEM_HEARTBEAT_MS: String(config.heartbeatMs),
     TANDEM_ORPHAN_MS: String(config.orphanMs),
     TANDEM_SEND_TIMEOUT_MS: String(config.sendTimeoutMs),
-    TANDEM_VERIFY_NICENESS: String(config.verifyNiceness),
+    TANDEM_FETCH_NICENESS: String(config.fetchNiceness),
     TANDEM_VERIFY_BYTES_PER_SECOND: String(config.verifyBytesPerSecond),
     ...(config.verifiedDir ? { TANDEM_VERIFIED_DIR: config.verifiedDir } : {}),
   };

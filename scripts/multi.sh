@@ -10,7 +10,11 @@ fi
 
 builder_args=(--source "$DATA/profiles.jsonl" --data "$DATA" --watch)
 [[ -n "$EVERY" ]] && builder_args+=(--every "$EVERY")
-node dist/builder/main.js "${builder_args[@]}" &
+# A session of its own: under Linux autogroup scheduling a niceness only counts inside its session,
+# so only there does the builder's --niceness keep it from competing with the answerer.
+run_in_own_session=()
+command -v setsid >/dev/null && run_in_own_session=(setsid)
+"${run_in_own_session[@]}" node dist/builder/main.js "${builder_args[@]}" &
 builder=$!
 
 node dist/supervisor/main.js --data "$DATA" --port "$PORT" --mode "$MODE" --runs "$RUNS" &

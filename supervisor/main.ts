@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import pino from 'pino';
-import { BACKGROUND_NICENESS, isNiceness } from '../common/niceness.js';
+import { FETCH_NICENESS, isNiceness } from '../common/niceness.js';
 import { DEFAULT_VERIFY_MBPS } from './supervisor.js';
 import { markLatestRun, startSystem } from './system.js';
 
@@ -15,9 +15,9 @@ const program = new Command()
   .addOption(new Option('--mode <mode>', 'how a child opens an index').choices(['load', 'view']).env('TANDEM_MODE').default('view'))
   .option('--no-standby', 'do not keep the spare child loaded with the served version (saves memory in load mode; no instant failover)')
   .addOption(
-    new Option('--verify-niceness <n>', 'priority (0-19) at which a fetch hashes the new version; 0 hashes inside the fetching child')
-      .env('TANDEM_VERIFY_NICENESS')
-      .default(String(BACKGROUND_NICENESS)),
+    new Option('--fetch-niceness <n>', 'priority (0-19) of a fetch: its checksum helper, and under Linux autogroup the fetching child itself until the fetch ends; 0 hashes inside the fetching child at normal priority')
+      .env('TANDEM_FETCH_NICENESS')
+      .default(String(FETCH_NICENESS)),
   )
   .addOption(
     new Option('--verify-rate <MB/s>', 'how fast a fetch may read the new version to check it; spreads the read so queries do not feel it; 0 = as fast as it can')
@@ -27,16 +27,16 @@ const program = new Command()
   .option('--runs <dir>', 'where each run keeps its trace file', 'run')
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'));
 program.parse();
-const opts = program.opts<{ data: string; port: string; host: string; mode: 'load' | 'view'; runs: string; logLevel: string; standby: boolean; verifyNiceness: string; verifyRate: string }>();
+const opts = program.opts<{ data: string; port: string; host: string; mode: 'load' | 'view'; runs: string; logLevel: string; standby: boolean; fetchNiceness: string; verifyRate: string }>();
 
 const port = Number(opts.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   program.error(`--port must be 0-65535, got ${opts.port}`);
 }
 
-const verifyNiceness = Number(opts.verifyNiceness);
-if (!isNiceness(verifyNiceness)) {
-  program.error(`--verify-niceness must be 0-19, got ${opts.verifyNiceness}`);
+const fetchNiceness = Number(opts.fetchNiceness);
+if (!isNiceness(fetchNiceness)) {
+  program.error(`--fetch-niceness must be 0-19, got ${opts.fetchNiceness}`);
 }
 
 const verifyMBps = Number(opts.verifyRate);
@@ -53,7 +53,7 @@ const system = await startSystem({
   host: opts.host,
   mode: opts.mode,
   standby: opts.standby,
-  verifyNiceness,
+  fetchNiceness,
   verifyMBps,
   log,
   childLogs: process.stdout,

@@ -14,6 +14,7 @@ import type { ChildToSupervisor, LoadMode } from '../common/protocol.js';
 import { DEFAULT_SLOT_TIMEOUTS, slotMachine, type SlotTimeouts } from '../statecharts/slot.js';
 import { SLOT_COUNT, slotActorId, supervisorMachine } from '../statecharts/supervisor.js';
 import { childEnv } from '../roles/child-config.js';
+import { FETCH_NICENESS } from '../common/niceness.js';
 import { ControlChannel } from './control-channel.js';
 import { QueryRouter, type QueryCallback, type RouteTarget } from './query-router.js';
 import { spawnSlotProcess } from './slot-process.js';
@@ -40,8 +41,8 @@ export interface SupervisorOptions {
   standby?: boolean;
   /** ...starting this long after the last swap (default 3000 ms), so not inside the swap window. */
   standbyDelayMs?: number;
-  /** Priority of a fetch's checksum helper (default 10); 0 hashes inside the fetching child. */
-  verifyNiceness?: number;
+  /** Priority of a fetch (default 19): its checksum helper, and the child's own session while it fetches; 0 hashes inside the fetching child. */
+  fetchNiceness?: number;
   /** How fast a fetch's checksum pass may read, MB/s (common/pace.ts); 0: unpaced. Default 250. */
   verifyMBps?: number;
   /** The program each child runs, per slot; a test may substitute a double. */
@@ -230,7 +231,7 @@ export class Supervisor {
         heartbeatMs: this.heartbeatMs,
         orphanMs: Math.max(5000, 4 * this.heartbeatTimeoutMs),
         sendTimeoutMs: SEND_TIMEOUT_MS,
-        verifyNiceness: this.options.verifyNiceness ?? 10,
+        fetchNiceness: this.options.fetchNiceness ?? FETCH_NICENESS,
         verifyBytesPerSecond: this.verifyBytesPerSecond,
         // Inside the 0700 runtime folder: a record there is trusted, so nobody else may write one.
         verifiedDir: path.join(this.runtimeDir, 'verified'),
