@@ -10,7 +10,7 @@ export interface ChildConfig {
   heartbeatMs: number;
   orphanMs: number;
   sendTimeoutMs: number;
-  /** Priority of the helper that verifies a fetched version's checksums (1-19); 0 verifies in the child. */
+  /** Priority of a fetch (0-19): its checksum helper, and this child's session while it fetches; 0 verifies in the child at normal priority. */
   fetchNiceness: number;
   /** How fast the checksum pass may read a fetched version, bytes per second; 0: unpaced. */
   verifyBytesPerSecond: number;
