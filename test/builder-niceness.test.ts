@@ -2,11 +2,11 @@
 // (--niceness, default 10) before it builds, publishes or deletes anything.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { isAlive } from './helpers/main-process.js';
-import { nicenessOf } from './helpers/niceness.js';
+import { autogroupNicenessOf, nicenessOf } from './helpers/niceness.js';
 import { waitFor } from './helpers/wait.js';
 
 const builderMain = path.resolve(import.meta.dirname, '..', 'builder', 'main.js');
@@ -41,7 +41,7 @@ t.test('a builder leading its own session lowers the session as well', { skip: e
   const { child, output } = startWaitingBuilder(t, ['--niceness', '12'], true);
   await waitFor('the builder to watch its source', () => output().includes('watching source'), 15_000);
   t.equal(nicenessOf(child.pid!), 12);
-  t.match(readFileSync(`/proc/${child.pid}/autogroup`, 'utf8'), /nice 12\b/);
+  t.equal(autogroupNicenessOf(child.pid!), 12);
 });
 
 t.test('a niceness outside 0-19 is refused with a clear message', async (t) => {

@@ -3,10 +3,11 @@
 // before it answers. A process that does not lead its session never touches the shared autogroup.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { startFixture } from './helpers/system-fixture.js';
+import { autogroupNicenessOf } from './helpers/niceness.js';
 import { waitFor } from './helpers/wait.js';
 
 const NICENESS_MODULE = fileURLToPath(new URL('../common/niceness.js', import.meta.url));
@@ -14,15 +15,6 @@ const NICENESS_MODULE = fileURLToPath(new URL('../common/niceness.js', import.me
 if (!existsSync('/proc/self/autogroup')) {
   t.pass('this kernel has no autogroup scheduling (CONFIG_SCHED_AUTOGROUP): nothing to lower');
 } else {
-  /** The autogroup niceness of process `pid`, or null once it is gone. */
-  const autogroupNiceness = (pid: number): number | null => {
-    try {
-      return Number(/nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'))![1]);
-    } catch {
-      return null;
-    }
-  };
-
   /**
    * Runs atSessionNiceness(13) around no work in a fresh process and reports its session's
    * niceness before, during and after, and how long it took; `as` runs it under another uid.
@@ -65,11 +57,11 @@ if (!existsSync('/proc/self/autogroup')) {
   });
 
   t.test('a process in a shared session leaves the session alone', async (t) => {
-    const ours = autogroupNiceness(process.pid);
+    const ours = autogroupNicenessOf(process.pid);
     const seen = await probe(false);
     t.equal(seen.leads, false);
     t.equal(seen.during, seen.before, 'not lowered: the session is not its own');
-    t.equal(autogroupNiceness(process.pid), ours, "this test's own session is unchanged");
+    t.equal(autogroupNicenessOf(process.pid), ours, "this test's own session is unchanged");
   });
 
   t.test('a running system: the fetching child is at the lower priority, the answerer never', async (t) => {
@@ -81,7 +73,7 @@ if (!existsSync('/proc/self/autogroup')) {
       while (watching) {
         for (const slot of fx.system.supervisor.status().slots) {
           if (slot.pid === null) continue;
-          const niceness = autogroupNiceness(slot.pid);
+          const niceness = autogroupNicenessOf(slot.pid);
           if (niceness === null) continue;
           // Status first: a child sets its session back before it reports FETCHED, so one the
           // supervisor already calls the answerer must be back at 0 when /proc is read after.
@@ -102,6 +94,6 @@ if (!existsSync('/proc/self/autogroup')) {
     const answering = [...seen].filter(([key]) => key < 0).flatMap(([, values]) => [...values]);
     t.ok(fetching.includes(13), `a fetching child was seen at niceness 13 (seen: ${fetching.join(', ')})`);
     t.same([...new Set(answering)], [0], 'an answering child was only ever seen at niceness 0');
-    for (const slot of standby.slots) t.equal(autogroupNiceness(slot.pid!), 0, `slot ${slot.slot} is back at 0 once its fetch is done`);
+    for (const slot of standby.slots) t.equal(autogroupNicenessOf(slot.pid!), 0, `slot ${slot.slot} is back at 0 once its fetch is done`);
   });
 }
