@@ -10,7 +10,7 @@ MODE    ?= view
 EVERY   ?=
 RUNS    ?= run
 PROFILES := $(DATA)/profiles.jsonl
-SOURCES := $(shell find common statecharts supervisor roles api builder chaos test bench -name '*.ts' 2>/dev/null) tsconfig.json
+SOURCES := $(shell find common index-version channel statecharts supervisor trace service roles api builder chaos test bench -name '*.ts' 2>/dev/null) tsconfig.json
 
 .PHONY: help install build data index multi test trace chaos clean bench
 
@@ -48,7 +48,7 @@ chaos: dist/.built ## fault injection under load, then a summary: SECONDS=60 CLI
 	node dist/chaos/run.js --seconds $(or $(SECONDS),60) --clients $(or $(CLIENTS),16)
 
 trace: dist/.built ## print a readable timeline of the latest run's statechart trace
-	node dist/supervisor/trace-cli.js $(RUNS)/latest/trace.jsonl
+	node dist/trace/trace-cli.js $(RUNS)/latest/trace.jsonl
 
 bench: dist/.built ## run the benchmarks, write BENCHMARKS.md (long; BENCH_QUICK=1 for a fast pass)
 	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi; }

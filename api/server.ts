@@ -3,7 +3,7 @@
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 import type { Supervisor } from '../supervisor/supervisor.js';
-import type { Tracer } from '../supervisor/tracer.js';
+import type { Tracer } from '../trace/tracer.js';
 import { errors } from './errors.js';
 import { sendError } from './reply-error.js';
 import { observeRoutes } from './routes/observe.js';

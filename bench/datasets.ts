@@ -8,8 +8,8 @@ import { buildIndex, DEFAULT_PARAMS } from '../builder/build.js';
 import { generateProfiles, writeProfilesJsonl } from '../builder/generate.js';
 import { mulberry32 } from '../builder/random.js';
 import { commitStaging, createStaging, discardStaging, type ManifestDraft } from '../builder/publish.js';
-import { INDEX_FILE, IndexFormatError, ROWS_FILE, VECTORS_FILE, readLatest, readVerifiedManifest, versionDir, type Manifest } from '../common/index-format.js';
-import { RowTable } from '../common/row-table.js';
+import { INDEX_FILE, IndexFormatError, ROWS_FILE, VECTORS_FILE, readLatest, readVerifiedManifest, versionDir, type Manifest } from '../index-version/format.js';
+import { RowTable } from '../index-version/row-table.js';
 import { CACHE, ensureDir, log, quietLog } from './common.js';
 
 export type DatasetName = 'demo-10k' | 'random-10k-1024' | 'demo-1m' | 'demo-2k';

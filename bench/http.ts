@@ -34,7 +34,7 @@ export function startServer(kind: ServerKind, dataDir: string, mode: 'view' | 'l
   const url = `http://127.0.0.1:${port}`;
   const child =
     kind === 'tandem'
-      ? spawnTracked(process.execPath, [path.join(DIST, 'supervisor', 'main.js'), '--data', dataDir, '--port', String(port), '--mode', mode, '--runs', path.join(CACHE, 'runs'), '--log-level', 'warn'])
+      ? spawnTracked(process.execPath, [path.join(DIST, 'service', 'main.js'), '--data', dataDir, '--port', String(port), '--mode', mode, '--runs', path.join(CACHE, 'runs'), '--log-level', 'warn'])
       : spawnTracked(process.execPath, [path.join(DIST, 'bench', 'servers', 'single.js'), '--data', dataDir, '--port', String(port), '--mode', mode, '--kind', kind]);
   return { kind, url, child };
 }

@@ -34,7 +34,7 @@ const name = (process.argv[2] ?? 'demo-10k') as DatasetName;
 const dataset = await prepareDataset(name);
 const dir = ensureDir(path.join(CACHE, 'profiles', new Date().toISOString().replace(/[:.]/g, '-')));
 const port = freePort();
-const main = spawnTracked(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(DIST, 'supervisor', 'main.js'), '--data', dataset.dataDir, '--port', String(port), '--runs', path.join(CACHE, 'runs'), '--log-level', 'warn'], {
+const main = spawnTracked(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(DIST, 'service', 'main.js'), '--data', dataset.dataDir, '--port', String(port), '--runs', path.join(CACHE, 'runs'), '--log-level', 'warn'], {
   cwd: dir,
 });
 try {

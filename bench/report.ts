@@ -272,7 +272,7 @@ export async function writeReport(): Promise<void> {
   const sections: string[] = [];
 
   sections.push('## 1. HTTP serving: `GET /recommend/:id/10` over random ids', '');
-  sections.push('Load from wrk (its own process, 2 threads, keep-alive) on 127.0.0.1; four servers started side by side on the same data and measured alternately: Fastify returning a constant body of the same size (a real answer), the same HNSW search in one process (`roles/held-index.ts`, no supervisor, no ZeroMQ), exact brute force in one process (usearch `exactSearch`, 1 thread), and tandem (`node dist/supervisor/main.js --mode view`).', '');
+  sections.push('Load from wrk (its own process, 2 threads, keep-alive) on 127.0.0.1; four servers started side by side on the same data and measured alternately: Fastify returning a constant body of the same size (a real answer), the same HNSW search in one process (`roles/held-index.ts`, no supervisor, no ZeroMQ), exact brute force in one process (usearch `exactSearch`, 1 thread), and tandem (`node dist/service/main.js --mode view`).', '');
   for (const ds of ['demo-10k', 'random-10k-1024', 'demo-1m']) {
     const file = readJson<HttpFile>(path.join(RESULTS, `http-${ds}.json`));
     if (file) {

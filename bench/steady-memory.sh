@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 dataset=${1:-demo-1m}; mode=${2:-view}; seconds=${3:-20}
 data=.cache/bench/$dataset/data
 port=$(node -e "const s=require('net').createServer().listen(0,()=>{console.log(s.address().port);s.close()})")
-node ${NODE_FLAGS:-} dist/supervisor/main.js --data "$data" --port "$port" --mode "$mode" --runs .cache/bench/runs --log-level warn >/dev/null 2>&1 &
+node ${NODE_FLAGS:-} dist/service/main.js --data "$data" --port "$port" --mode "$mode" --runs .cache/bench/runs --log-level warn >/dev/null 2>&1 &
 main=$!
 trap 'kill $main 2>/dev/null; wait $main 2>/dev/null || true' EXIT
 status() { curl -sf "http://127.0.0.1:$port/status" || true; }

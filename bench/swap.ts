@@ -139,7 +139,7 @@ async function startTarget(target: SwapTarget, dataDir: string, port: number, ru
     return null;
   }
   const mode = target === 'tandem-view' ? 'view' : 'load';
-  return spawnTracked(process.execPath, [path.join(DIST, 'supervisor', 'main.js'), '--data', dataDir, '--port', String(port), '--mode', mode, '--runs', runsDir, '--log-level', 'warn']);
+  return spawnTracked(process.execPath, [path.join(DIST, 'service', 'main.js'), '--data', dataDir, '--port', String(port), '--mode', mode, '--runs', runsDir, '--log-level', 'warn']);
 }
 
 export async function swapRun(dataset: Dataset, target: SwapTarget, connections: number): Promise<SwapRow> {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { createEngineIndex, normalizeInPlace } from '../common/engine.js';
+import { createEngineIndex, normalizeInPlace } from '../index-version/engine.js';
 import {
   INDEX_FILE,
   ROWS_FILE,
@@ -17,8 +17,8 @@ import {
   type Manifest,
   type SkippedRecord,
   type SkipReason,
-} from '../common/index-format.js';
-import { RowTableWriter } from '../common/row-table.js';
+} from '../index-version/format.js';
+import { RowTableWriter } from '../index-version/row-table.js';
 import { calibrateExpansion } from './calibrate.js';
 import { BuilderError } from './errors.js';
 import { FileSink } from './file-sink.js';

@@ -6,9 +6,9 @@
 // target goes into the manifest, where the children read it.
 import { closeSync, openSync } from 'node:fs';
 import usearch, { type MetricKind } from 'usearch';
-import { createEngineIndex } from '../common/engine.js';
-import { readFullyAt } from '../common/read-at.js';
-import type { EngineParams, SearchCalibration } from '../common/index-format.js';
+import { createEngineIndex } from '../index-version/engine.js';
+import { readFullyAt } from '../index-version/read-at.js';
+import type { EngineParams, SearchCalibration } from '../index-version/format.js';
 
 export const RECALL_TARGET = 0.99;
 export const EXPANSION_LADDER = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512] as const;

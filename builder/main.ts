@@ -5,7 +5,7 @@ import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { stat as statAsync } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino, { type Logger } from 'pino';
-import { readLatest, readVerifiedManifest, versionDir } from '../common/index-format.js';
+import { readLatest, readVerifiedManifest, versionDir } from '../index-version/format.js';
 import { buildIndex } from './build.js';
 import { isBuilderError } from './errors.js';
 import { DEFAULT_KEEP } from './publish.js';

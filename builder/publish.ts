@@ -22,8 +22,8 @@ import {
   sha256File,
   versionDir,
   type Manifest,
-} from '../common/index-format.js';
-import { encodeRowTable, type ProfileFields } from '../common/row-table.js';
+} from '../index-version/format.js';
+import { encodeRowTable, type ProfileFields } from '../index-version/row-table.js';
 import { BuilderError } from './errors.js';
 import { deleteGently } from './gentle-delete.js';
 

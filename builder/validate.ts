@@ -1,7 +1,7 @@
 // Record checks, kept free of I/O so each skip reason can be pinned down by a unit test. A bad
 // record is skipped and reported, never fatal: one broken line must not block a publish.
-import type { SkippedRecord, SkipReason } from '../common/index-format.js';
-import { MAX_ROW_BYTES, encodedRowBytes, type ProfileFields } from '../common/row-table.js';
+import type { SkippedRecord, SkipReason } from '../index-version/format.js';
+import { MAX_ROW_BYTES, encodedRowBytes, type ProfileFields } from '../index-version/row-table.js';
 import type { ProfileInput } from './vectorize.js';
 
 export interface AcceptedRecord {

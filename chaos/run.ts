@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import pino from 'pino';
 import { buildIndex } from '../builder/build.js';
 import { writeProfilesJsonl } from '../builder/generate.js';
-import { INDEX_FILE, readLatest, versionDir } from '../common/index-format.js';
+import { INDEX_FILE, readLatest, versionDir } from '../index-version/format.js';
 import type { SupervisorStatus } from '../supervisor/supervisor.js';
 import { writeLatest } from '../builder/publish.js';
 
@@ -59,7 +59,7 @@ process.on('exit', () => {
   for (const child of processes) child.kill('SIGKILL');
 });
 
-const main = start('supervisor/main.js', ['--data', dataDir, '--port', '0', '--runs', path.join(dir, 'run')]);
+const main = start('service/main.js', ['--data', dataDir, '--port', '0', '--runs', path.join(dir, 'run')]);
 let mainOutput = '';
 main.stdout!.on('data', (chunk) => (mainOutput += chunk));
 const url = await until('the service to listen', async () => /"url":"(http:\/\/[^"]+)"[^\n]*tandem listening/.exec(mainOutput)?.[1]);

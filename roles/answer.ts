@@ -1,6 +1,6 @@
 // The answer role's work: one batch of queries in, one batch of replies out.
 import type { Logger } from 'pino';
-import { decodeQueries, encodeReplies, errorBody, type Query, type QueryErrorCode, type ReplyHead } from '../common/query-batch.js';
+import { decodeQueries, encodeReplies, errorBody, type Query, type QueryErrorCode, type ReplyHead } from '../channel/query-batch.js';
 import type { HeldIndex, NearestRequest } from './held-index.js';
 
 function vectorFrame(frames: Buffer[], index: number, dims: number): Float32Array | string {

@@ -3,15 +3,15 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Dealer } from 'zeromq';
 import pino from 'pino';
-import { IndexFormatError } from '../common/index-format.js';
-import type { SupervisorToChild, ChildToSupervisor } from '../common/protocol.js';
-import { slotRoutingId } from '../common/protocol.js';
-import { SocketWriter } from '../common/socket-writer.js';
+import { IndexFormatError } from '../index-version/format.js';
+import type { SupervisorToChild, ChildToSupervisor } from '../channel/protocol.js';
+import { slotRoutingId } from '../channel/protocol.js';
+import { SocketWriter } from '../channel/socket-writer.js';
 import { answerBatch } from './answer.js';
 import { HeldIndex } from './held-index.js';
-import { readChildConfig } from './child-config.js';
-import { hashFilesAtNiceness } from '../common/low-priority-checksums.js';
-import { rememberVerified } from '../common/verified-files.js';
+import { readChildConfig } from '../channel/child-config.js';
+import { hashFilesAtNiceness } from './fetch/low-priority-checksums.js';
+import { rememberVerified } from './fetch/verified-files.js';
 import { atSessionNiceness, sessionNiceness } from '../common/niceness.js';
 
 const config = readChildConfig(process.env);

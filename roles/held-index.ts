@@ -3,11 +3,11 @@
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { INDEX_FILE, IndexFormatError, ROWS_FILE, VECTORS_FILE, hashFilesHere, readVerifiedManifest, type HashFiles, type Manifest } from '../common/index-format.js';
-import type { LoadMode } from '../common/protocol.js';
-import { createEngineIndex, exactNearest, normalizeInPlace, type EngineIndex } from '../common/engine.js';
-import { readFullyAt } from '../common/read-at.js';
-import { ResultWriter, RowTable } from '../common/row-table.js';
+import { INDEX_FILE, IndexFormatError, ROWS_FILE, VECTORS_FILE, hashFilesHere, readVerifiedManifest, type HashFiles, type Manifest } from '../index-version/format.js';
+import type { LoadMode } from '../channel/protocol.js';
+import { createEngineIndex, exactNearest, normalizeInPlace, type EngineIndex } from '../index-version/engine.js';
+import { readFullyAt } from '../index-version/read-at.js';
+import { ResultWriter, RowTable } from '../index-version/row-table.js';
 
 /** Keys and distances, nearest first, as usearch returns them. */
 export interface Matches {
@@ -78,7 +78,7 @@ export class HeldIndex {
    * index. The checksum pass reads every file, which also leaves a viewed index in the page cache.
    * Rows follow the mode: a loaded version holds them in the heap, a viewed one too when they are
    * small, else reads them from the file (page cache, shared by both children). A child passes a
-   * `hashFiles` that hashes at low priority (common/low-priority-checksums.ts).
+   * `hashFiles` that hashes at low priority (roles/fetch/low-priority-checksums.ts).
    */
   static async open(dir: string, mode: LoadMode, expectedVersion?: string, hashFiles: HashFiles = hashFilesHere): Promise<HeldIndex> {
     const manifest = await readVerifiedManifest(dir, hashFiles);

@@ -17,7 +17,7 @@ command -v setsid >/dev/null && run_in_own_session=(setsid)
 "${run_in_own_session[@]}" node dist/builder/main.js "${builder_args[@]}" &
 builder=$!
 
-node dist/supervisor/main.js --data "$DATA" --port "$PORT" --mode "$MODE" --runs "$RUNS" &
+node dist/service/main.js --data "$DATA" --port "$PORT" --mode "$MODE" --runs "$RUNS" &
 main=$!
 
 stop() {

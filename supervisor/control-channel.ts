@@ -2,8 +2,8 @@
 // slot-N). Never REQ/REP: a lost reply would block it forever.
 import { Router } from 'zeromq';
 import type { Logger } from 'pino';
-import { parseChildMessage, slotFromRoutingId, slotRoutingId, type ChildToSupervisor, type SupervisorToChild } from '../common/protocol.js';
-import { SocketWriter } from '../common/socket-writer.js';
+import { parseChildMessage, slotFromRoutingId, slotRoutingId, type ChildToSupervisor, type SupervisorToChild } from '../channel/protocol.js';
+import { SocketWriter } from '../channel/socket-writer.js';
 
 export class ControlChannel {
   private readonly router: Router;

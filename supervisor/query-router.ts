@@ -6,9 +6,9 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Router } from 'zeromq';
 import type { Logger } from 'pino';
-import { slotFromRoutingId, slotRoutingId } from '../common/protocol.js';
-import { decodeReplies, encodeQueries, type Query, type QueryErrorCode } from '../common/query-batch.js';
-import { SocketWriter } from '../common/socket-writer.js';
+import { slotFromRoutingId, slotRoutingId } from '../channel/protocol.js';
+import { decodeReplies, encodeQueries, type Query, type QueryErrorCode } from '../channel/query-batch.js';
+import { SocketWriter } from '../channel/socket-writer.js';
 
 export type QueryOutcome =
   | { ok: true; body: Buffer }

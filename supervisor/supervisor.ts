@@ -10,16 +10,16 @@ import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
-import type { ChildToSupervisor, LoadMode } from '../common/protocol.js';
+import type { ChildToSupervisor, LoadMode } from '../channel/protocol.js';
 import { DEFAULT_SLOT_TIMEOUTS, slotMachine, type SlotTimeouts } from '../statecharts/slot.js';
 import { SLOT_COUNT, slotActorId, supervisorMachine } from '../statecharts/supervisor.js';
-import { childEnv } from '../roles/child-config.js';
+import { childEnv } from '../channel/child-config.js';
 import { FETCH_NICENESS } from '../common/niceness.js';
 import { ControlChannel } from './control-channel.js';
 import { QueryRouter, type QueryCallback, type RouteTarget } from './query-router.js';
 import { spawnSlotProcess } from './slot-process.js';
-import { stateToString } from './trace-record.js';
-import { Tracer } from './tracer.js';
+import { stateToString } from '../trace/trace-record.js';
+import { Tracer } from '../trace/tracer.js';
 import { watchLatestVersion } from './version-watcher.js';
 
 export interface SupervisorOptions {
@@ -43,7 +43,7 @@ export interface SupervisorOptions {
   standbyDelayMs?: number;
   /** Priority of a fetch (default 19): its checksum helper, and the child's own session while it fetches; 0 hashes inside the fetching child. */
   fetchNiceness?: number;
-  /** How fast a fetch's checksum pass may read, MB/s (common/pace.ts); 0: unpaced. Default 250. */
+  /** How fast a fetch's checksum pass may read, MB/s (roles/fetch/pace.ts); 0: unpaced. Default 250. */
   verifyMBps?: number;
   /** The program each child runs, per slot; a test may substitute a double. */
   childScript?: string | ((slot: number) => string);

@@ -1,7 +1,7 @@
 // Watches <data>/indexes/LATEST by polling: fs.watch misses atomic renames on some file
 // systems, and a read every few hundred ms costs nothing.
 import type { Logger } from 'pino';
-import { listVersions, readLatest, versionDir } from '../common/index-format.js';
+import { listVersions, readLatest, versionDir } from '../index-version/format.js';
 
 /** Older complete versions announced at start, as fallbacks should LATEST prove bad. */
 const FALLBACK_VERSIONS = 3;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { VECTORS_FILE, versionDir } from '../common/index-format.js';
+import { VECTORS_FILE, versionDir } from '../index-version/format.js';
 import { startFixture } from './helpers/system-fixture.js';
 import { waitFor } from './helpers/wait.js';
 

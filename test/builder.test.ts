@@ -16,10 +16,10 @@ import {
   readLatest,
   readVerifiedManifest,
   versionDir,
-} from '../common/index-format.js';
+} from '../index-version/format.js';
 import { DEFAULT_PARAMS, buildIndex } from '../builder/build.js';
 import { RECALL_TARGET } from '../builder/calibrate.js';
-import { RowTable } from '../common/row-table.js';
+import { RowTable } from '../index-version/row-table.js';
 import { HeldIndex } from '../roles/held-index.js';
 import { generateProfiles, writeProfilesJsonl, type Profile } from '../builder/generate.js';
 import {

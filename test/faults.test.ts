@@ -3,7 +3,7 @@
 import { appendFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { INDEX_FILE, MANIFEST_FILE } from '../common/index-format.js';
+import { INDEX_FILE, MANIFEST_FILE } from '../index-version/format.js';
 import { startFixture, type Fixture } from './helpers/system-fixture.js';
 import { startLoad } from './helpers/load.js';
 import { waitFor } from './helpers/wait.js';

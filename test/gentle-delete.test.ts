@@ -8,7 +8,7 @@ import path from 'node:path';
 import t from 'tap';
 import { DEFAULT_PARAMS } from '../builder/build.js';
 import { deleteGently, fileKey, inUse } from '../builder/gentle-delete.js';
-import { createEngineIndex } from '../common/engine.js';
+import { createEngineIndex } from '../index-version/engine.js';
 import { waitFor } from './helpers/wait.js';
 
 const DIMS = 8;

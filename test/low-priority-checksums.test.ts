@@ -6,13 +6,14 @@ import { openSync, closeSync, readFileSync, readdirSync, writeFileSync, writeSyn
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { IndexFormatError, hashFilesHere } from '../common/index-format.js';
-import { hashFilesAtNiceness } from '../common/low-priority-checksums.js';
+import { PROGRAMS } from './helpers/paths.js';
+import { IndexFormatError, hashFilesHere } from '../index-version/format.js';
+import { hashFilesAtNiceness } from '../roles/fetch/low-priority-checksums.js';
 import { isAlive } from './helpers/main-process.js';
 import { nicenessOf } from './helpers/niceness.js';
 import { waitFor } from './helpers/wait.js';
 
-const HASHER_MODULE = fileURLToPath(new URL('../common/low-priority-checksums.js', import.meta.url));
+const HASHER_MODULE = fileURLToPath(new URL('../roles/fetch/low-priority-checksums.js', import.meta.url));
 
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -68,7 +69,7 @@ t.test('a paced pass reads no faster than asked, in the helper and in this proce
 });
 
 t.test('the supervisor refuses a verify rate that is not a number >= 0', async (t) => {
-  const main = path.resolve(path.dirname(HASHER_MODULE), '..', 'supervisor', 'main.js');
+  const main = PROGRAMS.service;
   for (const bad of ['-1', 'fast', '']) {
     const run = spawnSync(process.execPath, [main, '--verify-rate', bad, '--port', '0', '--data', t.testdir()], { encoding: 'utf8', timeout: 20_000 });
     t.not(run.status, 0, `--verify-rate ${JSON.stringify(bad)}: a non-zero exit`);

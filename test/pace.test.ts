@@ -1,6 +1,6 @@
 // A paced read never gets ahead of its rate, and does not wait when it is behind.
 import t from 'tap';
-import { Pace } from '../common/pace.js';
+import { Pace } from '../roles/fetch/pace.js';
 
 function fakeClock() {
   const clock = { now: 0, waits: [] as number[] };

@@ -7,8 +7,8 @@ import path from 'node:path';
 import t from 'tap';
 import pino from 'pino';
 import { Dealer } from 'zeromq';
-import { slotRoutingId } from '../common/protocol.js';
-import { decodeQueries, encodeReplies, type RecommendQuery } from '../common/query-batch.js';
+import { slotRoutingId } from '../channel/protocol.js';
+import { decodeQueries, encodeReplies, type RecommendQuery } from '../channel/query-batch.js';
 import { QueryRouter, type QueryOutcome } from '../supervisor/query-router.js';
 
 t.test('a burst is split into batches of at most maxBatch, and each caller gets its own reply', async (t) => {

@@ -6,7 +6,7 @@ import pino from 'pino';
 import t, { type Test } from 'tap';
 import { buildIndex } from '../builder/build.js';
 import { writeProfilesJsonl } from '../builder/generate.js';
-import { VECTORS_FILE, versionDir } from '../common/index-format.js';
+import { VECTORS_FILE, versionDir } from '../index-version/format.js';
 import { FULL_SCAN_MAX_ROWS, HeldIndex } from '../roles/held-index.js';
 
 async function buildFixture(t: Test, count: number) {

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { ResultWriter, RowTable, RowTableWriter, encodeRowTable, type ProfileFields, type RowStorage } from '../common/row-table.js';
+import { ResultWriter, RowTable, RowTableWriter, encodeRowTable, type ProfileFields, type RowStorage } from '../index-version/row-table.js';
 
 const awkward: ProfileFields[] = [
   { id: 'plain', name: 'Ada', surname: 'Lovelace' },

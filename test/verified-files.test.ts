@@ -3,8 +3,8 @@
 import { appendFileSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { hashFilesHere, type HashFiles } from '../common/index-format.js';
-import { rememberVerified } from '../common/verified-files.js';
+import { hashFilesHere, type HashFiles } from '../index-version/format.js';
+import { rememberVerified } from '../roles/fetch/verified-files.js';
 import { startFixture } from './helpers/system-fixture.js';
 import { waitFor } from './helpers/wait.js';
 

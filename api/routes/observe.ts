@@ -1,7 +1,7 @@
 // Routes for people and orchestrators watching the service: health, readiness, status, trace.
 import type { FastifyInstance } from 'fastify';
 import type { Supervisor } from '../../supervisor/supervisor.js';
-import type { Tracer } from '../../supervisor/tracer.js';
+import type { Tracer } from '../../trace/tracer.js';
 import { errors } from '../errors.js';
 import { sendError } from '../reply-error.js';
 

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
-import { exactNearest } from '../../common/engine.js';
-import { VECTORS_FILE, readLatest, versionDir } from '../../common/index-format.js';
+import { exactNearest } from '../../index-version/engine.js';
+import { VECTORS_FILE, readLatest, versionDir } from '../../index-version/format.js';
 import { HeldIndex } from '../../roles/held-index.js';
 
 const { values } = parseArgs({

@@ -3,7 +3,7 @@
 import { createActor, SimulatedClock, type AnyActorRef } from 'xstate';
 import { slotMachine, DEFAULT_SLOT_TIMEOUTS, type CommandToSend, type SlotTimeouts } from '../../statecharts/slot.js';
 import { supervisorMachine, slotActorId } from '../../statecharts/supervisor.js';
-import { createTraceRecorder, stateToString, type TraceRecord } from '../../supervisor/trace-record.js';
+import { createTraceRecorder, stateToString, type TraceRecord } from '../../trace/trace-record.js';
 
 export interface Sent {
   slot: number;

@@ -1,4 +1,4 @@
-// The main process as its own OS process (`node dist/supervisor/main.js`), for tests about
+// The main process as its own OS process (`node dist/service/main.js`), for tests about
 // signals and orphans. The test that starts it kills it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,9 +8,9 @@ import pino from 'pino';
 import type { Test } from 'tap';
 import { buildIndex } from '../../builder/build.js';
 import { writeProfilesJsonl } from '../../builder/generate.js';
+import { PROGRAMS } from './paths.js';
 import { waitFor } from './wait.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '..', '..', '..');
 
 export interface MainProcess {
   child: ChildProcess;
@@ -30,7 +30,7 @@ export async function startMainProcess(t: Test, count = 100, ownGroup = false): 
   await writeProfilesJsonl(source, count, 3);
   await buildIndex({ source, dataDir, logger: pino({ level: 'silent' }), threads: 1 });
   const ids = readFileSync(source, 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { _id: string })._id);
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'supervisor', 'main.js'), '--data', dataDir, '--port', '0', '--runs', path.join(dir, 'run')], {
+  const child = spawn(process.execPath, [PROGRAMS.service, '--data', dataDir, '--port', '0', '--runs', path.join(dir, 'run')], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: ownGroup,
   });

@@ -7,9 +7,9 @@ import pino from 'pino';
 import type { Test } from 'tap';
 import { buildIndex } from '../../builder/build.js';
 import { writeProfilesJsonl } from '../../builder/generate.js';
-import { versionDir, type Manifest } from '../../common/index-format.js';
+import { versionDir, type Manifest } from '../../index-version/format.js';
 import { writeLatest } from '../../builder/publish.js';
-import { startSystem, type RunningSystem, type SystemOptions } from '../../supervisor/system.js';
+import { startSystem, type RunningSystem, type SystemOptions } from '../../service/system.js';
 import type { SupervisorStatus } from '../../supervisor/supervisor.js';
 import { waitFor } from './wait.js';
 

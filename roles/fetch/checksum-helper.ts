@@ -1,7 +1,7 @@
 // Entry point of the short-lived process that hashes a fetched version's files for a child
-// (common/low-priority-checksums.ts), which starts it at a lower priority, so the hashing only
+// (roles/fetch/low-priority-checksums.ts), which starts it at a lower priority, so the hashing only
 // takes CPU the answerer and the API leave idle.
-import { sha256File } from './index-format.js';
+import { sha256File } from '../../index-version/format.js';
 
 export type ChecksumReply = { file: string; sha256: string } | { file: string; error: string };
 

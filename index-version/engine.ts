@@ -1,7 +1,7 @@
 // The one place that turns our engine parameters into a usearch Index, for the builder (which
 // fills it) and the roles (which load or view it).
 import usearch, { type MetricKind, type ScalarKind } from 'usearch';
-import type { EngineParams } from './index-format.js';
+import type { EngineParams } from './format.js';
 
 export type EngineIndex = InstanceType<typeof usearch.Index>;
 

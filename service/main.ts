@@ -1,9 +1,9 @@
-// Entry point of the main process: `node dist/supervisor/main.js`. See README "Running".
+// Entry point of the main process: `node dist/service/main.js`. See README "Running".
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { FETCH_NICENESS, isNiceness } from '../common/niceness.js';
-import { DEFAULT_VERIFY_MBPS } from './supervisor.js';
+import { DEFAULT_VERIFY_MBPS } from '../supervisor/supervisor.js';
 import { markLatestRun, startSystem } from './system.js';
 
 const program = new Command()

@@ -7,14 +7,14 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ChecksumReply } from './checksum-helper.js';
-import { IndexFormatError, hashFilesHere, hashFilesPaced, type HashFiles } from './index-format.js';
-import { lowerPriority } from './niceness.js';
+import { IndexFormatError, hashFilesHere, hashFilesPaced, type HashFiles } from '../../index-version/format.js';
+import { lowerPriority } from '../../common/niceness.js';
 
 const HELPER = fileURLToPath(new URL('./checksum-helper.js', import.meta.url));
 
 /**
  * Hashes in a helper process at `niceness` (1-19); 0 hashes in this process. Either way each file
- * is read no faster than `bytesPerSecond` (common/pace.ts); 0 reads as fast as it can.
+ * is read no faster than `bytesPerSecond` (roles/fetch/pace.ts); 0 reads as fast as it can.
  */
 export function hashFilesAtNiceness(niceness: number, bytesPerSecond = 0): HashFiles {
   if (niceness <= 0) return bytesPerSecond > 0 ? hashFilesPaced(bytesPerSecond) : hashFilesHere;

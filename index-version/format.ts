@@ -4,14 +4,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Pace } from './pace.js';
+import { Pace } from '../roles/fetch/pace.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const INDEX_FILE = 'index.usearch';
 export const VECTORS_FILE = 'vectors.f32';
 export const ROWS_FILE = 'rows.bin';
 export const LATEST_FILE = 'LATEST';
-// /2: profile rows moved from profiles.json to the binary rows.bin (common/row-table.ts).
+// /2: profile rows moved from profiles.json to the binary rows.bin (index-version/row-table.ts).
 export const FORMAT = 'tandem-index/2';
 
 export type Metric = 'cos' | 'ip';

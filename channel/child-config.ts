@@ -14,7 +14,7 @@ export interface ChildConfig {
   fetchNiceness: number;
   /** How fast the checksum pass may read a fetched version, bytes per second; 0: unpaced. */
   verifyBytesPerSecond: number;
-  /** Where verified files' hashes are remembered, shared by both children (common/verified-files.ts); unset: none. */
+  /** Where verified files' hashes are remembered, shared by both children (roles/fetch/verified-files.ts); unset: none. */
   verifiedDir?: string;
 }
 

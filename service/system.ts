@@ -3,9 +3,9 @@
 import { mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { buildApi } from '../api/server.js';
-import { Supervisor, type SupervisorOptions } from './supervisor.js';
-import { Tracer } from './tracer.js';
-import type { TraceRecord } from './trace-record.js';
+import { Supervisor, type SupervisorOptions } from '../supervisor/supervisor.js';
+import { Tracer } from '../trace/tracer.js';
+import type { TraceRecord } from '../trace/trace-record.js';
 
 /** The supervisor's options, less what the system makes itself (tracer, component loggers). */
 export interface SystemOptions extends Omit<SupervisorOptions, 'tracer'> {
