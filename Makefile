@@ -12,7 +12,7 @@ RUNS    ?= run
 PROFILES := $(DATA)/profiles.jsonl
 SOURCES := $(shell find common index-version channel statecharts supervisor trace service roles api builder chaos test bench -name '*.ts' 2>/dev/null) tsconfig.json
 
-.PHONY: help install build data index multi test trace chaos clean bench
+.PHONY: help install build data index multi test lint format trace chaos clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' Makefile | sed -E 's/:.*## /\t/'
@@ -43,6 +43,12 @@ multi: dist/.built $(PROFILES) ## run everything: builder (watch mode) + supervi
 
 test: dist/.built ## run the test suite (tap)
 	npx tap
+
+lint: node_modules/.package-lock.json ## check formatting and lint rules (Biome); `make format` fixes what it can
+	npx biome ci .
+
+format: node_modules/.package-lock.json ## format and apply safe lint fixes in place (Biome)
+	npx biome check --write .
 
 chaos: dist/.built ## fault injection under load, then a summary: SECONDS=60 CLIENTS=16
 	node dist/chaos/run.js --seconds $(or $(SECONDS),60) --clients $(or $(CLIENTS),16)

@@ -20,7 +20,7 @@ export const errors = {
   nTooLarge: (n: string): ApiError => ({
     statusCode: 400,
     code: 'TANDEM_ERR_N_TOO_LARGE',
-    message: `n is ${n.length > 12 ? n.slice(0, 12) + '…' : n}; at most ${MAX_N} recommendations can be asked for at once`,
+    message: `n is ${n.length > 12 ? `${n.slice(0, 12)}…` : n}; at most ${MAX_N} recommendations can be asked for at once`,
   }),
   badId: (): ApiError => ({
     statusCode: 400,

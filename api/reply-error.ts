@@ -1,7 +1,7 @@
 // Sending an ApiError, and turning a failed query into one.
 import type { FastifyReply } from 'fastify';
 import type { QueryOutcome } from '../supervisor/query-router.js';
-import { errorPayload, errors, type ApiError } from './errors.js';
+import { type ApiError, errorPayload, errors } from './errors.js';
 
 export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
   if (error.retryAfterSec !== undefined) reply.header('retry-after', String(error.retryAfterSec));

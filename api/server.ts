@@ -1,6 +1,6 @@
 // The HTTP API, in the main process. It holds no index: every query goes through the supervisor
 // to the current answer child.
-import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { Tracer } from '../trace/tracer.js';

@@ -1,6 +1,6 @@
 // Shared helpers of the benchmarks: cache paths, child processes that are always cleaned up,
 // waiting for a port, a quiet logger, and the knobs (BENCH_QUICK, BENCH_DURATION, ...).
-import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -37,7 +37,7 @@ export function ensureDir(dir: string): string {
 
 export function writeJson(file: string, value: unknown): void {
   ensureDir(path.dirname(file));
-  writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function readJson<T>(file: string): T | null {
@@ -47,7 +47,11 @@ export function readJson<T>(file: string): T | null {
 
 function gitCommit(): string {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() + (process.env.BENCH_SNAPSHOT ? ' (clean snapshot of HEAD)' : '');
+    return (
+      execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim() + (process.env.BENCH_SNAPSHOT ? ' (clean snapshot of HEAD)' : '')
+    );
   } catch {
     return process.env.BENCH_COMMIT ?? 'unknown';
   }

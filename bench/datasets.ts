@@ -1,14 +1,24 @@
 // The profile data sets of the HTTP and swap benchmarks, generated and built once and cached under
 // .cache/bench/<name>/ (profiles.jsonl, data/indexes/<version>, ids.txt).
+
+import { once } from 'node:events';
 import { createWriteStream, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile, readdir, rm } from 'node:fs/promises';
-import { once } from 'node:events';
 import path from 'node:path';
 import { buildIndex, DEFAULT_PARAMS } from '../builder/build.js';
 import { generateProfiles, writeProfilesJsonl } from '../builder/generate.js';
-import { mulberry32 } from '../builder/random.js';
 import { commitStaging, createStaging, discardStaging, type ManifestDraft } from '../builder/publish.js';
-import { INDEX_FILE, IndexFormatError, ROWS_FILE, VECTORS_FILE, readLatest, readVerifiedManifest, versionDir, type Manifest } from '../index-version/format.js';
+import { mulberry32 } from '../builder/random.js';
+import {
+  INDEX_FILE,
+  IndexFormatError,
+  type Manifest,
+  ROWS_FILE,
+  readLatest,
+  readVerifiedManifest,
+  VECTORS_FILE,
+  versionDir,
+} from '../index-version/format.js';
 import { RowTable } from '../index-version/row-table.js';
 import { CACHE, ensureDir, log, quietLog } from './common.js';
 
@@ -37,7 +47,7 @@ async function writeRandomVectorProfiles(out: string, count: number, dims: numbe
   for (const profile of generateProfiles({ count, seed: SEED })) {
     const vector = new Array<number>(dims);
     for (let d = 0; d < dims; d++) vector[d] = Math.round(rng() * 1e6) / 1e6;
-    if (!stream.write(JSON.stringify({ ...profile, vector }) + '\n')) await once(stream, 'drain');
+    if (!stream.write(`${JSON.stringify({ ...profile, vector })}\n`)) await once(stream, 'drain');
   }
   stream.end();
   await once(stream, 'finish');
@@ -90,7 +100,7 @@ export async function prepareDataset(name: DatasetName): Promise<Dataset> {
     const take = Math.min(MAX_IDS, rows.count);
     for (let i = 0; i < take; i++) ids.push(rows.fields(Math.floor(rng() * rows.count)).id);
     rows.close();
-    writeFileSync(idsFile, ids.join('\n') + '\n');
+    writeFileSync(idsFile, `${ids.join('\n')}\n`);
   }
   return { name, dir, source, dataDir, idsFile, manifest, versionDir: vdir };
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import usearch, { type MetricKind, type ScalarKind } from 'usearch';
 import { mulberry32 } from '../builder/random.js';
-import { CACHE, QUICK, RESULTS, ensureDir, log, machine, median, percentile, readJson, writeJson } from './common.js';
+import { CACHE, ensureDir, log, machine, median, percentile, QUICK, RESULTS, readJson, writeJson } from './common.js';
 
 const DIMS = 128;
 const K = 10;
@@ -166,9 +166,18 @@ export async function benchEngine(): Promise<void> {
   for (const v of variants) {
     const file = path.join(DIR, `${v.name.replace(/[^a-z0-9]+/gi, '-')}.usearch`);
     if (builds[v.name] && existsSync(file)) continue;
-    const data = v.normalised ? (normBase ??= normalise(base)) : base;
+    if (v.normalised) normBase ??= normalise(base);
+    const data = v.normalised && normBase ? normBase : base;
     log(`engine: building ${v.name} (${THREADS} threads)`);
-    const index = new usearch.Index({ dimensions: DIMS, metric: v.metric as MetricKind, quantization: v.quantization as ScalarKind, connectivity: v.connectivity, expansion_add: EF_CONSTRUCTION, expansion_search: 64, multi: false });
+    const index = new usearch.Index({
+      dimensions: DIMS,
+      metric: v.metric as MetricKind,
+      quantization: v.quantization as ScalarKind,
+      connectivity: v.connectivity,
+      expansion_add: EF_CONSTRUCTION,
+      expansion_search: 64,
+      multi: false,
+    });
     const keys = new BigUint64Array(COUNT);
     for (let i = 0; i < COUNT; i++) keys[i] = BigInt(i);
     const t = performance.now();
@@ -201,7 +210,16 @@ export async function benchEngine(): Promise<void> {
   const viewed = new Map<string, (ef: number) => InstanceType<typeof usearch.Index>>();
   for (const v of variants) {
     const file = path.join(DIR, `${v.name.replace(/[^a-z0-9]+/gi, '-')}.usearch`);
-    const make = (ef: number) => new usearch.Index({ dimensions: DIMS, metric: v.metric as MetricKind, quantization: v.quantization as ScalarKind, connectivity: v.connectivity, expansion_add: EF_CONSTRUCTION, expansion_search: ef, multi: false });
+    const make = (ef: number) =>
+      new usearch.Index({
+        dimensions: DIMS,
+        metric: v.metric as MetricKind,
+        quantization: v.quantization as ScalarKind,
+        connectivity: v.connectivity,
+        expansion_add: EF_CONSTRUCTION,
+        expansion_search: ef,
+        multi: false,
+      });
     let t = performance.now();
     make(64).load(file);
     const loadMs = performance.now() - t;
@@ -256,7 +274,9 @@ export async function benchEngine(): Promise<void> {
     }
     for (const [engine, e] of perEngine) {
       rows.push({ engine, ef, recall: e.recall, p50Us: median(e.p50), p99Us: median(e.p99), meanUs: median(e.mean) });
-      log(`engine ef=${ef} ${engine}: recall@10 ${e.recall.toFixed(4)} p50 ${median(e.p50).toFixed(0)} us p99 ${median(e.p99).toFixed(0)} us`);
+      log(
+        `engine ef=${ef} ${engine}: recall@10 ${e.recall.toFixed(4)} p50 ${median(e.p50).toFixed(0)} us p99 ${median(e.p99).toFixed(0)} us`,
+      );
     }
   }
   writeJson(path.join(RESULTS, `engine-${COUNT}.json`), {

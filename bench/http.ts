@@ -2,11 +2,28 @@
 // four servers started side by side and measured alternately in the same run:
 //   bare (constant body), held (same search in-process), exact (brute force in-process), tandem.
 // Writes bench/results/http-<dataset>.json.
-import path from 'node:path';
+
 import type { ChildProcess } from 'node:child_process';
-import { CACHE, DIST, DURATION_SEC, QUICK, RESULTS, ROUNDS, WARMUP_SEC, freePort, log, machine, median, spawnTracked, stopTracked, waitFor200, writeJson } from './common.js';
-import { prepareDataset, type DatasetName } from './datasets.js';
-import { errorsOf, runWrk, wrkCommand, type WrkResult } from './wrk.js';
+import path from 'node:path';
+import {
+  CACHE,
+  DIST,
+  DURATION_SEC,
+  freePort,
+  log,
+  machine,
+  median,
+  QUICK,
+  RESULTS,
+  ROUNDS,
+  spawnTracked,
+  stopTracked,
+  WARMUP_SEC,
+  waitFor200,
+  writeJson,
+} from './common.js';
+import { type DatasetName, prepareDataset } from './datasets.js';
+import { errorsOf, runWrk, type WrkResult, wrkCommand } from './wrk.js';
 
 export const SERVERS = ['bare', 'held', 'exact', 'tandem'] as const;
 export type ServerKind = (typeof SERVERS)[number];
@@ -34,8 +51,30 @@ export function startServer(kind: ServerKind, dataDir: string, mode: 'view' | 'l
   const url = `http://127.0.0.1:${port}`;
   const child =
     kind === 'tandem'
-      ? spawnTracked(process.execPath, [path.join(DIST, 'service', 'main.js'), '--data', dataDir, '--port', String(port), '--mode', mode, '--runs', path.join(CACHE, 'runs'), '--log-level', 'warn'])
-      : spawnTracked(process.execPath, [path.join(DIST, 'bench', 'servers', 'single.js'), '--data', dataDir, '--port', String(port), '--mode', mode, '--kind', kind]);
+      ? spawnTracked(process.execPath, [
+          path.join(DIST, 'service', 'main.js'),
+          '--data',
+          dataDir,
+          '--port',
+          String(port),
+          '--mode',
+          mode,
+          '--runs',
+          path.join(CACHE, 'runs'),
+          '--log-level',
+          'warn',
+        ])
+      : spawnTracked(process.execPath, [
+          path.join(DIST, 'bench', 'servers', 'single.js'),
+          '--data',
+          dataDir,
+          '--port',
+          String(port),
+          '--mode',
+          mode,
+          '--kind',
+          kind,
+        ]);
   return { kind, url, child };
 }
 
@@ -61,7 +100,9 @@ export async function benchHttp(name: DatasetName): Promise<HttpRow[]> {
         for (const s of order) {
           await runWrk(s.url, dataset.idsFile, c, WARMUP_SEC);
           const r = await runWrk(s.url, dataset.idsFile, c, DURATION_SEC);
-          log(`http ${name} round ${round} c=${c} ${s.kind}: ${r.rps.toFixed(0)} req/s p50 ${(r.p50us / 1000).toFixed(2)} ms p99 ${(r.p99us / 1000).toFixed(2)} ms errors ${errorsOf(r)}`);
+          log(
+            `http ${name} round ${round} c=${c} ${s.kind}: ${r.rps.toFixed(0)} req/s p50 ${(r.p50us / 1000).toFixed(2)} ms p99 ${(r.p99us / 1000).toFixed(2)} ms errors ${errorsOf(r)}`,
+          );
           const key = `${s.kind}/${c}`;
           runs.set(key, [...(runs.get(key) ?? []), r]);
         }

@@ -36,9 +36,15 @@ let count = 0;
 function record(t: number, ms: number, code: number): void {
   if (count === cap) {
     cap *= 2;
-    const s = new Float64Array(cap), l = new Float32Array(cap), c = new Uint16Array(cap);
-    s.set(sent), l.set(latency), c.set(status);
-    (sent = s), (latency = l), (status = c);
+    const s = new Float64Array(cap),
+      l = new Float32Array(cap),
+      c = new Uint16Array(cap);
+    s.set(sent);
+    l.set(latency);
+    c.set(status);
+    sent = s;
+    latency = l;
+    status = c;
   }
   sent[count] = t;
   latency[count] = ms;
@@ -140,7 +146,7 @@ function maybeFinish(): void {
   if (values.out) writeFileSync(values.out, buf);
   let failed = 0;
   for (let i = 0; i < count; i++) if (status[i] !== 200) failed++;
-  process.stdout.write(JSON.stringify({ requests: count, failed, seconds: (performance.now() - startedAt) / 1000 }) + '\n');
+  process.stdout.write(`${JSON.stringify({ requests: count, failed, seconds: (performance.now() - startedAt) / 1000 })}\n`);
   process.exit(0);
 }
 

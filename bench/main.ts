@@ -1,8 +1,9 @@
 // `make bench`: the HTTP serving, engine and swap benchmarks in turn, then BENCHMARKS.md.
 // BENCH_ONLY=http,engine,swap picks steps; BENCH_QUICK=1 is a fast pass on small data.
+
+import { log } from './common.js';
 import { benchEngine } from './engine.js';
 import { benchHttp, httpDatasets } from './http.js';
-import { log } from './common.js';
 import { writeReport } from './report.js';
 import { benchSwap, swapDatasets } from './swap.js';
 

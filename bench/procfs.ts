@@ -1,6 +1,6 @@
 // Memory readings from /proc: a process's RSS and PSS (PSS shares a page mapped by two processes
 // between them, so it is the honest figure for two children viewing one memory-mapped index).
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 function field(text: string, name: string): number {
   const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text);
@@ -27,7 +27,6 @@ export function machineUsedBytes(): number {
   const info = readFileSync('/proc/meminfo', 'utf8');
   return field(info, 'MemTotal') - field(info, 'MemAvailable');
 }
-
 
 /** Direct children of `ppid` (from /proc/<pid>/stat). */
 export function childrenOf(ppid: number): number[] {

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CACHE, DIST, DURATION_SEC, ensureDir, freePort, log, spawnTracked, stopTracked, waitFor200 } from './common.js';
-import { prepareDataset, type DatasetName } from './datasets.js';
+import { type DatasetName, prepareDataset } from './datasets.js';
 import { runWrk } from './wrk.js';
 
 interface ProfileNode {
@@ -26,7 +26,10 @@ export function topSelf(file: string, limit = 15): { total: number; top: { name:
     const name = `${functionName || '(anonymous)'} ${where}`.trim();
     byName.set(name, (byName.get(name) ?? 0) + hits);
   }
-  const top = [...byName.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([name, hits]) => ({ name, pct: (100 * hits) / total }));
+  const top = [...byName.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([name, hits]) => ({ name, pct: (100 * hits) / total }));
   return { total, top };
 }
 
@@ -34,9 +37,25 @@ const name = (process.argv[2] ?? 'demo-10k') as DatasetName;
 const dataset = await prepareDataset(name);
 const dir = ensureDir(path.join(CACHE, 'profiles', new Date().toISOString().replace(/[:.]/g, '-')));
 const port = freePort();
-const main = spawnTracked(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(DIST, 'service', 'main.js'), '--data', dataset.dataDir, '--port', String(port), '--runs', path.join(CACHE, 'runs'), '--log-level', 'warn'], {
-  cwd: dir,
-});
+const main = spawnTracked(
+  process.execPath,
+  [
+    '--cpu-prof',
+    `--cpu-prof-dir=${dir}`,
+    path.join(DIST, 'service', 'main.js'),
+    '--data',
+    dataset.dataDir,
+    '--port',
+    String(port),
+    '--runs',
+    path.join(CACHE, 'runs'),
+    '--log-level',
+    'warn',
+  ],
+  {
+    cwd: dir,
+  },
+);
 try {
   await waitFor200(`http://127.0.0.1:${port}/ready`);
   const r = await runWrk(`http://127.0.0.1:${port}`, dataset.idsFile, 64, DURATION_SEC);

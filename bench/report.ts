@@ -1,14 +1,14 @@
 // Renders BENCHMARKS.md from bench/results/*.json (whatever has been run; the rest is marked
 // "not run yet") and draws the latency-over-time pictures with vega-lite (SVG, headless).
 // The hand-written analysis lives in bench/NOTES.md and is included as is.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
-import { RESULTS, ROOT, log, readJson } from './common.js';
+import { log, RESULTS, ROOT, readJson } from './common.js';
 import type { HttpRow } from './http.js';
-import { errorsOf } from './wrk.js';
 import type { SwapRow } from './swap.js';
+import { errorsOf } from './wrk.js';
 
 interface Machine {
   commit?: string;
@@ -88,14 +88,22 @@ function httpSection(file: HttpFile): string {
   const out: string[] = [];
   out.push(`### ${DATASET_TITLES[file.dataset] ?? file.dataset}${file.quick ? ' (quick mode)' : ''}`);
   out.push('');
-  out.push(`Run ${file.machine.date}; ${file.rounds} round(s) of ${file.durationSec} s per cell after ${file.warmupSec} s warm-up, servers alternating (median of rounds).`);
-  out.push('Command per cell (the ids file holds ' + (file.count >= 100_000 ? '100,000 random' : `${file.count.toLocaleString('en')} random`) + ' ids of the data set):');
+  out.push(
+    `Run ${file.machine.date}; ${file.rounds} round(s) of ${file.durationSec} s per cell after ${file.warmupSec} s warm-up, servers alternating (median of rounds).`,
+  );
+  out.push(
+    'Command per cell (the ids file holds ' +
+      (file.count >= 100_000 ? '100,000 random' : `${file.count.toLocaleString('en')} random`) +
+      ' ids of the data set):',
+  );
   out.push('');
   out.push('```');
   for (const cmd of Object.values(file.commands)) out.push(cmd);
   out.push('```');
   out.push('');
-  out.push('`answered/s` counts successful (2xx) replies only; in a cell with errors the latency columns mix in the error replies (marked *).');
+  out.push(
+    '`answered/s` counts successful (2xx) replies only; in a cell with errors the latency columns mix in the error replies (marked *).',
+  );
   out.push('');
   out.push('| c | server | answered/s | vs bare | p50 ms | p99 ms | p99.9 ms | errors / requests |');
   out.push('| --: | --- | --: | --: | --: | --: | --: | --: |');
@@ -116,30 +124,49 @@ function httpSection(file: HttpFile): string {
     const t = rows.find((r) => r.server === 'tandem');
     const h = rows.find((r) => r.server === 'held');
     const e = rows.find((r) => r.server === 'exact');
-    if (t && h) lines.push(`c=${c}: tandem / in-process ${ratio(answeredPerSec(t), answeredPerSec(h))}` + (e ? `, in-process HNSW / exact ${ratio(answeredPerSec(h), answeredPerSec(e))}` : ''));
+    if (t && h)
+      lines.push(
+        `c=${c}: tandem / in-process ${ratio(answeredPerSec(t), answeredPerSec(h))}` +
+          (e ? `, in-process HNSW / exact ${ratio(answeredPerSec(h), answeredPerSec(e))}` : ''),
+      );
   }
   if (lines.length) out.push(`Throughput ratios (answered/s), same run: ${lines.join('; ')}.`, '');
   return out.join('\n');
 }
 
-const TARGET_TITLES: Record<string, string> = { 'tandem-view': 'tandem, view()', 'tandem-load': 'tandem, load()', pm2: 'PM2 cluster (2), pm2 reload' };
+const TARGET_TITLES: Record<string, string> = {
+  'tandem-view': 'tandem, view()',
+  'tandem-load': 'tandem, load()',
+  pm2: 'PM2 cluster (2), pm2 reload',
+};
 
 function swapSection(file: SwapFile, picture: string | null): string {
   const out: string[] = [];
   out.push(`### ${DATASET_TITLES[file.dataset] ?? file.dataset}${file.quick ? ' (quick mode)' : ''}`);
   out.push('');
-  out.push(`Run ${file.machine.date}. Commands: ${[...new Set(file.rows.map((r) => '`' + r.command + '`'))].join('; ')}.`);
+  out.push(`Run ${file.machine.date}. Commands: ${[...new Set(file.rows.map((r) => `\`${r.command}\``))].join('; ')}.`);
   out.push('');
-  out.push('| c | server | swaps | requests | failed | req/s | p99 ms | p99 in swaps | p99 outside | in / out | swap window p50 ms | RSS (PSS) MB outside | RSS (PSS) MB in swaps | machine used MB, max in swaps |');
+  out.push(
+    '| c | server | swaps | requests | failed | req/s | p99 ms | p99 in swaps | p99 outside | in / out | swap window p50 ms | RSS (PSS) MB outside | RSS (PSS) MB in swaps | machine used MB, max in swaps |',
+  );
   out.push('| --: | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |');
   for (const r of file.rows) {
-    const failed = r.failed === 0 ? '0' : `${r.failed} (${((100 * r.failed) / r.requests).toFixed(2)}%: ${r.failedConnection} conn., ${Object.entries(r.failedStatus).map(([k, v]) => `${v} x ${k === '1' ? 'no answer in 10 s' : k}`).join(', ') || '0 status'})`;
+    const failed =
+      r.failed === 0
+        ? '0'
+        : `${r.failed} (${((100 * r.failed) / r.requests).toFixed(2)}%: ${r.failedConnection} conn., ${
+            Object.entries(r.failedStatus)
+              .map(([k, v]) => `${v} x ${k === '1' ? 'no answer in 10 s' : k}`)
+              .join(', ') || '0 status'
+          })`;
     out.push(
       `| ${r.connections} | ${TARGET_TITLES[r.target] ?? r.target} | ${r.swaps} | ${r.requests} | ${failed} | ${r.rps.toFixed(0)} | ${f(r.p99Ms)} | ${f(r.p99InsideMs)} | ${f(r.p99OutsideMs)} | ${f(r.p99Ratio)}x | ${f(r.windowMsMedian, 0)} | ${mb(r.servingRss.outsideMax)} (${mb(r.servingRss.pssOutsideMax)}) | ${mb(r.servingRss.insideMax)} (${mb(r.servingRss.pssInsideMax)}) | ${mb(r.machineUsed.insideMax)} |`,
     );
   }
   out.push('');
-  out.push(`Index file (index.usearch) of this data set: ${mb(file.rows[0]?.indexBytes ?? 0)} MB. RSS/PSS = the two children (tandem) or the two PM2 workers, summed, sampled every 250 ms; the columns show the maximum sample (outside windows that includes the seconds after a swap when tandem's spare still holds the previous version; \`bash bench/steady-memory.sh\` measures the steady state). Machine used = total - free - buffers/cache, so a mapped index in the page cache is not in it.`);
+  out.push(
+    `Index file (index.usearch) of this data set: ${mb(file.rows[0]?.indexBytes ?? 0)} MB. RSS/PSS = the two children (tandem) or the two PM2 workers, summed, sampled every 250 ms; the columns show the maximum sample (outside windows that includes the seconds after a swap when tandem's spare still holds the previous version; \`bash bench/steady-memory.sh\` measures the steady state). Machine used = total - free - buffers/cache, so a mapped index in the page cache is not in it.`,
+  );
   if (picture) out.push('', `![p99 latency over time, swap windows shaded](${picture})`);
   out.push('');
   return out.join('\n');
@@ -147,7 +174,9 @@ function swapSection(file: SwapFile, picture: string | null): string {
 
 function engineSection(file: EngineFile): string {
   const out: string[] = [];
-  out.push(`Run ${file.machine.date}${file.quick ? ' (quick mode)' : ''}: ${file.count.toLocaleString('en')} x ${file.dims} vectors, a Gaussian mixture of ${file.clusters} clusters; ${file.queries} held-out queries; exact top-10 ground truth by usearch exactSearch (cos). M=${file.m} (usearch variants marked M=32: 32), efConstruction=${file.efConstruction}. Single-query latency: one query at a time, one thread, ${file.rounds} alternating rounds (median). Command: \`${file.command}\`.`);
+  out.push(
+    `Run ${file.machine.date}${file.quick ? ' (quick mode)' : ''}: ${file.count.toLocaleString('en')} x ${file.dims} vectors, a Gaussian mixture of ${file.clusters} clusters; ${file.queries} held-out queries; exact top-10 ground truth by usearch exactSearch (cos). M=${file.m} (usearch variants marked M=32: 32), efConstruction=${file.efConstruction}. Single-query latency: one query at a time, one thread, ${file.rounds} alternating rounds (median). Command: \`${file.command}\`.`,
+  );
   out.push('');
   out.push('| engine | build threads | build s | file MB | load() ms | view() ms |');
   out.push('| --- | --: | --: | --: | --: | --: |');
@@ -156,17 +185,26 @@ function engineSection(file: EngineFile): string {
     const o = file.open[name];
     if (b.note) notes.push(`${'*'.repeat(notes.length + 1)} ${name}: ${b.note}.`);
     const mark = b.note ? ` ${'\\*'.repeat(notes.length)}` : '';
-    out.push(`| ${name === 'hnswlib' ? 'hnswlib-node (cosine)' : name} | ${b.threads} | ${(b.buildMs / 1000).toFixed(1)}${mark} | ${mb(b.bytes)} | ${o ? f(o.loadMs, 0) : 'n/a'} | ${o && Number.isFinite(o.viewMs) ? f(o.viewMs, 1) : 'n/a (no mmap)'} |`);
+    out.push(
+      `| ${name === 'hnswlib' ? 'hnswlib-node (cosine)' : name} | ${b.threads} | ${(b.buildMs / 1000).toFixed(1)}${mark} | ${mb(b.bytes)} | ${o ? f(o.loadMs, 0) : 'n/a'} | ${o && Number.isFinite(o.viewMs) ? f(o.viewMs, 1) : 'n/a (no mmap)'} |`,
+    );
   }
   out.push('');
-  for (const n of notes) out.push(n.replace(/^\*+/, (m) => '\\*'.repeat(m.length)), '');
+  for (const n of notes)
+    out.push(
+      n.replace(/^\*+/, (m) => '\\*'.repeat(m.length)),
+      '',
+    );
   out.push('| ef | engine | recall@10 | p50 µs | p99 µs | p50 vs hnswlib-node |');
   out.push('| --: | --- | --: | --: | --: | --: |');
   const efs = [...new Set(file.rows.map((r) => r.ef))];
   for (const ef of efs) {
     const rows = file.rows.filter((r) => r.ef === ef);
     const h = rows.find((r) => r.engine === 'hnswlib');
-    for (const r of rows) out.push(`| ${ef} | ${engineLabel(r.engine)} | ${r.recall.toFixed(4)} | ${r.p50Us.toFixed(0)} | ${r.p99Us.toFixed(0)} | ${h ? ratio(r.p50Us, h.p50Us) : 'n/a'} |`);
+    for (const r of rows)
+      out.push(
+        `| ${ef} | ${engineLabel(r.engine)} | ${r.recall.toFixed(4)} | ${r.p50Us.toFixed(0)} | ${r.p99Us.toFixed(0)} | ${h ? ratio(r.p50Us, h.p50Us) : 'n/a'} |`,
+      );
   }
   out.push('');
   out.push(equalRecallTable(file.rows));
@@ -208,7 +246,8 @@ function equalRecallTable(rows: EngineFile['rows']): string {
   for (const engine of engines) {
     const cells = RECALL_TARGETS.map((target, i) => {
       const at = p50AtRecall(rows, engine, target);
-      if (!at) return `not reached (best ${Math.max(...rows.filter((x) => x.engine === engine).map((x) => x.recall)).toFixed(4)}) | n/a | n/a`;
+      if (!at)
+        return `not reached (best ${Math.max(...rows.filter((x) => x.engine === engine).map((x) => x.recall)).toFixed(4)}) | n/a | n/a`;
       const efs = at.efs[0] === at.efs[1] ? String(at.efs[0]) : `${at.efs[0]}-${at.efs[1]}`;
       const p = peer[i];
       return `${efs} | ${at.p50Us.toFixed(0)} | ${p ? ratio(at.p50Us, p.p50Us) : 'n/a'}`;
@@ -250,7 +289,10 @@ async function drawSwap(file: SwapFile): Promise<string | null> {
   }));
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `Latency over time under swaps, ${DATASET_TITLES[file.dataset] ?? file.dataset}`, subtitle: 'orange: swap / reload windows; red: 250 ms buckets holding failed requests' },
+    title: {
+      text: `Latency over time under swaps, ${DATASET_TITLES[file.dataset] ?? file.dataset}`,
+      subtitle: 'orange: swap / reload windows; red: 250 ms buckets holding failed requests',
+    },
     vconcat: charts,
   };
   const compiled = vegaLite.compile(spec as unknown as vegaLite.TopLevelSpec).spec;
@@ -267,12 +309,17 @@ export async function writeReport(): Promise<void> {
   const md: string[] = [];
   md.push('# Benchmarks');
   md.push('');
-  md.push('Generated by `make bench` (`node dist/bench/report.js` re-renders this file from `bench/results/*.json`). Every comparison is made in the same run, alternating, on a shared and noisy 2-core machine: trust the ratios more than the absolute figures. Anything marked *not run yet* has no measurement behind it.');
+  md.push(
+    'Generated by `make bench` (`node dist/bench/report.js` re-renders this file from `bench/results/*.json`). Every comparison is made in the same run, alternating, on a shared and noisy 2-core machine: trust the ratios more than the absolute figures. Anything marked *not run yet* has no measurement behind it.',
+  );
   md.push('');
   const sections: string[] = [];
 
   sections.push('## 1. HTTP serving: `GET /recommend/:id/10` over random ids', '');
-  sections.push('Load from wrk (its own process, 2 threads, keep-alive) on 127.0.0.1; four servers started side by side on the same data and measured alternately: Fastify returning a constant body of the same size (a real answer), the same HNSW search in one process (`roles/held-index.ts`, no supervisor, no ZeroMQ), exact brute force in one process (usearch `exactSearch`, 1 thread), and tandem (`node dist/service/main.js --mode view`).', '');
+  sections.push(
+    'Load from wrk (its own process, 2 threads, keep-alive) on 127.0.0.1; four servers started side by side on the same data and measured alternately: Fastify returning a constant body of the same size (a real answer), the same HNSW search in one process (`roles/held-index.ts`, no supervisor, no ZeroMQ), exact brute force in one process (usearch `exactSearch`, 1 thread), and tandem (`node dist/service/main.js --mode view`).',
+    '',
+  );
   for (const ds of ['demo-10k', 'random-10k-1024', 'demo-1m']) {
     const file = readJson<HttpFile>(path.join(RESULTS, `http-${ds}.json`));
     if (file) {
@@ -293,7 +340,10 @@ export async function writeReport(): Promise<void> {
   }
 
   sections.push('## 3. Swap under load', '');
-  sections.push('Load from `bench/loadgen.ts` (its own process; a closed loop of keep-alive connections that records every request: send time, latency, status). A new version is published every few seconds by copying the cached version through the builder\'s own commit path (`commitStaging`: checksums, manifest, fsync, rename, `LATEST`, retention), in a process at the builder\'s niceness (`bench/republish.ts`; runs before 2026-11-24 04:45 UTC published from the benchmark process at normal priority). tandem swaps by itself; for the PM2 reference (the single-process server, `pm2 start -i 2 --wait-ready`, private `PM2_HOME`), each publish is followed by `pm2 reload` (which takes longer than the cadence, so reloads run back to back). A request fails on a non-200 status, a connection error or close before the answer, or no answer 10 s after the load stops. Swap windows (tandem): every stretch in which the supervisor is out of `serving`, from the run\'s `trace.jsonl`: the swap itself (fetch, promote, drain) and, 3 s later, the old answerer\'s standby fetch of the same version; (PM2): the `pm2 reload` command\'s duration.', '');
+  sections.push(
+    "Load from `bench/loadgen.ts` (its own process; a closed loop of keep-alive connections that records every request: send time, latency, status). A new version is published every few seconds by copying the cached version through the builder's own commit path (`commitStaging`: checksums, manifest, fsync, rename, `LATEST`, retention), in a process at the builder's niceness (`bench/republish.ts`; runs before 2026-11-24 04:45 UTC published from the benchmark process at normal priority). tandem swaps by itself; for the PM2 reference (the single-process server, `pm2 start -i 2 --wait-ready`, private `PM2_HOME`), each publish is followed by `pm2 reload` (which takes longer than the cadence, so reloads run back to back). A request fails on a non-200 status, a connection error or close before the answer, or no answer 10 s after the load stops. Swap windows (tandem): every stretch in which the supervisor is out of `serving`, from the run's `trace.jsonl`: the swap itself (fetch, promote, drain) and, 3 s later, the old answerer's standby fetch of the same version; (PM2): the `pm2 reload` command's duration.",
+    '',
+  );
   for (const ds of ['demo-10k', 'demo-1m']) {
     const file = readJson<SwapFile>(path.join(RESULTS, `swap-${ds}.json`));
     if (file) {
@@ -309,9 +359,15 @@ export async function writeReport(): Promise<void> {
   }
 
   const m = machines[0];
-  md.push(m ? `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB memory, Node ${m.node}. Runs from ${[...new Set(machines.map((x) => x.date.slice(0, 16).replace('T', ' ')))].sort().join(', ')} UTC, of commit ${[...new Set(machines.map((x) => x.commit ?? 'unknown'))].join(', ')}.` : 'Machine: not run yet.');
+  md.push(
+    m
+      ? `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB memory, Node ${m.node}. Runs from ${[...new Set(machines.map((x) => x.date.slice(0, 16).replace('T', ' ')))].sort().join(', ')} UTC, of commit ${[...new Set(machines.map((x) => x.commit ?? 'unknown'))].join(', ')}.`
+      : 'Machine: not run yet.',
+  );
   md.push('');
-  md.push('How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.');
+  md.push(
+    'How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.',
+  );
   md.push('');
   md.push(...sections);
   const notes = path.join(ROOT, 'bench', 'NOTES.md');

@@ -2,12 +2,29 @@
 // index version is published every few seconds; tandem in view and load mode, and as the reference
 // the single-process server under PM2 cluster mode (2 instances, `pm2 reload` at the same cadence).
 // Writes bench/results/swap-<dataset>.json (summary rows and a latency time series for the plot).
-import { readFileSync, existsSync } from 'node:fs';
+
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChildProcess } from 'node:child_process';
-import { CACHE, DIST, QUICK, RESULTS, ROOT, ensureDir, freePort, log, machine, percentile, run, spawnTracked, stopTracked, waitFor200, writeJson } from './common.js';
-import { freshDataDir, prepareDataset, type Dataset, type DatasetName } from './datasets.js';
+import {
+  CACHE,
+  DIST,
+  ensureDir,
+  freePort,
+  log,
+  machine,
+  percentile,
+  QUICK,
+  RESULTS,
+  ROOT,
+  run,
+  spawnTracked,
+  stopTracked,
+  waitFor200,
+  writeJson,
+} from './common.js';
+import { type Dataset, type DatasetName, freshDataDir, prepareDataset } from './datasets.js';
 import { childrenOf, machineUsedBytes, procMemory } from './procfs.js';
 
 export type SwapTarget = 'tandem-view' | 'tandem-load' | 'pm2';
@@ -111,7 +128,9 @@ function tandemRawWindows(traceFile: string): Window[] {
 function readRecords(file: string): { t: Float64Array; ms: Float64Array; code: Float64Array } {
   const buf = readFileSync(file);
   const n = buf.length / 24;
-  const t = new Float64Array(n), ms = new Float64Array(n), code = new Float64Array(n);
+  const t = new Float64Array(n),
+    ms = new Float64Array(n),
+    code = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     t[i] = buf.readDoubleLE(i * 24);
     ms[i] = buf.readDoubleLE(i * 24 + 8);
@@ -133,13 +152,43 @@ async function startTarget(target: SwapTarget, dataDir: string, port: number, ru
   if (target === 'pm2') {
     await pm2(['kill']).catch(() => '');
     await pm2([
-      'start', path.join(DIST, 'bench', 'servers', 'single.js'), '--name', PM2_APP, '-i', '2', '--wait-ready', '--listen-timeout', '30000', '--kill-timeout', '5000',
-      '--', '--data', dataDir, '--port', String(port), '--kind', 'held', '--mode', 'view',
+      'start',
+      path.join(DIST, 'bench', 'servers', 'single.js'),
+      '--name',
+      PM2_APP,
+      '-i',
+      '2',
+      '--wait-ready',
+      '--listen-timeout',
+      '30000',
+      '--kill-timeout',
+      '5000',
+      '--',
+      '--data',
+      dataDir,
+      '--port',
+      String(port),
+      '--kind',
+      'held',
+      '--mode',
+      'view',
     ]);
     return null;
   }
   const mode = target === 'tandem-view' ? 'view' : 'load';
-  return spawnTracked(process.execPath, [path.join(DIST, 'service', 'main.js'), '--data', dataDir, '--port', String(port), '--mode', mode, '--runs', runsDir, '--log-level', 'warn']);
+  return spawnTracked(process.execPath, [
+    path.join(DIST, 'service', 'main.js'),
+    '--data',
+    dataDir,
+    '--port',
+    String(port),
+    '--mode',
+    mode,
+    '--runs',
+    runsDir,
+    '--log-level',
+    'warn',
+  ]);
 }
 
 export async function swapRun(dataset: Dataset, target: SwapTarget, connections: number): Promise<SwapRow> {
@@ -153,7 +202,15 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
   const main = await startTarget(target, dataDir, port, runsDir);
   const seconds = Math.ceil((swaps + 1) * cadence + 2);
   const out = path.join(work, `records-${target}-${connections}.bin`);
-  const loadgenArgs = [path.join(DIST, 'bench', 'loadgen.js'), '--port', String(port), '--ids', dataset.idsFile, '--connections', String(connections)];
+  const loadgenArgs = [
+    path.join(DIST, 'bench', 'loadgen.js'),
+    '--port',
+    String(port),
+    '--ids',
+    dataset.idsFile,
+    '--connections',
+    String(connections),
+  ];
   const mem: MemSample[] = [];
   const pm2Windows: Window[] = [];
   let published = 0;
@@ -173,14 +230,22 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
       while (sampling) {
         if (tick++ % 4 === 0) pids = await pidsOfTarget().catch(() => pids);
         const readings = pids.map(procMemory).filter((m) => m !== null);
-        mem.push({ t: Date.now(), rss: readings.reduce((s, m) => s + m.rss, 0), pss: readings.reduce((s, m) => s + m.pss, 0), machine: machineUsedBytes(), pids: readings.length });
+        mem.push({
+          t: Date.now(),
+          rss: readings.reduce((s, m) => s + m.rss, 0),
+          pss: readings.reduce((s, m) => s + m.pss, 0),
+          machine: machineUsedBytes(),
+          pids: readings.length,
+        });
         await sleep(250);
       }
     })();
     log(`swap ${dataset.name} ${target} c=${connections}: ${seconds} s of load, a version every ${cadence} s`);
     // The load runs until every swap is done plus one quiet cadence (PM2 reloads take longer than
     // tandem's swaps, so the run length follows the swaps, not a fixed clock).
-    const loadChild = spawnTracked(process.execPath, [...loadgenArgs, '--seconds', String(seconds * 20), '--out', out], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const loadChild = spawnTracked(process.execPath, [...loadgenArgs, '--seconds', String(seconds * 20), '--out', out], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let loadOut = '';
     loadChild.stdout?.setEncoding('utf8').on('data', (c: string) => (loadOut += c));
     const load = new Promise<string>((resolve) => loadChild.once('exit', () => resolve(loadOut)));
@@ -216,15 +281,19 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
   const windows = target === 'pm2' ? pm2Windows : existsSync(traceFile) ? tandemWindows(traceFile) : [];
   const rec = readRecords(out);
   // Records are written in completion order; a timed-out request carries its (early) send time.
-  let t0 = Infinity, tEnd = -Infinity;
+  let t0 = Infinity,
+    tEnd = -Infinity;
   for (const t of rec.t) {
     if (t < t0) t0 = t;
     if (t > tEnd) tEnd = t;
   }
   if (!Number.isFinite(t0)) t0 = tEnd = Date.now();
   const inWindows = windows.filter((w) => w.end >= t0 && w.start <= tEnd);
-  const insideMs: number[] = [], outsideMs: number[] = [], allMs: number[] = [];
-  let failed = 0, failedConnection = 0;
+  const insideMs: number[] = [],
+    outsideMs: number[] = [],
+    allMs: number[] = [];
+  let failed = 0,
+    failedConnection = 0;
   const failedStatus: Record<string, number> = {};
   for (let i = 0; i < rec.t.length; i++) {
     const ok = rec.code[i] === 200;
@@ -282,14 +351,29 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
     p99Ratio: p99In / p99Out,
     requestsInside: insideMs.length,
     windowMsMedian: lengths[Math.floor(lengths.length / 2)] ?? NaN,
-    servingRss: { insideMax: max(memIn.map((m) => m.rss)), outsideMax: max(memOut.map((m) => m.rss)), pssInsideMax: max(memIn.map((m) => m.pss)), pssOutsideMax: max(memOut.map((m) => m.pss)) },
-    machineUsed: { insideMax: max(memIn.map((m) => m.machine)), outsideMax: max(memOut.map((m) => m.machine)), min: mem.length ? Math.min(...mem.map((m) => m.machine)) : 0 },
+    servingRss: {
+      insideMax: max(memIn.map((m) => m.rss)),
+      outsideMax: max(memOut.map((m) => m.rss)),
+      pssInsideMax: max(memIn.map((m) => m.pss)),
+      pssOutsideMax: max(memOut.map((m) => m.pss)),
+    },
+    machineUsed: {
+      insideMax: max(memIn.map((m) => m.machine)),
+      outsideMax: max(memOut.map((m) => m.machine)),
+      min: mem.length ? Math.min(...mem.map((m) => m.machine)) : 0,
+    },
     indexBytes,
-    command: `node dist/bench/loadgen.js --port PORT --ids <ids.txt> --connections ${connections}` + (target === 'pm2' ? ` while: republish + pm2 reload ${PM2_APP} every ${cadence} s` : ` while: republish every ${cadence} s (tandem --mode ${target === 'tandem-view' ? 'view' : 'load'})`),
+    command:
+      `node dist/bench/loadgen.js --port PORT --ids <ids.txt> --connections ${connections}` +
+      (target === 'pm2'
+        ? ` while: republish + pm2 reload ${PM2_APP} every ${cadence} s`
+        : ` while: republish every ${cadence} s (tandem --mode ${target === 'tandem-view' ? 'view' : 'load'})`),
     series,
     windows: inWindows.map((w) => ({ start: (w.start - t0) / 1000, end: (w.end - t0) / 1000 })),
   };
-  log(`swap ${dataset.name} ${target} c=${connections}: failed ${failed}/${rec.t.length}, swaps ${row.swaps}, p99 in ${p99In.toFixed(2)} ms / out ${p99Out.toFixed(2)} ms`);
+  log(
+    `swap ${dataset.name} ${target} c=${connections}: failed ${failed}/${rec.t.length}, swaps ${row.swaps}, p99 in ${p99In.toFixed(2)} ms / out ${p99Out.toFixed(2)} ms`,
+  );
   return row;
 }
 
@@ -305,7 +389,14 @@ export async function benchSwap(name: DatasetName): Promise<SwapRow[]> {
   const conns = (process.env.BENCH_SWAP_CONNECTIONS ?? '16,64').split(',').map(Number);
   const rows: SwapRow[] = [];
   for (const c of conns) for (const target of targets) rows.push(await swapRun(dataset, target, c));
-  writeJson(path.join(RESULTS, `swap-${name}.json`), { machine: machine(), dataset: name, count: dataset.manifest.count, quick: QUICK, swapsPerConfig: swapsWanted(), rows });
+  writeJson(path.join(RESULTS, `swap-${name}.json`), {
+    machine: machine(),
+    dataset: name,
+    count: dataset.manifest.count,
+    quick: QUICK,
+    swapsPerConfig: swapsWanted(),
+    rows,
+  });
   return rows;
 }
 

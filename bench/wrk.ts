@@ -33,7 +33,10 @@ export function wrkCommand(connections: number, seconds: number): string {
 
 export async function runWrk(url: string, idsFile: string, connections: number, seconds: number): Promise<WrkResult> {
   const out = await run('wrk', wrkArgs(url, connections, seconds), { env: { ...process.env, IDS: idsFile } });
-  const line = out.split('\n').filter((l) => l.startsWith('{')).at(-1);
+  const line = out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .at(-1);
   if (!line) throw new Error(`wrk printed no summary:\n${out}`);
   return JSON.parse(line) as WrkResult;
 }

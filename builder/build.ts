@@ -10,21 +10,21 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { createEngineIndex, normalizeInPlace } from '../index-version/engine.js';
 import {
-  INDEX_FILE,
-  ROWS_FILE,
-  VECTORS_FILE,
   type EngineParams,
+  INDEX_FILE,
   type Manifest,
+  ROWS_FILE,
   type SkippedRecord,
   type SkipReason,
+  VECTORS_FILE,
 } from '../index-version/format.js';
 import { RowTableWriter } from '../index-version/row-table.js';
 import { calibrateExpansion } from './calibrate.js';
 import { BuilderError } from './errors.js';
 import { FileSink } from './file-sink.js';
-import { commitStaging, createStaging, discardStaging, vectorBytes, type StagingArea } from './publish.js';
+import { commitStaging, createStaging, discardStaging, type StagingArea, vectorBytes } from './publish.js';
 import { RecordValidator } from './validate.js';
-import { loadVectorizer, type ProfileInput } from './vectorize.js';
+import { loadVectorizer } from './vectorize.js';
 
 // Chosen from the engine table in BENCHMARKS.md: `ip` on vectors normalised here is cosine
 // distance, and faster than `cos` at equal recall; f32 because i8 lost recall (0.95) on
@@ -165,7 +165,11 @@ export async function buildIndex(options: BuildOptions): Promise<Manifest> {
     const reached = calibration.tried[calibration.tried.length - 1]?.recall ?? 1;
     if (reached >= calibration.target) logger.info({ calibration }, 'search expansion calibrated');
     // Published anyway: a lower recall beats no new version, and the manifest and this line say so.
-    else logger.warn({ calibration }, `recall@${calibration.k} ${reached} at the largest search expansion tried is under the target ${calibration.target}`);
+    else
+      logger.warn(
+        { calibration },
+        `recall@${calibration.k} ${reached} at the largest search expansion tried is under the target ${calibration.target}`,
+      );
     throwIfAborted(signal);
 
     return await commitStaging(

@@ -7,8 +7,8 @@
 import { closeSync, openSync } from 'node:fs';
 import usearch, { type MetricKind } from 'usearch';
 import { createEngineIndex } from '../index-version/engine.js';
-import { readFullyAt } from '../index-version/read-at.js';
 import type { EngineParams, SearchCalibration } from '../index-version/format.js';
+import { readFullyAt } from '../index-version/read-at.js';
 
 export const RECALL_TARGET = 0.99;
 export const EXPANSION_LADDER = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512] as const;
@@ -49,15 +49,26 @@ function exactNeighbours(fd: number, input: CalibrationInput, sampleRows: number
   for (let first = 0; first < count; first += SLICE_ROWS) {
     const rows = Math.min(SLICE_ROWS, count - first);
     const slice = readRows(fd, dims, first, rows);
-    const found = usearch.exactSearch(slice, queries, dims, Math.min(want, rows), params.metric as MetricKind, threads) as InstanceType<typeof usearch.BatchMatches>;
+    const found = usearch.exactSearch(slice, queries, dims, Math.min(want, rows), params.metric as MetricKind, threads) as InstanceType<
+      typeof usearch.BatchMatches
+    >;
     for (let q = 0; q < sampleRows.length; q++) {
       const matches = found.get(q);
-      for (let i = 0; i < matches.keys.length; i++) best[q]!.push({ distance: matches.distances[i]!, row: first + Number(matches.keys[i]) });
+      for (let i = 0; i < matches.keys.length; i++)
+        best[q]!.push({ distance: matches.distances[i]!, row: first + Number(matches.keys[i]) });
       best[q]!.sort((a, b) => a.distance - b.distance);
       best[q]!.length = Math.min(best[q]!.length, want);
     }
   }
-  return best.map((candidates, q) => new Set(candidates.filter((c) => c.row !== sampleRows[q]).slice(0, K).map((c) => c.row)));
+  return best.map(
+    (candidates, q) =>
+      new Set(
+        candidates
+          .filter((c) => c.row !== sampleRows[q])
+          .slice(0, K)
+          .map((c) => c.row),
+      ),
+  );
 }
 
 function recallAt(input: CalibrationInput, ef: number, sampleRows: number[], queries: Float32Array, truth: Set<number>[]): number {
@@ -68,7 +79,9 @@ function recallAt(input: CalibrationInput, ef: number, sampleRows: number[], que
   let hits = 0;
   let expected = 0;
   for (let q = 0; q < sampleRows.length; q++) {
-    const keys = Array.from(found.get(q).keys, Number).filter((row) => row !== sampleRows[q]).slice(0, K);
+    const keys = Array.from(found.get(q).keys, Number)
+      .filter((row) => row !== sampleRows[q])
+      .slice(0, K);
     for (const row of keys) if (truth[q]!.has(row)) hits++;
     expected += truth[q]!.size;
   }
@@ -84,7 +97,7 @@ export function calibrateExpansion(input: CalibrationInput): SearchCalibration {
   const fd = openSync(input.vectorsFile, 'r');
   try {
     const queries = new Float32Array(sample * input.dims);
-    sampleRows.forEach((row, i) => queries.set(readRows(fd, input.dims, row, 1), i * input.dims));
+    for (const [i, row] of sampleRows.entries()) queries.set(readRows(fd, input.dims, row, 1), i * input.dims);
     const truth = exactNeighbours(fd, input, sampleRows, queries);
     const tried: SearchCalibration['tried'] = [];
     for (const ef of ladder) {

@@ -49,7 +49,11 @@ export async function deleteGently(dir: string, tombstoneName: string, stepBytes
     if (info.isFile()) files.push({ file, key: fileKey(info.dev, info.ino), size: info.size });
   }
   const keys = new Set(files.map((f) => f.key));
-  if (inUse(keys) || (await sleep(RECHECK_MS), inUse(keys))) {
+  const stillInUse = async () => {
+    await sleep(RECHECK_MS);
+    return inUse(keys);
+  };
+  if (inUse(keys) || (await stillInUse())) {
     await rm(tombstone, { recursive: true, force: true });
     return 'in-use';
   }
@@ -67,7 +71,9 @@ export async function deleteGently(dir: string, tombstoneName: string, stepBytes
 /** The real uid a process runs as, from /proc/<pid>/status (readable for every process). */
 function ownerOf(pid: string): number | undefined {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Uid:'));
     return line ? Number(line.split(/\s+/)[1]) : undefined;
   } catch {
     return undefined;

@@ -1,15 +1,15 @@
 // The builder process: `node dist/builder/main.js --source data/profiles.jsonl --data data`.
 // One-shot by default (build, publish, exit); `--watch` keeps running and publishes a new
 // version whenever the source changes (and every N seconds with `--every`).
-import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { type Stats, unwatchFile, watchFile } from 'node:fs';
 import { stat as statAsync } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino, { type Logger } from 'pino';
+import { BACKGROUND_NICENESS, lowerPriority } from '../common/niceness.js';
 import { readLatest, readVerifiedManifest, versionDir } from '../index-version/format.js';
 import { buildIndex } from './build.js';
 import { isBuilderError } from './errors.js';
 import { DEFAULT_KEEP } from './publish.js';
-import { BACKGROUND_NICENESS, lowerPriority } from '../common/niceness.js';
 import { RebuildScheduler } from './rebuild-scheduler.js';
 
 interface CliOptions {
@@ -57,7 +57,7 @@ function parseArgs(argv: string[]): CliOptions {
     .description('build and publish tandem index versions from a JSONL profile source')
     .requiredOption('--source <file>', 'profiles, one JSON object per line')
     .option('--data <dir>', 'data directory (versions go to <data>/indexes)', 'data')
-    .option('--dims <n>', 'vector dimensions (default: the vectorizer\'s, 128 built in)', integer(1))
+    .option('--dims <n>', "vector dimensions (default: the vectorizer's, 128 built in)", integer(1))
     .option('--vectorizer <module>', 'ES module exporting vectorize(profile) and optionally dims')
     .option('--watch', 'keep running and publish when the source changes', false)
     .option('--every <seconds>', 'with --watch: also republish every N seconds', positiveNumber)
@@ -66,9 +66,16 @@ function parseArgs(argv: string[]): CliOptions {
     .option('--keep <n>', 'versions to keep on disk', integer(1), DEFAULT_KEEP)
     .option('--threads <n>', 'threads for index construction (default: all cores)', integer(1))
     .option('--ef-search <n>', 'search expansion (default: the smallest that measures recall@10 >= 0.99 on this build)', integer(1))
-    .option('--connectivity <n>', 'graph links per node, M (default 16; 32 was 15% faster at recall 0.99 on the benchmark\'s harder data, see BENCHMARKS.md)', integerIn(2, 64))
+    .option(
+      '--connectivity <n>',
+      "graph links per node, M (default 16; 32 was 15% faster at recall 0.99 on the benchmark's harder data, see BENCHMARKS.md)",
+      integerIn(2, 64),
+    )
     .addOption(
-      new Option('--niceness <n>', 'CPU priority (0-19) to build, publish and delete old versions at, below the service answering queries on the same cores')
+      new Option(
+        '--niceness <n>',
+        'CPU priority (0-19) to build, publish and delete old versions at, below the service answering queries on the same cores',
+      )
         .argParser(integerIn(0, 19))
         .env('TANDEM_BUILDER_NICENESS')
         .default(BACKGROUND_NICENESS),
@@ -196,9 +203,7 @@ async function runService(options: CliOptions, logger: Logger): Promise<number> 
   watchFile(options.source, { interval: options.pollMs, persistent: true }, (curr, prev) => {
     if (sourceChanged(curr, prev)) scheduler.request('source changed');
   });
-  const every = options.every
-    ? setInterval(() => scheduler.request('every', true), options.every * 1000)
-    : undefined;
+  const every = options.every ? setInterval(() => scheduler.request('every', true), options.every * 1000) : undefined;
   logger.info({ source: options.source, data: options.data, every: options.every ?? null }, 'watching source');
 
   if (await sourceIsAhead(options, logger)) scheduler.request('start', true);
@@ -213,7 +218,8 @@ const logger = pino({ name: 'builder', level: process.env.LOG_LEVEL ?? 'info' },
 // Before any work, so index construction's threads inherit it. Measured: deleting a 1.26 GB
 // version at normal priority (retention, right as the service starts fetching the new one) took
 // a core for 0.6 s and raised the answerer's p99 from 12 to 30 ms meanwhile; at niceness 10, 20 ms.
-if (!lowerPriority(options.niceness)) logger.warn({ niceness: options.niceness }, 'could not lower the builder\'s priority; building at normal priority');
+if (!lowerPriority(options.niceness))
+  logger.warn({ niceness: options.niceness }, "could not lower the builder's priority; building at normal priority");
 try {
   process.exit(await (options.watch ? runService(options, logger) : runOnce(options, logger)));
 } catch (err) {

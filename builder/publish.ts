@@ -3,25 +3,25 @@
 // matches, fsynced, and only then renamed into place; LATEST is replaced the same way. A crash
 // at any point leaves at worst an invisible temporary, which retention removes later.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import {
+  compareVersions,
   FORMAT,
   INDEX_FILE,
-  LATEST_FILE,
-  MANIFEST_FILE,
-  ROWS_FILE,
-  VECTORS_FILE,
-  compareVersions,
   indexesDir,
   isVersionName,
+  LATEST_FILE,
   listVersions,
+  MANIFEST_FILE,
+  type Manifest,
+  ROWS_FILE,
   readLatest,
   sha256File,
+  VECTORS_FILE,
   versionDir,
-  type Manifest,
 } from '../index-version/format.js';
 import { encodeRowTable, type ProfileFields } from '../index-version/row-table.js';
 import { BuilderError } from './errors.js';
@@ -86,7 +86,7 @@ async function fsyncFile(file: string): Promise<void> {
 
 /** Makes a rename or a new entry in `dir` durable. Some platforms cannot fsync a directory: best effort there. */
 export async function fsyncDir(dir: string): Promise<void> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(dir, 'r');
     await handle.sync();

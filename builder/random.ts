@@ -76,7 +76,9 @@ export function gaussian(rng: Rng): number {
 export function hexDigits(rng: Rng, n: number): string {
   let out = '';
   while (out.length < n) {
-    out += Math.floor(rng() * 0x10000).toString(16).padStart(4, '0');
+    out += Math.floor(rng() * 0x10000)
+      .toString(16)
+      .padStart(4, '0');
   }
   return out.slice(0, n);
 }

@@ -1,7 +1,7 @@
 // Record checks, kept free of I/O so each skip reason can be pinned down by a unit test. A bad
 // record is skipped and reported, never fatal: one broken line must not block a publish.
 import type { SkippedRecord, SkipReason } from '../index-version/format.js';
-import { MAX_ROW_BYTES, encodedRowBytes, type ProfileFields } from '../index-version/row-table.js';
+import { encodedRowBytes, MAX_ROW_BYTES, type ProfileFields } from '../index-version/row-table.js';
 import type { ProfileInput } from './vectorize.js';
 
 export interface AcceptedRecord {
@@ -125,7 +125,13 @@ export class RecordValidator {
     if (problem) return reject(line, id, problem.reason, problem.detail);
     const fields = profileFields(id, profile);
     const rowBytes = encodedRowBytes(fields);
-    if (rowBytes > MAX_ROW_BYTES) return reject(line, id, 'too_long', `\`_id\`, \`name\` and \`surname\` take ${rowBytes} bytes as a result row; the limit is ${MAX_ROW_BYTES}`);
+    if (rowBytes > MAX_ROW_BYTES)
+      return reject(
+        line,
+        id,
+        'too_long',
+        `\`_id\`, \`name\` and \`surname\` take ${rowBytes} bytes as a result row; the limit is ${MAX_ROW_BYTES}`,
+      );
 
     this.#accepted.add(id);
     return { ok: true, line, id, profile, fields, vector };

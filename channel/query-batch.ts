@@ -62,7 +62,8 @@ export function decodeReplies(header: Buffer, bodies: Buffer | undefined): Reply
   const frame = bodies ?? Buffer.alloc(0);
   let offset = 0;
   return (parsed as (ReplyHead & { len: number })[]).map(({ len, ...head }) => {
-    if (!Number.isSafeInteger(len) || len < 0 || offset + len > frame.length) throw new Error(`reply ${head.q}: body length ${len} does not fit the bodies frame`);
+    if (!Number.isSafeInteger(len) || len < 0 || offset + len > frame.length)
+      throw new Error(`reply ${head.q}: body length ${len} does not fit the bodies frame`);
     const body = frame.subarray(offset, offset + len);
     offset += len;
     return { ...head, body };

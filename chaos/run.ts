@@ -1,16 +1,16 @@
 // `make chaos`: the whole service under continuous load while faults are injected on a
 // schedule, then a summary table. Traffic goes to 127.0.0.1 only and every process started here
 // is killed at the end.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import pino from 'pino';
 import { buildIndex } from '../builder/build.js';
 import { writeProfilesJsonl } from '../builder/generate.js';
+import { writeLatest } from '../builder/publish.js';
 import { INDEX_FILE, readLatest, versionDir } from '../index-version/format.js';
 import type { SupervisorStatus } from '../supervisor/supervisor.js';
-import { writeLatest } from '../builder/publish.js';
 
 const opts = new Command()
   .name('chaos')
@@ -53,7 +53,10 @@ mkdirSync(dir, { recursive: true });
 writeFileSync(logFile, '');
 if (!existsSync(source)) await writeProfilesJsonl(source, Number(opts.count), 42);
 if ((await readLatest(dataDir)) === null) await buildIndex({ source, dataDir, logger: pino({ level: 'warn' }) });
-const ids = readFileSync(source, 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { _id: string })._id);
+const ids = readFileSync(source, 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((line) => (JSON.parse(line) as { _id: string })._id);
 
 process.on('exit', () => {
   for (const child of processes) child.kill('SIGKILL');
@@ -115,47 +118,69 @@ const standbyReady = () =>
 const answerer = (s: SupervisorStatus) => s.slots.find((slot) => slot.role === 'answer');
 
 const faults: [string, () => Promise<void>][] = [
-  ['SIGKILL the answer child', async () => {
-    process.kill(answerer(await standbyReady())!.pid!, 'SIGKILL');
-  }],
-  ['SIGKILL the fetch child', async () => {
-    const s = await status();
-    const spare = s.slots.find((slot) => slot.role !== 'answer' && slot.pid !== null);
-    if (spare) process.kill(spare.pid!, 'SIGKILL');
-  }],
-  ['SIGSTOP the answer child (hang)', async () => {
-    const pid = answerer(await standbyReady())!.pid!;
-    process.kill(pid, 'SIGSTOP');
-    await until('the hung child replaced', async () => (await status()).slots.every((slot) => slot.pid !== pid), 20_000);
-  }],
-  ['publish a corrupt version', async () => {
-    const scratch = path.join(dir, 'scratch');
-    rmSync(scratch, { recursive: true, force: true });
-    // Built by a builder process: a build in this process would stall the load clients' clock.
-    const build = start('builder/main.js', ['--source', source, '--data', scratch, '--threads', '1']);
-    await new Promise((resolve) => build.once('exit', resolve));
-    const manifest = { version: (await readLatest(scratch))! };
-    appendFileSync(path.join(versionDir(scratch, manifest.version), INDEX_FILE), 'garbage');
-    renameSync(versionDir(scratch, manifest.version), versionDir(dataDir, manifest.version));
-    await writeLatest(dataDir, manifest.version);
-  }],
-  ['SIGKILL the builder mid-build, restart it', async () => {
-    await sleep(1500 + Math.random() * 2000);
-    builder.kill('SIGKILL');
-    builder = start('builder/main.js', ['--source', source, '--data', dataDir, '--watch', '--every', '6', '--threads', '1']);
-  }],
-  ['SIGKILL both children (deliberate outage: 503s expected)', async () => {
-    const s = await standbyReady();
-    expectingOutage = true;
-    for (const slot of s.slots) if (slot.pid) process.kill(slot.pid, 'SIGKILL');
-    await until('both replaced and serving again', async () => {
-      const now = await status();
-      return now.answerer !== null && now.slots.every((slot, i) => slot.pid !== s.slots[i]!.pid);
-    }, 60_000);
-    // Replies already on their way when the first answerer came back.
-    await sleep(200);
-    expectingOutage = false;
-  }],
+  [
+    'SIGKILL the answer child',
+    async () => {
+      process.kill(answerer(await standbyReady())!.pid!, 'SIGKILL');
+    },
+  ],
+  [
+    'SIGKILL the fetch child',
+    async () => {
+      const s = await status();
+      const spare = s.slots.find((slot) => slot.role !== 'answer' && slot.pid !== null);
+      if (spare) process.kill(spare.pid!, 'SIGKILL');
+    },
+  ],
+  [
+    'SIGSTOP the answer child (hang)',
+    async () => {
+      const pid = answerer(await standbyReady())!.pid!;
+      process.kill(pid, 'SIGSTOP');
+      await until('the hung child replaced', async () => (await status()).slots.every((slot) => slot.pid !== pid), 20_000);
+    },
+  ],
+  [
+    'publish a corrupt version',
+    async () => {
+      const scratch = path.join(dir, 'scratch');
+      rmSync(scratch, { recursive: true, force: true });
+      // Built by a builder process: a build in this process would stall the load clients' clock.
+      const build = start('builder/main.js', ['--source', source, '--data', scratch, '--threads', '1']);
+      await new Promise((resolve) => build.once('exit', resolve));
+      const manifest = { version: (await readLatest(scratch))! };
+      appendFileSync(path.join(versionDir(scratch, manifest.version), INDEX_FILE), 'garbage');
+      renameSync(versionDir(scratch, manifest.version), versionDir(dataDir, manifest.version));
+      await writeLatest(dataDir, manifest.version);
+    },
+  ],
+  [
+    'SIGKILL the builder mid-build, restart it',
+    async () => {
+      await sleep(1500 + Math.random() * 2000);
+      builder.kill('SIGKILL');
+      builder = start('builder/main.js', ['--source', source, '--data', dataDir, '--watch', '--every', '6', '--threads', '1']);
+    },
+  ],
+  [
+    'SIGKILL both children (deliberate outage: 503s expected)',
+    async () => {
+      const s = await standbyReady();
+      expectingOutage = true;
+      for (const slot of s.slots) if (slot.pid) process.kill(slot.pid, 'SIGKILL');
+      await until(
+        'both replaced and serving again',
+        async () => {
+          const now = await status();
+          return now.answerer !== null && now.slots.every((slot, i) => slot.pid !== s.slots[i]!.pid);
+        },
+        60_000,
+      );
+      // Replies already on their way when the first answerer came back.
+      await sleep(200);
+      expectingOutage = false;
+    },
+  ],
 ];
 
 const endAt = Date.now() + Number(opts.seconds) * 1000;
@@ -188,10 +213,18 @@ const rows: [string, string][] = [
   ['requests failed (a healthy child existed)', `${failed}${failed ? ` ${JSON.stringify(Object.fromEntries(failures))}` : ''}`],
   ['503 during the deliberate both-children outage', String(outageFailures)],
   ['swaps', String(final.swaps)],
-  ['faults injected', Object.entries(injected).map(([k, v]) => `${k}: ${v}`).join('; ')],
+  [
+    'faults injected',
+    Object.entries(injected)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('; '),
+  ],
   ['child restarts', String(final.slots.reduce((a, s) => a + s.restarts, 0))],
   ['quarantined versions', String(final.quarantined.length)],
-  ['latency p50 / p99 / max (outside the deliberate outage)', `${pct(0.5).toFixed(1)} / ${pct(0.99).toFixed(1)} / ${(latencies.at(-1) ?? 0).toFixed(0)} ms`],
+  [
+    'latency p50 / p99 / max (outside the deliberate outage)',
+    `${pct(0.5).toFixed(1)} / ${pct(0.99).toFixed(1)} / ${(latencies.at(-1) ?? 0).toFixed(0)} ms`,
+  ],
   ['max latency during the outage', `${Math.max(0, ...outageLatencies).toFixed(0)} ms`],
 ];
 const table = ['| measure | value |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');

@@ -2,7 +2,7 @@
 // (read it). One module so the two sides cannot drift apart.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Pace } from '../roles/fetch/pace.js';
 

@@ -12,7 +12,10 @@ export function readFullyAt(
   let done = 0;
   while (done < bytes.length) {
     const read = readSync(fd, bytes, done, bytes.length - done, position + done);
-    if (read === 0) throw onShort(`file ended at byte ${position + done}, ${bytes.length - done} bytes short of a ${bytes.length}-byte read at ${position}`);
+    if (read === 0)
+      throw onShort(
+        `file ended at byte ${position + done}, ${bytes.length - done} bytes short of a ${bytes.length}-byte read at ${position}`,
+      );
     done += read;
   }
 }

@@ -62,7 +62,8 @@ export class RowTableWriter {
 
   add(fields: ProfileFields): Buffer {
     const { bytes, idEnd } = encodeRow(fields);
-    if (bytes.length > MAX_ROW_BYTES) throw new RangeError(`row for id ${JSON.stringify(fields.id)} is ${bytes.length} bytes; the limit is ${MAX_ROW_BYTES}`);
+    if (bytes.length > MAX_ROW_BYTES)
+      throw new RangeError(`row for id ${JSON.stringify(fields.id)} is ${bytes.length} bytes; the limit is ${MAX_ROW_BYTES}`);
     if (this.rowBytes + bytes.length > MAX_ROW_TABLE_BYTES) throw new RangeError('row table over 4 GiB: offsets are 32-bit');
     if (this.count + 1 >= this.offsets.length) {
       this.offsets = grow(this.offsets);

@@ -29,7 +29,7 @@ function badQuery(): Failure {
 }
 
 export function answerBatch(held: HeldIndex | null, header: Buffer, vectors: Buffer[], log: Logger): Buffer[] {
-  let queries;
+  let queries: Query[];
   try {
     queries = decodeQueries(header);
   } catch (err) {

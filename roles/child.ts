@@ -1,18 +1,18 @@
 // A child process. It plays whichever role its supervisor gives it: fetch (load a version and
 // report it ready) or answer (serve queries). It holds at most one index version.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Dealer } from 'zeromq';
 import pino from 'pino';
-import { IndexFormatError } from '../index-version/format.js';
-import type { SupervisorToChild, ChildToSupervisor } from '../channel/protocol.js';
+import { Dealer } from 'zeromq';
+import { readChildConfig } from '../channel/child-config.js';
+import type { ChildToSupervisor, SupervisorToChild } from '../channel/protocol.js';
 import { slotRoutingId } from '../channel/protocol.js';
 import { SocketWriter } from '../channel/socket-writer.js';
+import { atSessionNiceness, sessionNiceness } from '../common/niceness.js';
+import { IndexFormatError } from '../index-version/format.js';
 import { answerBatch } from './answer.js';
-import { HeldIndex } from './held-index.js';
-import { readChildConfig } from '../channel/child-config.js';
 import { hashFilesAtNiceness } from './fetch/low-priority-checksums.js';
 import { rememberVerified } from './fetch/verified-files.js';
-import { atSessionNiceness, sessionNiceness } from '../common/niceness.js';
+import { HeldIndex } from './held-index.js';
 
 const config = readChildConfig(process.env);
 const log = pino({ name: `slot-${config.slot}`, base: { pid: process.pid } });
@@ -97,8 +97,14 @@ async function fetchVersion(message: Extract<SupervisorToChild, { type: 'FETCH' 
   // The whole fetch is background work (helper start, checksums, opening, warm-up searches): on
   // 2 cores it took CPU from the answerer at normal priority. Measured at 10k view c=64, ten
   // swaps per run, four alternating pairs: p99 in/out 0.96-1.20x with the session lowered, 1.20-1.68x without.
-  const reply = await atSessionNiceness(config.fetchNiceness, () => openVersion(message), (niceness) =>
-    log.error({ niceness, now: sessionNiceness() }, 'could not set this child\'s session priority back after a fetch; it answers at low priority'),
+  const reply = await atSessionNiceness(
+    config.fetchNiceness,
+    () => openVersion(message),
+    (niceness) =>
+      log.error(
+        { niceness, now: sessionNiceness() },
+        "could not set this child's session priority back after a fetch; it answers at low priority",
+      ),
   );
   tell(reply);
 }
@@ -111,7 +117,10 @@ async function openVersion(message: Extract<SupervisorToChild, { type: 'FETCH' }
   try {
     held = await HeldIndex.open(message.path, message.mode, message.version, hashFiles);
     const loadMs = Math.round(performance.now() - started);
-    log.info({ version: held.version, count: held.count, dims: held.dims, mode: message.mode, loadMs, checksums: verifier?.lastStats }, 'version fetched');
+    log.info(
+      { version: held.version, count: held.count, dims: held.dims, mode: message.mode, loadMs, checksums: verifier?.lastStats },
+      'version fetched',
+    );
     return { type: 'FETCHED', seq: message.seq, version: held.version, count: held.count, dims: held.dims, loadMs };
   } catch (err) {
     const code = err instanceof IndexFormatError ? err.code : 'LOAD_FAILED';

@@ -3,9 +3,18 @@
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { INDEX_FILE, IndexFormatError, ROWS_FILE, VECTORS_FILE, hashFilesHere, readVerifiedManifest, type HashFiles, type Manifest } from '../index-version/format.js';
 import type { LoadMode } from '../channel/protocol.js';
-import { createEngineIndex, exactNearest, normalizeInPlace, type EngineIndex } from '../index-version/engine.js';
+import { createEngineIndex, type EngineIndex, exactNearest, normalizeInPlace } from '../index-version/engine.js';
+import {
+  type HashFiles,
+  hashFilesHere,
+  INDEX_FILE,
+  IndexFormatError,
+  type Manifest,
+  ROWS_FILE,
+  readVerifiedManifest,
+  VECTORS_FILE,
+} from '../index-version/format.js';
 import { readFullyAt } from '../index-version/read-at.js';
 import { ResultWriter, RowTable } from '../index-version/row-table.js';
 
@@ -158,7 +167,8 @@ export class HeldIndex {
   /** A recommend query as a batch request: the profile's own vector (a fresh copy), itself left out. */
   recommendRequest(id: string, n: number): NearestRequest | Extract<RecommendResult, { ok: false }> {
     const row = this.rows.rowOf(id);
-    if (row === undefined) return { ok: false, code: 'UNKNOWN_ID', message: `no profile with _id ${JSON.stringify(id)} in index version ${this.version}` };
+    if (row === undefined)
+      return { ok: false, code: 'UNKNOWN_ID', message: `no profile with _id ${JSON.stringify(id)} in index version ${this.version}` };
     return { vector: this.vectorInto(row, new Float32Array(this.dims)), n, excludeRow: row };
   }
 
@@ -199,7 +209,7 @@ export class HeldIndex {
       let flat = requests[group[0]!]!.vector;
       if (group.length > 1) {
         flat = new Float32Array(group.length * this.dims);
-        group.forEach((i, j) => flat.set(requests[i]!.vector, j * this.dims));
+        for (const [j, i] of group.entries()) flat.set(requests[i]!.vector, j * this.dims);
       }
       // The binding returns keys and distances for all queries, `want` slots each, `counts` filled.
       const found = this.index.search(flat, want, SEARCH_THREADS) as unknown as BatchResult;

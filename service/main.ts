@@ -15,19 +15,35 @@ const program = new Command()
   .addOption(new Option('--mode <mode>', 'how a child opens an index').choices(['load', 'view']).env('TANDEM_MODE').default('view'))
   .option('--no-standby', 'do not keep the spare child loaded with the served version (saves memory in load mode; no instant failover)')
   .addOption(
-    new Option('--fetch-niceness <n>', 'priority (0-19) of a fetch: its checksum helper, and under Linux autogroup the fetching child itself until the fetch ends; 0 hashes inside the fetching child at normal priority')
+    new Option(
+      '--fetch-niceness <n>',
+      'priority (0-19) of a fetch: its checksum helper, and under Linux autogroup the fetching child itself until the fetch ends; 0 hashes inside the fetching child at normal priority',
+    )
       .env('TANDEM_FETCH_NICENESS')
       .default(String(FETCH_NICENESS)),
   )
   .addOption(
-    new Option('--verify-rate <MB/s>', 'how fast a fetch may read the new version to check it; spreads the read so queries do not feel it; 0 = as fast as it can')
+    new Option(
+      '--verify-rate <MB/s>',
+      'how fast a fetch may read the new version to check it; spreads the read so queries do not feel it; 0 = as fast as it can',
+    )
       .env('TANDEM_VERIFY_RATE')
       .default(String(DEFAULT_VERIFY_MBPS)),
   )
   .option('--runs <dir>', 'where each run keeps its trace file', 'run')
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'));
 program.parse();
-const opts = program.opts<{ data: string; port: string; host: string; mode: 'load' | 'view'; runs: string; logLevel: string; standby: boolean; fetchNiceness: string; verifyRate: string }>();
+const opts = program.opts<{
+  data: string;
+  port: string;
+  host: string;
+  mode: 'load' | 'view';
+  runs: string;
+  logLevel: string;
+  standby: boolean;
+  fetchNiceness: string;
+  verifyRate: string;
+}>();
 
 const port = Number(opts.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {

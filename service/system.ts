@@ -4,8 +4,8 @@ import { mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { buildApi } from '../api/server.js';
 import { Supervisor, type SupervisorOptions } from '../supervisor/supervisor.js';
-import { Tracer } from '../trace/tracer.js';
 import type { TraceRecord } from '../trace/trace-record.js';
+import { Tracer } from '../trace/tracer.js';
 
 /** The supervisor's options, less what the system makes itself (tracer, component loggers). */
 export interface SystemOptions extends Omit<SupervisorOptions, 'tracer'> {
@@ -41,7 +41,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   app.addHook('onRequest', async (request, reply) => {
     if (draining && request.url === '/ready') {
       reply.header('retry-after', '1');
-      await reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', code: 'TANDEM_ERR_SHUTTING_DOWN', message: 'shutting down' });
+      await reply
+        .code(503)
+        .send({ statusCode: 503, error: 'Service Unavailable', code: 'TANDEM_ERR_SHUTTING_DOWN', message: 'shutting down' });
     }
   });
   try {

@@ -93,7 +93,7 @@ export type CommandToSend =
 
 type SeqEvent = Extract<SlotEvent, { seq: number }>;
 
-function toParent(event: SlotToSupervisorEvent) {
+function _toParent(event: SlotToSupervisorEvent) {
   return sendParent(event);
 }
 
@@ -159,7 +159,9 @@ export const slotMachine = setup({
     // Reached only when a state's own guarded handler did not match: an old seq. Traced, never applied.
     ACK: { actions: { type: 'noteStale', params: ({ context, event }) => ({ slot: context.slot, event, expected: context.seq }) } },
     FETCHED: { actions: { type: 'noteStale', params: ({ context, event }) => ({ slot: context.slot, event, expected: context.seq }) } },
-    FETCH_FAILED: { actions: { type: 'noteStale', params: ({ context, event }) => ({ slot: context.slot, event, expected: context.seq }) } },
+    FETCH_FAILED: {
+      actions: { type: 'noteStale', params: ({ context, event }) => ({ slot: context.slot, event, expected: context.seq }) },
+    },
     DRAINED: { actions: { type: 'noteStale', params: ({ context, event }) => ({ slot: context.slot, event, expected: context.seq }) } },
     CMD_SHUTDOWN: { target: '.stopping' },
   },
@@ -173,10 +175,7 @@ export const slotMachine = setup({
       on: {
         HELLO: {
           target: 'idle',
-          actions: [
-            { type: 'welcomeChild', params: ({ context }) => ({ slot: context.slot }) },
-            assign({ failures: 0 }),
-          ],
+          actions: [{ type: 'welcomeChild', params: ({ context }) => ({ slot: context.slot }) }, assign({ failures: 0 })],
         },
       },
       after: { helloTimeout: { target: 'crashed', actions: assign({ lastFailure: 'no HELLO in time' }) } },
@@ -224,11 +223,13 @@ export const slotMachine = setup({
           target: 'standby',
           actions: [
             assign({ version: ({ event }) => event.version, pendingVersion: null, pendingPath: null }),
-            sendParent(({ context, event }): SlotToSupervisorEvent => ({
-              type: 'SLOT_FETCHED',
-              slot: context.slot,
-              version: (event as Extract<SlotEvent, { type: 'FETCHED' }>).version,
-            })),
+            sendParent(
+              ({ context, event }): SlotToSupervisorEvent => ({
+                type: 'SLOT_FETCHED',
+                slot: context.slot,
+                version: (event as Extract<SlotEvent, { type: 'FETCHED' }>).version,
+              }),
+            ),
           ],
         },
         FETCH_FAILED: {
@@ -265,7 +266,9 @@ export const slotMachine = setup({
             ACK: {
               guard: 'isCurrent',
               target: 'serving',
-              actions: sendParent(({ context }): SlotToSupervisorEvent => ({ type: 'SLOT_ANSWERING', slot: context.slot, version: context.version! })),
+              actions: sendParent(
+                ({ context }): SlotToSupervisorEvent => ({ type: 'SLOT_ANSWERING', slot: context.slot, version: context.version! }),
+              ),
             },
           },
           after: { ackTimeout: { target: '#slot.crashed', actions: assign({ lastFailure: 'ANSWER not acked in time' }) } },
@@ -302,8 +305,13 @@ export const slotMachine = setup({
     },
     crashed: {
       entry: [
-        { type: 'killChild', params: ({ context }) => ({ slot: context.slot, pid: context.pid, reason: context.lastFailure ?? 'unknown' }) },
-        sendParent(({ context }): SlotToSupervisorEvent => ({ type: 'SLOT_CRASHED', slot: context.slot, reason: context.lastFailure ?? 'unknown' })),
+        {
+          type: 'killChild',
+          params: ({ context }) => ({ slot: context.slot, pid: context.pid, reason: context.lastFailure ?? 'unknown' }),
+        },
+        sendParent(
+          ({ context }): SlotToSupervisorEvent => ({ type: 'SLOT_CRASHED', slot: context.slot, reason: context.lastFailure ?? 'unknown' }),
+        ),
         assign({
           version: null,
           pendingVersion: null,

@@ -1,6 +1,6 @@
 // The swap cycle. This machine owns the two slot actors and decides which one answers queries
 // (context.answerer, which the query router reads) and which one fetches. Pure definition.
-import { and, assign, sendTo, setup, type ActorLogic, type AnyActorLogic } from 'xstate';
+import { type ActorLogic, type AnyActorLogic, and, assign, sendTo, setup } from 'xstate';
 import type { SlotToSupervisorEvent } from './events.js';
 import type { SlotInput, SlotTimeouts } from './slot.js';
 import { slotMachine } from './slot.js';
@@ -56,10 +56,7 @@ export interface SupervisorContext {
   stoppedSlots: number;
 }
 
-export type SupervisorEvent =
-  | SlotToSupervisorEvent
-  | { type: 'VERSION_SEEN'; version: string; path: string }
-  | { type: 'SHUTDOWN' };
+export type SupervisorEvent = SlotToSupervisorEvent | { type: 'VERSION_SEEN'; version: string; path: string } | { type: 'SHUTDOWN' };
 
 export function slotActorId(slot: number): string {
   return `slot-${slot}`;
@@ -211,8 +208,7 @@ export const supervisorMachine = setup({
       return view.ready && view.version !== serving && !isNewer(view.version, serving);
     },
     standbyDue: ({ context }) => context.now() - context.servingSince >= context.standbyDelayMs,
-    fetchedIsNewer: ({ context, event }) =>
-      event.type === 'SLOT_FETCHED' && isNewer(event.version, context.servingVersion),
+    fetchedIsNewer: ({ context, event }) => event.type === 'SLOT_FETCHED' && isNewer(event.version, context.servingVersion),
     hasAnswerer: ({ context }) => context.answerer !== null,
     hasServed: ({ context }) => context.hasServed,
     allStopped: ({ context }) => context.stoppedSlots >= SLOT_COUNT,
@@ -251,7 +247,9 @@ export const supervisorMachine = setup({
       }),
     },
     SLOT_IDLE: {
-      actions: assign({ slots: ({ context, event }) => withSlot(context.slots, event.slot, { ready: true, version: event.version, down: false }) }),
+      actions: assign({
+        slots: ({ context, event }) => withSlot(context.slots, event.slot, { ready: true, version: event.version, down: false }),
+      }),
     },
     SLOT_FETCHED: { actions: 'recordFetched' },
     SLOT_FETCH_FAILED: { actions: 'recordFetchFailed' },
@@ -271,10 +269,7 @@ export const supervisorMachine = setup({
     },
     loadingFirst: {
       on: {
-        SLOT_FETCHED: [
-          { guard: 'fromCandidate', target: 'promoting', actions: 'recordFetched' },
-          { actions: 'recordFetched' },
-        ],
+        SLOT_FETCHED: [{ guard: 'fromCandidate', target: 'promoting', actions: 'recordFetched' }, { actions: 'recordFetched' }],
         SLOT_FETCH_FAILED: [
           { guard: and(['fromCandidate', 'hasServed']), target: 'degraded', actions: [...quarantineFailed, 'clearCandidate'] },
           { guard: 'fromCandidate', target: 'booting', actions: [...quarantineFailed, 'clearCandidate'] },
@@ -288,10 +283,7 @@ export const supervisorMachine = setup({
       },
     },
     promoting: {
-      entry: [
-        'markCandidateBusy',
-        sendTo(({ context }) => slotActorId(context.candidate!), { type: 'CMD_ANSWER' }),
-      ],
+      entry: ['markCandidateBusy', sendTo(({ context }) => slotActorId(context.candidate!), { type: 'CMD_ANSWER' })],
       on: {
         SLOT_ANSWERING: [
           // The router switches on this assignment: new queries go to the new answerer from here.
@@ -328,10 +320,7 @@ export const supervisorMachine = setup({
         standbyDelay: { guard: 'spareNeedsStandby', target: 'fetching', actions: [...startStandbyFetch] },
       },
       on: {
-        SLOT_CRASHED: [
-          { guard: 'fromAnswerer', target: 'degraded', actions: ['recordCrash', 'dropAnswerer'] },
-          { actions: 'recordCrash' },
-        ],
+        SLOT_CRASHED: [{ guard: 'fromAnswerer', target: 'degraded', actions: ['recordCrash', 'dropAnswerer'] }, { actions: 'recordCrash' }],
       },
     },
     fetching: {

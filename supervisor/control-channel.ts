@@ -1,8 +1,15 @@
 // The supervisor's end of the control channel: one ROUTER, one DEALER per child (routing id
 // slot-N). Never REQ/REP: a lost reply would block it forever.
-import { Router } from 'zeromq';
+
 import type { Logger } from 'pino';
-import { parseChildMessage, slotFromRoutingId, slotRoutingId, type ChildToSupervisor, type SupervisorToChild } from '../channel/protocol.js';
+import { Router } from 'zeromq';
+import {
+  type ChildToSupervisor,
+  parseChildMessage,
+  type SupervisorToChild,
+  slotFromRoutingId,
+  slotRoutingId,
+} from '../channel/protocol.js';
 import { SocketWriter } from '../channel/socket-writer.js';
 
 export class ControlChannel {

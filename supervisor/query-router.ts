@@ -4,10 +4,10 @@
 // come back batched the same way; a pending query is a callback in a Map, not a promise, so the
 // hot path allocates little. Every query has a deadline; the number in flight is bounded.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Router } from 'zeromq';
 import type { Logger } from 'pino';
+import { Router } from 'zeromq';
 import { slotFromRoutingId, slotRoutingId } from '../channel/protocol.js';
-import { decodeReplies, encodeQueries, type Query, type QueryErrorCode } from '../channel/query-batch.js';
+import { decodeReplies, encodeQueries, type Query, type QueryErrorCode, type Reply } from '../channel/query-batch.js';
 import { SocketWriter } from '../channel/socket-writer.js';
 
 export type QueryOutcome =
@@ -79,7 +79,8 @@ export class QueryRouter {
   }
 
   setTarget(target: RouteTarget): void {
-    const changed = target.kind !== this.target.kind || (target.kind === 'slot' && this.target.kind === 'slot' && target.slot !== this.target.slot);
+    const changed =
+      target.kind !== this.target.kind || (target.kind === 'slot' && this.target.kind === 'slot' && target.slot !== this.target.slot);
     if (changed) this.suspect = null;
     this.target = target;
     if (target.kind === 'slot') {
@@ -144,7 +145,10 @@ export class QueryRouter {
     }
     entry.slot = this.target.slot;
     let batch = this.outbox.get(entry.slot);
-    if (!batch) this.outbox.set(entry.slot, (batch = []));
+    if (!batch) {
+      batch = [];
+      this.outbox.set(entry.slot, batch);
+    }
     batch.push(q);
     if (batch.length >= this.options.maxBatch) {
       this.outbox.delete(entry.slot);
@@ -228,7 +232,7 @@ export class QueryRouter {
     try {
       for await (const [id, header, bodies] of this.router) {
         const slot = slotFromRoutingId(id!.toString('utf8'));
-        let replies;
+        let replies: Reply[];
         try {
           replies = decodeReplies(header!, bodies);
         } catch (err) {

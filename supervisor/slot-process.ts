@@ -1,5 +1,5 @@
 // Starting and killing one child process. The slot machine decides when; this does it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 
 export interface SlotProcessOptions {

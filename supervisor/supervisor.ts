@@ -1,25 +1,26 @@
 // The main process's supervisor: gives the statecharts their hands. It provides the machines'
 // named actions (spawn, send, kill), feeds process and channel events back in as machine events,
 // and keeps the query router pointed at whoever the machine says answers.
-import { randomBytes } from 'node:crypto';
+
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { createActor, type Actor, type AnyActorRef } from 'xstate';
-import type { ChildToSupervisor, LoadMode } from '../channel/protocol.js';
-import { DEFAULT_SLOT_TIMEOUTS, slotMachine, type SlotTimeouts } from '../statecharts/slot.js';
-import { SLOT_COUNT, slotActorId, supervisorMachine } from '../statecharts/supervisor.js';
+import { type Actor, type AnyActorRef, createActor } from 'xstate';
 import { childEnv } from '../channel/child-config.js';
+import type { ChildToSupervisor, LoadMode } from '../channel/protocol.js';
 import { FETCH_NICENESS } from '../common/niceness.js';
-import { ControlChannel } from './control-channel.js';
-import { QueryRouter, type QueryCallback, type RouteTarget } from './query-router.js';
-import { spawnSlotProcess } from './slot-process.js';
+import { DEFAULT_SLOT_TIMEOUTS, type SlotTimeouts, slotMachine } from '../statecharts/slot.js';
+import { SLOT_COUNT, slotActorId, supervisorMachine } from '../statecharts/supervisor.js';
 import { stateToString } from '../trace/trace-record.js';
-import { Tracer } from '../trace/tracer.js';
+import type { Tracer } from '../trace/tracer.js';
+import { ControlChannel } from './control-channel.js';
+import { type QueryCallback, QueryRouter, type RouteTarget } from './query-router.js';
+import { spawnSlotProcess } from './slot-process.js';
 import { watchLatestVersion } from './version-watcher.js';
 
 export interface SupervisorOptions {
@@ -173,7 +174,8 @@ export class Supervisor {
     const machine = supervisorMachine.provide({
       actors: { slot },
       actions: {
-        noteQuarantined: (_, { version, error }) => log.error({ version, error }, 'version quarantined: its fetch failed, it will not be retried'),
+        noteQuarantined: (_, { version, error }) =>
+          log.error({ version, error }, 'version quarantined: its fetch failed, it will not be retried'),
         noteDegraded: (_, { reason }) => log.error({ reason }, 'degraded: no child can answer; recovering'),
       },
     });
@@ -203,8 +205,12 @@ export class Supervisor {
     this.actor.start();
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.heartbeatMs);
     this.heartbeatTimer.unref();
-    this.stopWatching = watchLatestVersion(this.options.dataDir, this.options.pollMs ?? 250, (version, versionPath) =>
-      this.actor.send({ type: 'VERSION_SEEN', version, path: versionPath }), log);
+    this.stopWatching = watchLatestVersion(
+      this.options.dataDir,
+      this.options.pollMs ?? 250,
+      (version, versionPath) => this.actor.send({ type: 'VERSION_SEEN', version, path: versionPath }),
+      log,
+    );
   }
 
   private routeFor(snapshot: ReturnType<SupervisorActor['getSnapshot']>): RouteTarget {

@@ -31,11 +31,17 @@ t.test('a child that never acks FETCH is timed out and replaced; the other slot 
 
   // Whichever child says HELLO first fetches first: if the real one won, the double gets its
   // FETCH only as the standby, so its timeout may still be ahead of us here.
-  const timeouts = await waitFor('a traced ack timeout on slot 0', async () => {
-    const trace = await fx.get('/trace?limit=5000');
-    const found = trace.body.filter((r: { actor: string; event: string; to: string }) => r.actor === 'slot-0' && r.event === 'timeout:ackTimeout' && r.to === 'crashed');
-    return found.length >= 1 ? found : null;
-  }, 10_000);
+  const timeouts = await waitFor(
+    'a traced ack timeout on slot 0',
+    async () => {
+      const trace = await fx.get('/trace?limit=5000');
+      const found = trace.body.filter(
+        (r: { actor: string; event: string; to: string }) => r.actor === 'slot-0' && r.event === 'timeout:ackTimeout' && r.to === 'crashed',
+      );
+      return found.length >= 1 ? found : null;
+    },
+    10_000,
+  );
   t.ok(timeouts.length >= 1, 'the missing ack is a traced timeout');
   await waitFor('slot 0 restarted', () => slot0Spawns >= 2, 10_000);
   const status = await fx.status();

@@ -42,20 +42,71 @@ t.test('bad input table', async (t) => {
     { name: 'DELETE on recommend', method: 'DELETE', path: `/recommend/${id}/5`, status: 405, message: /use GET/ },
     { name: 'PUT on status', method: 'PUT', path: `/status`, body: '{}', status: 405, message: /use GET/ },
     { name: 'GET on search', path: `/search`, status: 405, message: /use POST/ },
-    { name: 'search: text/plain body', method: 'POST', path: '/search', body: vector(dims), contentType: 'text/plain', status: 415, message: /content-type/i },
-    { name: 'search: no content type', method: 'POST', path: '/search', body: vector(dims), contentType: null, status: 415, message: /content-type/i },
+    {
+      name: 'search: text/plain body',
+      method: 'POST',
+      path: '/search',
+      body: vector(dims),
+      contentType: 'text/plain',
+      status: 415,
+      message: /content-type/i,
+    },
+    {
+      name: 'search: no content type',
+      method: 'POST',
+      path: '/search',
+      body: vector(dims),
+      contentType: null,
+      status: 415,
+      message: /content-type/i,
+    },
     { name: 'search: invalid JSON', method: 'POST', path: '/search', body: '{"vector": [1, 2,', status: 400, message: /JSON/ },
     { name: 'search: NaN literal', method: 'POST', path: '/search', body: '{"vector": [NaN]}', status: 400, message: /JSON/ },
     { name: 'search: empty body', method: 'POST', path: '/search', body: '', status: 400, message: /empty/i },
-    { name: 'search: oversized body', method: 'POST', path: '/search', body: JSON.stringify({ vector: Array(60_000).fill(0.123456) }), status: 413, message: /too large/i },
+    {
+      name: 'search: oversized body',
+      method: 'POST',
+      path: '/search',
+      body: JSON.stringify({ vector: Array(60_000).fill(0.123456) }),
+      status: 413,
+      message: /too large/i,
+    },
     { name: 'search: missing vector', method: 'POST', path: '/search', body: '{"n": 3}', status: 400, message: /vector/ },
     { name: 'search: vector of strings', method: 'POST', path: '/search', body: '{"vector": ["1", "2"]}', status: 400, message: /number/ },
     { name: 'search: empty vector', method: 'POST', path: '/search', body: '{"vector": []}', status: 400, message: /fewer than 1/ },
-    { name: 'search: Infinity (1e999)', method: 'POST', path: '/search', body: '{"vector": [1e999, 1]}', status: 400, message: /must be number/ },
+    {
+      name: 'search: Infinity (1e999)',
+      method: 'POST',
+      path: '/search',
+      body: '{"vector": [1e999, 1]}',
+      status: 400,
+      message: /must be number/,
+    },
     { name: 'search: zero vector', method: 'POST', path: '/search', body: vector(dims, 0), status: 400, message: /all zeros/ },
-    { name: 'search: wrong length', method: 'POST', path: '/search', body: vector(3), status: 400, message: /3 numbers; the index has 128 dimensions/ },
-    { name: 'search: n zero', method: 'POST', path: '/search', body: JSON.stringify({ vector: Array(dims).fill(1), n: 0 }), status: 400, message: /n/ },
-    { name: 'search: n over cap', method: 'POST', path: '/search', body: JSON.stringify({ vector: Array(dims).fill(1), n: 101 }), status: 400, message: /n/ },
+    {
+      name: 'search: wrong length',
+      method: 'POST',
+      path: '/search',
+      body: vector(3),
+      status: 400,
+      message: /3 numbers; the index has 128 dimensions/,
+    },
+    {
+      name: 'search: n zero',
+      method: 'POST',
+      path: '/search',
+      body: JSON.stringify({ vector: Array(dims).fill(1), n: 0 }),
+      status: 400,
+      message: /n/,
+    },
+    {
+      name: 'search: n over cap',
+      method: 'POST',
+      path: '/search',
+      body: JSON.stringify({ vector: Array(dims).fill(1), n: 101 }),
+      status: 400,
+      message: /n/,
+    },
     { name: 'search: body is an array', method: 'POST', path: '/search', body: '[1,2,3]', status: 400, message: /object/ },
     { name: 'trace: bad limit', path: '/trace?limit=abc', status: 400, message: /limit/ },
     { name: 'no such route', path: '/admin', status: 404, message: /no route/ },
@@ -85,7 +136,10 @@ t.test('bad input table', async (t) => {
     t.equal((await fx.get(`/recommend/${id}/2`)).status, 200, `${c.name}: still serving`);
   }
   t.equal((await fx.status()).servingVersion, version, 'no restarts, no swaps caused by bad input');
-  t.ok((await fx.status()).slots.every((s) => s.restarts === 0), 'no child crashed');
+  t.ok(
+    (await fx.status()).slots.every((s) => s.restarts === 0),
+    'no child crashed',
+  );
 });
 
 t.test('POST /search finds the profiles nearest to a vector', async (t) => {
@@ -104,13 +158,21 @@ t.test('POST /search finds the profiles nearest to a vector', async (t) => {
   t.equal(neighbours[0]!._id, fx.ids[5], 'its own profile comes first');
   t.ok(neighbours[0]!.distance < 1e-5);
   const byId = (await fx.get(`/recommend/${fx.ids[5]}/3`)).body as { _id: string }[];
-  t.same(neighbours.slice(1).map((n) => n._id), byId.map((n) => n._id), 'the rest equal /recommend for that profile');
+  t.same(
+    neighbours.slice(1).map((n) => n._id),
+    byId.map((n) => n._id),
+    'the rest equal /recommend for that profile',
+  );
   const scaled = await fetch(`${fx.system.url}/search`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ vector: row5.map((x) => x * 7.5), n: 4 }),
   });
   const scaledNeighbours = (await scaled.json()) as { _id: string; distance: number }[];
-  t.same(scaledNeighbours.map((n) => n._id), neighbours.map((n) => n._id), 'cosine: the length of the vector does not matter');
+  t.same(
+    scaledNeighbours.map((n) => n._id),
+    neighbours.map((n) => n._id),
+    'cosine: the length of the vector does not matter',
+  );
   t.ok(Math.abs(scaledNeighbours[1]!.distance - neighbours[1]!.distance) < 1e-5, 'nor do the distances');
 });

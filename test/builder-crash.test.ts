@@ -18,7 +18,9 @@ t.test('SIGKILL at random points of a build: LATEST and every version dir stay c
   await writeProfilesJsonl(source, count, 5);
   const runBuilder = async (killAfterMs: number | null) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [builderMain, '--source', source, '--data', dir, '--threads', '1', '--batch-size', '500'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [builderMain, '--source', source, '--data', dir, '--threads', '1', '--batch-size', '500'], {
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs ?? 120_000);
     const code = await exited;

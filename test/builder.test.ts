@@ -1,38 +1,38 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import t, { type Test } from 'tap';
 import usearch from 'usearch';
-import {
-  INDEX_FILE,
-  LATEST_FILE,
-  ROWS_FILE,
-  VECTORS_FILE,
-  indexesDir,
-  isVersionName,
-  listVersions,
-  readLatest,
-  readVerifiedManifest,
-  versionDir,
-} from '../index-version/format.js';
-import { DEFAULT_PARAMS, buildIndex } from '../builder/build.js';
+import { buildIndex, DEFAULT_PARAMS } from '../builder/build.js';
 import { RECALL_TARGET } from '../builder/calibrate.js';
-import { RowTable } from '../index-version/row-table.js';
-import { HeldIndex } from '../roles/held-index.js';
-import { generateProfiles, writeProfilesJsonl, type Profile } from '../builder/generate.js';
+import { generateProfiles, type Profile, writeProfilesJsonl } from '../builder/generate.js';
 import {
-  STALE_TMP_MS,
   advanceLatest,
   formatVersionName,
   newVersionName,
   parseVersionName,
   pruneVersions,
   publishVersion,
+  STALE_TMP_MS,
   writeLatest,
 } from '../builder/publish.js';
 import { createVectorizer } from '../builder/vectorize.js';
+import {
+  INDEX_FILE,
+  indexesDir,
+  isVersionName,
+  LATEST_FILE,
+  listVersions,
+  ROWS_FILE,
+  readLatest,
+  readVerifiedManifest,
+  VECTORS_FILE,
+  versionDir,
+} from '../index-version/format.js';
+import { RowTable } from '../index-version/row-table.js';
+import { HeldIndex } from '../roles/held-index.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/builder/main.js');
@@ -68,7 +68,7 @@ function sourceWithBadRecords(dir: string): { file: string; good: Profile[] } {
   });
   lines.push(...bad);
   const file = path.join(dir, 'profiles.jsonl');
-  writeFileSync(file, lines.join('\n') + '\n');
+  writeFileSync(file, `${lines.join('\n')}\n`);
   return { file, good };
 }
 
@@ -88,7 +88,14 @@ t.test('builds, validates and publishes a verifiable version', async (t) => {
   t.equal(manifest.count, 200);
   t.equal(manifest.dims, 128);
   t.equal(manifest.metric, 'ip', 'inner product on unit vectors: cosine distance, computed faster');
-  t.match(manifest.params, { engine: 'usearch', metric: 'ip', quantization: 'f32', connectivity: 16, expansionAdd: 128, expansionSearch: manifest.calibration!.expansionSearch });
+  t.match(manifest.params, {
+    engine: 'usearch',
+    metric: 'ip',
+    quantization: 'f32',
+    connectivity: 16,
+    expansionAdd: 128,
+    expansionSearch: manifest.calibration!.expansionSearch,
+  });
   t.equal(manifest.vectorizer, 'tandem-hash/1');
   t.equal(manifest.skipped.total, 8);
   t.same(manifest.skipped.byReason, {
@@ -101,7 +108,10 @@ t.test('builds, validates and publishes a verifiable version', async (t) => {
     vectorizer_error: 1,
   });
   t.equal(manifest.skipped.samples.length, 8);
-  t.match(manifest.skipped.samples.find((s) => s.reason === 'duplicate_id'), { id: good[0]!._id });
+  t.match(
+    manifest.skipped.samples.find((s) => s.reason === 'duplicate_id'),
+    { id: good[0]!._id },
+  );
 
   const warns = lines.filter((l) => l.msg === 'record skipped');
   t.equal(warns.length, 8, 'one warn line per skipped record');
@@ -116,8 +126,14 @@ t.test('builds, validates and publishes a verifiable version', async (t) => {
   // Row i of every file is key i of the index.
   const rows = RowTable.open(path.join(vdir, ROWS_FILE), 'file');
   t.teardown(() => rows.close());
-  t.same(Array.from({ length: rows.count }, (_, row) => rows.fields(row)), good.map((p) => ({ id: p._id, name: p.name, surname: p.surname })));
-  t.ok(good.every((p, row) => rows.rowOf(p._id) === row), 'every id finds its row');
+  t.same(
+    Array.from({ length: rows.count }, (_, row) => rows.fields(row)),
+    good.map((p) => ({ id: p._id, name: p.name, surname: p.surname })),
+  );
+  t.ok(
+    good.every((p, row) => rows.rowOf(p._id) === row),
+    'every id finds its row',
+  );
   const raw = readFileSync(path.join(vdir, VECTORS_FILE));
   t.equal(raw.byteLength, 200 * 128 * 4);
   const vectors = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
@@ -153,7 +169,10 @@ t.test('successive builds get newer names; retention keeps the newest', async (t
   for (let i = 1; i < published.length; i++) t.ok(published[i]! > published[i - 1]!, `${published[i]} > ${published[i - 1]}`);
   t.same(await listVersions(dataDir), published.slice(-2));
   t.equal(await readLatest(dataDir), published.at(-1));
-  t.same(visibleEntries(dataDir).filter((n) => n.includes('.tmp-')), []);
+  t.same(
+    visibleEntries(dataDir).filter((n) => n.includes('.tmp-')),
+    [],
+  );
 });
 
 t.test('concurrent publishes never share a name', async (t) => {
@@ -195,9 +214,14 @@ t.test('no valid record: a clear error and nothing published', async (t) => {
   const dataDir = path.join(dir, 'data');
   const file = path.join(dir, 'bad.jsonl');
   writeFileSync(file, '{oops\n{"name":"no id"}\n');
-  await t.rejects(buildIndex({ source: file, dataDir, logger: silent }), { code: 'TANDEM_ERR_NO_VALID_RECORDS', message: /no valid record/ });
+  await t.rejects(buildIndex({ source: file, dataDir, logger: silent }), {
+    code: 'TANDEM_ERR_NO_VALID_RECORDS',
+    message: /no valid record/,
+  });
   t.same(visibleEntries(dataDir), [], 'no version, no LATEST, no temporary');
-  await t.rejects(buildIndex({ source: path.join(dir, 'missing.jsonl'), dataDir, logger: silent }), { code: 'TANDEM_ERR_SOURCE_UNREADABLE' });
+  await t.rejects(buildIndex({ source: path.join(dir, 'missing.jsonl'), dataDir, logger: silent }), {
+    code: 'TANDEM_ERR_SOURCE_UNREADABLE',
+  });
 });
 
 t.test('an aborted build publishes nothing and leaves nothing', async (t) => {
@@ -206,7 +230,9 @@ t.test('an aborted build publishes nothing and leaves nothing', async (t) => {
   const { file } = sourceWithBadRecords(dir);
   const controller = new AbortController();
   controller.abort();
-  await t.rejects(buildIndex({ source: file, dataDir, logger: silent, batchSize: 50, signal: controller.signal }), { code: 'TANDEM_ERR_BUILD_ABORTED' });
+  await t.rejects(buildIndex({ source: file, dataDir, logger: silent, batchSize: 50, signal: controller.signal }), {
+    code: 'TANDEM_ERR_BUILD_ABORTED',
+  });
   t.same(visibleEntries(dataDir), []);
 });
 
@@ -214,7 +240,15 @@ t.test('publishVersion publishes in-memory data (fixtures for other tests)', asy
   const dataDir = t.testdir();
   const dims = 4;
   const vectors = new Float32Array([1, 0, 0, 0, 0, 1, 0, 0, 0.9, 0.1, 0, 0]);
-  const index = new usearch.Index({ dimensions: dims, metric: usearch.MetricKind.Cos, quantization: usearch.ScalarKind.F32, connectivity: 16, expansion_add: 128, expansion_search: 64, multi: false });
+  const index = new usearch.Index({
+    dimensions: dims,
+    metric: usearch.MetricKind.Cos,
+    quantization: usearch.ScalarKind.F32,
+    connectivity: 16,
+    expansion_add: 128,
+    expansion_search: 64,
+    multi: false,
+  });
   index.add(new BigUint64Array([0n, 1n, 2n]), vectors, 1);
   const manifest = await publishVersion({
     dataDir,
@@ -240,11 +274,14 @@ t.test('publishVersion publishes in-memory data (fixtures for other tests)', asy
   t.equal(await readLatest(dataDir), manifest.version);
   const rows = RowTable.open(path.join(versionDir(dataDir, manifest.version), ROWS_FILE), 'memory');
   t.teardown(() => rows.close());
-  t.same([0, 1, 2].map((row) => rows.fields(row)), [
-    { id: 'a', name: 'A', surname: 'Aa' },
-    { id: 'b', name: 'B', surname: 'Bb' },
-    { id: 'c', name: 'C', surname: 'Cc' },
-  ]);
+  t.same(
+    [0, 1, 2].map((row) => rows.fields(row)),
+    [
+      { id: 'a', name: 'A', surname: 'Aa' },
+      { id: 'b', name: 'B', surname: 'Bb' },
+      { id: 'c', name: 'C', surname: 'Cc' },
+    ],
+  );
 });
 
 t.test('version names', async (t) => {
@@ -255,7 +292,11 @@ t.test('version names', async (t) => {
   t.equal(newVersionName([], now), 'v20261123T194800123Z');
   t.equal(newVersionName(['v20261123T194800000Z', 'junk', 'v20261123T194800123Z.tmp-1-ab'], now), 'v20261123T194800123Z');
   t.equal(newVersionName(['v20261123T194800123Z'], now), 'v20261123T194800124Z', 'same millisecond: bumped');
-  t.equal(newVersionName(['v20261123T195900999Z', 'v20261123T194800123Z'], now), 'v20261123T195901000Z', 'clock behind the newest: newest + 1 ms');
+  t.equal(
+    newVersionName(['v20261123T195900999Z', 'v20261123T194800123Z'], now),
+    'v20261123T195901000Z',
+    'clock behind the newest: newest + 1 ms',
+  );
   t.equal(newVersionName(['v20261231T235959999Z'], now), 'v20270101T000000000Z', 'carries across a year');
   // Monotonic under a frozen clock.
   const names: string[] = [];
@@ -277,7 +318,8 @@ t.test('retention: keeps the newest, LATEST target and fresh temporaries', async
   mkdirSync(path.join(root, freshTmp));
   writeFileSync(path.join(root, 'LATEST.tmp-3-cccc'), 'v');
   const old = (Date.now() - STALE_TMP_MS - 60_000) / 1000;
-  for (const p of [path.join(root, staleTmp), path.join(root, staleTmp, VECTORS_FILE), path.join(root, 'LATEST.tmp-3-cccc')]) utimesSync(p, old, old);
+  for (const p of [path.join(root, staleTmp), path.join(root, staleTmp, VECTORS_FILE), path.join(root, 'LATEST.tmp-3-cccc')])
+    utimesSync(p, old, old);
   t.ok(await writeLatest(dataDir, versions[0]!));
   t.notOk(await writeLatest(dataDir, 'v20250101T000000000Z'), 'LATEST never moves back');
 
@@ -334,7 +376,7 @@ t.test('main.js one-shot: publishes, logs a summary, exits 0', async (t) => {
   t.equal(denserManifest.params.connectivity, 32, '--connectivity sets the graph degree');
   const held = await HeldIndex.open(versionDir(dataDir, denserVersion), 'view', denserVersion);
   t.teardown(() => held.close());
-  t.equal(held.count, 200, 'a child opens it with the manifest\'s connectivity');
+  t.equal(held.count, 200, "a child opens it with the manifest's connectivity");
   const refused = runMain(['--source', file, '--data', dataDir, '--connectivity', '1']);
   t.equal(refused.status, 1, '--connectivity 1 is refused');
   t.match(refused.stderr, /--connectivity.*expected an integer 2-64/);
@@ -345,8 +387,18 @@ t.test('main.js one-shot: fatal errors exit 1 with a clear message', async (t) =
   const missing = runMain(['--source', path.join(dir, 'nope.jsonl'), '--data', dir]);
   t.equal(missing.status, 1);
   t.match(missing.stderr, /cannot read the profile source/);
-  t.match(jsonLines(missing.stdout).find((l) => l.level === 60), { code: 'TANDEM_ERR_SOURCE_UNREADABLE' });
-  const badVectorizer = runMain(['--source', sourceWithBadRecords(dir).file, '--data', dir, '--vectorizer', path.join(FIXTURES, 'not-a-vectorizer.mjs')]);
+  t.match(
+    jsonLines(missing.stdout).find((l) => l.level === 60),
+    { code: 'TANDEM_ERR_SOURCE_UNREADABLE' },
+  );
+  const badVectorizer = runMain([
+    '--source',
+    sourceWithBadRecords(dir).file,
+    '--data',
+    dir,
+    '--vectorizer',
+    path.join(FIXTURES, 'not-a-vectorizer.mjs'),
+  ]);
   t.equal(badVectorizer.status, 1);
   t.match(badVectorizer.stderr, /does not export a vectorize/);
   const noSource = runMain([]);
@@ -373,7 +425,11 @@ t.test('main.js one-shot: SIGTERM mid-build exits 0 and leaves nothing visible',
   child.kill('SIGTERM');
   t.equal(await withDeadline('exit after SIGTERM', exited), 0);
   const entries = readdirSync(indexesDir(dataDir));
-  t.same(entries.filter((n) => n.includes('.tmp-')), [], 'no temporary left');
+  t.same(
+    entries.filter((n) => n.includes('.tmp-')),
+    [],
+    'no temporary left',
+  );
   if (jsonLines(stdout).some((l) => l.msg === 'build abandoned; nothing published')) {
     t.same(entries, [], 'abandoned: nothing published');
   } else {
@@ -443,7 +499,9 @@ t.test('main.js --watch: publishes at start and again when the source is rewritt
 
   // Restarted with an unchanged source: nothing to publish.
   const second = startWatch(t, ['--source', source, '--data', dataDir]);
-  await until('the up-to-date check', () => (second.output().some((l) => l.msg === 'latest version is up to date with the source') ? true : undefined));
+  await until('the up-to-date check', () =>
+    second.output().some((l) => l.msg === 'latest version is up to date with the source') ? true : undefined,
+  );
   second.child.kill('SIGINT');
   t.equal(await withDeadline('exit after SIGINT', second.exited), 0);
   t.same(await listVersions(dataDir), [v1, v2]);
@@ -458,7 +516,11 @@ t.test('main.js --watch --every: republishes on a timer', async (t) => {
   await until('three versions', async () => ((await listVersions(dataDir)).length >= 3 ? true : undefined));
   watched.child.kill('SIGTERM');
   t.equal(await withDeadline('exit after SIGTERM', watched.exited), 0);
-  t.same(readdirSync(indexesDir(dataDir)).filter((n) => n.includes('.tmp-')), [], 'an abandoned build cleans up after itself');
+  t.same(
+    readdirSync(indexesDir(dataDir)).filter((n) => n.includes('.tmp-')),
+    [],
+    'an abandoned build cleans up after itself',
+  );
 });
 
 t.test('each build calibrates its search expansion from measured recall; a chosen one is kept', async (t) => {
@@ -471,10 +533,17 @@ t.test('each build calibrates its search expansion from measured recall; a chose
   t.equal(calibrated.params.expansionSearch, calibration.expansionSearch, 'the manifest carries the chosen ef to the children');
   t.equal(last.expansionSearch, calibration.expansionSearch);
   t.ok(last.recall >= RECALL_TARGET, `recall ${last.recall} at ef ${last.expansionSearch}`);
-  t.ok(calibration.tried.slice(0, -1).every((step) => step.recall < RECALL_TARGET), 'the smallest ef that reaches the target');
+  t.ok(
+    calibration.tried.slice(0, -1).every((step) => step.recall < RECALL_TARGET),
+    'the smallest ef that reaches the target',
+  );
   t.equal(calibration.sample, 256);
 
   const fixed = await buildIndex({ source, dataDir: path.join(dir, 'b'), logger: silent, params: { expansionSearch: 40 } });
   t.equal(fixed.params.expansionSearch, 40);
-  t.same(fixed.calibration!.tried.map((step) => step.expansionSearch), [40], 'only the chosen ef is measured');
+  t.same(
+    fixed.calibration!.tried.map((step) => step.expansionSearch),
+    [40],
+    'only the chosen ef is measured',
+  );
 });

@@ -1,8 +1,9 @@
 // A child that is busy is not a hung child: under constant load of slow queries the answerer must
 // keep its heartbeat, or the supervisor kills it and fails over for nothing (found in the
 // benchmark: 1,024-dim searches at 16 connections, heartbeats silent for 2.4 s).
-import { createWriteStream } from 'node:fs';
+
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import t from 'tap';
 import { generateProfiles } from '../builder/generate.js';
 import { mulberry32 } from '../builder/random.js';

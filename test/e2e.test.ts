@@ -19,9 +19,16 @@ t.test('serves recommendations, swaps on a new version with no failed request', 
   t.match(ok.headers.get('content-type'), /application\/json/);
   t.equal(ok.body.length, 5);
   for (const profile of ok.body) t.match(profile, { _id: String, name: String, surname: String, distance: Number });
-  t.notOk(ok.body.some((p: { _id: string }) => p._id === id), 'the profile itself is excluded');
+  t.notOk(
+    ok.body.some((p: { _id: string }) => p._id === id),
+    'the profile itself is excluded',
+  );
   const distances = ok.body.map((p: { distance: number }) => p.distance);
-  t.same(distances, [...distances].sort((a, b) => a - b), 'nearest first');
+  t.same(
+    distances,
+    [...distances].sort((a, b) => a - b),
+    'nearest first',
+  );
 
   const all = await fx.get(`/recommend/${id}/100`);
   t.equal(all.status, 200);
@@ -72,12 +79,16 @@ t.test('serves recommendations, swaps on a new version with no failed request', 
   t.equal(status.slots.filter((s) => s.role === 'answer').length, 1, 'exactly one answerer');
   t.equal(status.slots.find((s) => s.role === 'answer')!.version, v3.version);
 
-
   const trace = await fx.get('/trace?limit=2000');
   t.equal(trace.status, 200);
-  const swaps = trace.body.filter((r: { actor: string; event: string; to: string }) => r.actor === 'supervisor' && r.event === 'SLOT_ANSWERING' && r.to === 'draining');
+  const swaps = trace.body.filter(
+    (r: { actor: string; event: string; to: string }) => r.actor === 'supervisor' && r.event === 'SLOT_ANSWERING' && r.to === 'draining',
+  );
   t.equal(swaps.length, 2, 'both swaps are in /trace');
-  t.ok(trace.body.some((r: { event: string; from: string; to: string }) => r.event === 'DRAINED' && r.to === 'idle'), 'the drain is traced');
+  t.ok(
+    trace.body.some((r: { event: string; from: string; to: string }) => r.event === 'DRAINED' && r.to === 'idle'),
+    'the drain is traced',
+  );
 });
 
 t.test('a child keeps no replaced version mapped, even on a quiet heap', async (t) => {
@@ -94,12 +105,21 @@ t.test('a child keeps no replaced version mapped, even on a quiet heap', async (
     });
   }
   const mappedVersions = (pid: number) =>
-    new Set(readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').filter((line) => line.endsWith('index.usearch')).map((line) => line.slice(line.lastIndexOf(' ') + 1))).size;
+    new Set(
+      readFileSync(`/proc/${pid}/maps`, 'utf8')
+        .split('\n')
+        .filter((line) => line.endsWith('index.usearch'))
+        .map((line) => line.slice(line.lastIndexOf(' ') + 1)),
+    ).size;
   const pids = (await fx.status()).slots.map((slot) => slot.pid!);
-  const counts = await waitFor('each child maps one index version', () => {
-    const seen = pids.map(mappedVersions);
-    return seen.every((count) => count === 1) && seen;
-  }, 3_000).catch(() => pids.map(mappedVersions));
+  const counts = await waitFor(
+    'each child maps one index version',
+    () => {
+      const seen = pids.map(mappedVersions);
+      return seen.every((count) => count === 1) && seen;
+    },
+    3_000,
+  ).catch(() => pids.map(mappedVersions));
   t.same(counts, [1, 1], 'index versions mapped per child');
 });
 
@@ -137,7 +157,11 @@ t.test('API contract: bad input gets a clear 4xx JSON error', async (t) => {
   t.equal(everything.status, 200);
   t.equal(everything.body.length, 5, 'n larger than what exists: everything that exists, the profile excluded');
 
-  const post = await fetch(`${fx.system.url}/recommend/${id}/5`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+  const post = await fetch(`${fx.system.url}/recommend/${id}/5`, {
+    method: 'POST',
+    body: '{}',
+    headers: { 'content-type': 'application/json' },
+  });
   t.equal(post.status, 405);
   t.equal(post.headers.get('allow'), 'GET, HEAD');
   t.match(await post.json(), { code: 'TANDEM_ERR_METHOD_NOT_ALLOWED', message: /POST is not supported.*use GET/ });

@@ -4,8 +4,9 @@ import { appendFileSync, readFileSync, rmSync, truncateSync, writeFileSync } fro
 import path from 'node:path';
 import t from 'tap';
 import { INDEX_FILE, MANIFEST_FILE } from '../index-version/format.js';
-import { startFixture, type Fixture } from './helpers/system-fixture.js';
 import { startLoad } from './helpers/load.js';
+import { type Fixture, startFixture } from './helpers/system-fixture.js';
+import { tally } from './helpers/tally.js';
 import { waitFor } from './helpers/wait.js';
 
 const fastDetection = {
@@ -66,7 +67,10 @@ t.test('hung answer child (SIGSTOP): detected by heartbeat, killed, queries rout
   const report = await load.stop();
   t.same(report.failures, [], `no request failed (${report.sent} sent, max ${report.maxLatencyMs.toFixed(0)} ms)`);
   const trace = (await fx.get('/trace?limit=5000')).body as { actor: string; event: string; to: string }[];
-  t.ok(trace.some((r) => r.actor === `slot-${victim.slot}` && r.event === 'HEARTBEAT_LOST' && r.to === 'crashed'), 'heartbeat loss traced');
+  t.ok(
+    trace.some((r) => r.actor === `slot-${victim.slot}` && r.event === 'HEARTBEAT_LOST' && r.to === 'crashed'),
+    'heartbeat loss traced',
+  );
 });
 
 t.test('both children down: 503 with Retry-After, then recovery on its own', async (t) => {
@@ -80,7 +84,10 @@ t.test('both children down: 503 with Retry-After, then recovery on its own', asy
   }
   await waitFor('serving again', async () => (await fx.get(`/recommend/${fx.ids[0]}/3`)).status === 200);
   const status = await fx.status();
-  t.ok(status.slots.every((s) => s.restarts >= 1), 'both restarted');
+  t.ok(
+    status.slots.every((s) => s.restarts >= 1),
+    'both restarted',
+  );
 });
 
 function corruptions(): [string, (dir: string) => void, RegExp][] {
@@ -115,7 +122,10 @@ t.test('bad index versions are quarantined; the current version keeps serving', 
     t.equal(status.servingVersion, first, `${name}: the old version still serves`);
     t.same(report.failures, [], `${name}: no request failed`);
     const trace = (await fx.get('/trace?limit=5000')).body as { event: string; detail?: string; version?: string }[];
-    t.ok(trace.some((r) => r.event === 'FETCH_FAILED' && code.test(r.detail ?? '')), `${name}: failure traced with its code`);
+    t.ok(
+      trace.some((r) => r.event === 'FETCH_FAILED' && code.test(r.detail ?? '')),
+      `${name}: failure traced with its code`,
+    );
   }
   // A good version after all that is served normally.
   const good = await fx.publish();
@@ -133,15 +143,22 @@ t.test('overload: beyond the in-flight bound, a fast 503; valid requests answere
       return response.status === 503 ? `503 ${body.code} retry-after=${response.headers.get('retry-after')}` : String(response.status);
     }),
   );
-  const counts = statuses.reduce<Record<string, number>>((a, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {});
-  t.same(Object.keys(counts).filter((s) => s !== '200' && s !== '503 TANDEM_ERR_OVERLOADED retry-after=1'), [], `only 200 or a shed 503 (${JSON.stringify(counts)})`);
+  const counts = tally(statuses);
+  t.same(
+    Object.keys(counts).filter((s) => s !== '200' && s !== '503 TANDEM_ERR_OVERLOADED retry-after=1'),
+    [],
+    `only 200 or a shed 503 (${JSON.stringify(counts)})`,
+  );
   t.ok((counts['200'] ?? 0) > 0, 'some answered');
   t.ok((await fx.status()).queries.shed > 0 || counts['503 TANDEM_ERR_OVERLOADED retry-after=1'] === undefined, 'shed count in /status');
   t.equal((await fx.get(`/recommend/${fx.ids[0]}/3`)).status, 200, 'answers again once the burst is over');
 });
 
 t.test('a query the answer child never answers times out with 504, not a hang', async (t) => {
-  const fx = await startFixture(t, { count: 100, system: { queryTimeoutMs: 300, heartbeatMs: 100, heartbeatTimeoutMs: 60_000, standby: false } });
+  const fx = await startFixture(t, {
+    count: 100,
+    system: { queryTimeoutMs: 300, heartbeatMs: 100, heartbeatTimeoutMs: 60_000, standby: false },
+  });
   const status = await waitFor('served', async () => {
     const s = await fx.status();
     return s.servingVersion ? s : null;

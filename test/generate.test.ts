@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { CITIES, FEMALE_NAMES, INTERESTS, MALE_NAMES, SURNAMES, generateProfiles, writeProfilesJsonl } from '../builder/generate.js';
+import { CITIES, FEMALE_NAMES, generateProfiles, INTERESTS, MALE_NAMES, SURNAMES, writeProfilesJsonl } from '../builder/generate.js';
 import { fnv1a32, mulberry32, sample } from '../builder/random.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -29,7 +29,11 @@ t.test('sample keeps order and never repeats', async (t) => {
   for (let round = 0; round < 200; round++) {
     const got = sample(rng, items, 6);
     t.equal(got.length, 6);
-    t.same([...got].sort((x, y) => x - y), got, 'in original order');
+    t.same(
+      [...got].sort((x, y) => x - y),
+      got,
+      'in original order',
+    );
     t.equal(new Set(got).size, 6);
   }
   t.same(sample(rng, [1, 2], 5), [1, 2], 'k larger than the list takes all');
@@ -57,13 +61,17 @@ t.test('profiles have the documented shape and unique ObjectId-style ids', async
       p._id > previous &&
       names.has(p.name) &&
       (SURNAMES as readonly string[]).includes(p.surname) &&
-      Number.isInteger(p.age) && p.age >= 18 && p.age <= 70 &&
+      Number.isInteger(p.age) &&
+      p.age >= 18 &&
+      p.age <= 70 &&
       ['female', 'male', 'nonbinary'].includes(p.gender) &&
       (CITIES as readonly string[]).includes(p.city) &&
-      p.interests.length >= 3 && p.interests.length <= 6 &&
+      p.interests.length >= 3 &&
+      p.interests.length <= 6 &&
       new Set(p.interests).size === p.interests.length &&
       p.interests.every((i) => (INTERESTS as readonly string[]).includes(i)) &&
-      typeof p.bio === 'string' && p.bio.length > 10 &&
+      typeof p.bio === 'string' &&
+      p.bio.length > 10 &&
       p.interests.some((i) => p.bio.toLowerCase().includes(i));
     if (!ok) {
       bad++;

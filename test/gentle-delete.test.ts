@@ -21,7 +21,10 @@ function versionWithIndex(root: string, name: string): { dir: string; index: str
   mkdirSync(dir);
   const index = createEngineIndex(DEFAULT_PARAMS, DIMS);
   const vectors = new Float32Array(200 * DIMS).map((_, i) => Math.sin(i));
-  index.add(BigUint64Array.from({ length: 200 }, (_, i) => BigInt(i)), vectors);
+  index.add(
+    BigUint64Array.from({ length: 200 }, (_, i) => BigInt(i)),
+    vectors,
+  );
   index.save(path.join(dir, 'index.usearch'));
   writeFileSync(path.join(dir, 'vectors.f32'), Buffer.alloc(64 * 1024, 1));
   return { dir, index: path.join(dir, 'index.usearch') };
@@ -48,7 +51,10 @@ t.test('a version another process maps is unlinked at once, and that process kee
       const found = index.search(new Float32Array(${DIMS}).fill(0.5), 3, 1);
       process.stdout.write('found ' + found.keys.length + '\\n');
     });`;
-  const viewer = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: path.resolve(import.meta.dirname, '..', '..'), stdio: ['pipe', 'pipe', 'inherit'] });
+  const viewer = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: path.resolve(import.meta.dirname, '..', '..'),
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   t.teardown(() => viewer.kill('SIGKILL'));
   let out = '';
   viewer.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -68,7 +74,11 @@ t.test('inUse sees a file held open by another process', async (t) => {
   const root = t.testdir();
   const file = path.join(root, 'held');
   writeFileSync(file, 'x');
-  const holder = spawn(process.execPath, ['-e', `require('fs').openSync(${JSON.stringify(file)}, 'r'); console.log('open'); setInterval(() => {}, 1000)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const holder = spawn(
+    process.execPath,
+    ['-e', `require('fs').openSync(${JSON.stringify(file)}, 'r'); console.log('open'); setInterval(() => {}, 1000)`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   t.teardown(() => holder.kill('SIGKILL'));
   let out = '';
   holder.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));

@@ -1,9 +1,10 @@
 // Signals and orphans, with the main process as a real OS process.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import type { SupervisorStatus } from '../supervisor/supervisor.js';
-import { isAlive, startMainProcess, type MainProcess } from './helpers/main-process.js';
+import { isAlive, type MainProcess, startMainProcess } from './helpers/main-process.js';
+import { tally } from './helpers/tally.js';
 import { waitFor } from './helpers/wait.js';
 
 async function childPids(url: string): Promise<number[]> {
@@ -45,7 +46,7 @@ async function burstThenStop(t: Test, main: MainProcess, stop: () => void): Prom
   await Promise.all(burst);
   t.equal((await main.exited).code, 0, 'exit code 0');
   const unexpected = outcomes.filter((o) => !['200', '503', 'ECONNREFUSED'].includes(o));
-  t.same(unexpected, [], `answered or refused cleanly, never reset (${JSON.stringify(outcomes.reduce<Record<string, number>>((a, o) => ({ ...a, [o]: (a[o] ?? 0) + 1 }), {}))})`);
+  t.same(unexpected, [], `answered or refused cleanly, never reset (${JSON.stringify(tally(outcomes))})`);
   await waitFor('children gone', () => pids.every((pid) => !isAlive(pid)), 5_000);
   return outcomes;
 }
@@ -66,6 +67,13 @@ t.test('SIGTERM to the whole process group: the supervisor still drains, childre
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as { event: string });
-  t.same(trace.filter((r) => r.event === 'SLOT_CRASHED'), [], 'no child is seen to crash');
-  t.ok(trace.some((r) => r.event === 'CMD_SHUTDOWN'), 'children were stopped by SHUTDOWN');
+  t.same(
+    trace.filter((r) => r.event === 'SLOT_CRASHED'),
+    [],
+    'no child is seen to crash',
+  );
+  t.ok(
+    trace.some((r) => r.event === 'CMD_SHUTDOWN'),
+    'children were stopped by SHUTDOWN',
+  );
 });

@@ -1,16 +1,16 @@
 // A fetch's checksums are computed by a helper process at low priority: same hashes, same error
 // codes, the priority really applied, and no helper outlives the child that started it.
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { openSync, closeSync, readFileSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { PROGRAMS } from './helpers/paths.js';
-import { IndexFormatError, hashFilesHere } from '../index-version/format.js';
+import { hashFilesHere, IndexFormatError } from '../index-version/format.js';
 import { hashFilesAtNiceness } from '../roles/fetch/low-priority-checksums.js';
 import { isAlive } from './helpers/main-process.js';
 import { nicenessOf } from './helpers/niceness.js';
+import { PROGRAMS } from './helpers/paths.js';
 import { waitFor } from './helpers/wait.js';
 
 const HASHER_MODULE = fileURLToPath(new URL('../roles/fetch/low-priority-checksums.js', import.meta.url));
@@ -59,7 +59,10 @@ t.test('a paced pass reads no faster than asked, in the helper and in this proce
   const file = path.join(dir, 'three-mib');
   writeFileSync(file, bytes);
   const rate = 12 << 20; // 3 MiB at 12 MiB/s: no less than a quarter of a second
-  for (const [where, hashFiles] of [['helper', hashFilesAtNiceness(10, rate)], ['in-process', hashFilesAtNiceness(0, rate)]] as const) {
+  for (const [where, hashFiles] of [
+    ['helper', hashFilesAtNiceness(10, rate)],
+    ['in-process', hashFilesAtNiceness(0, rate)],
+  ] as const) {
     const started = performance.now();
     t.same(await hashFiles([file]), [sha256(bytes)], `${where}: the same hash`);
     const tookMs = performance.now() - started;
@@ -71,7 +74,10 @@ t.test('a paced pass reads no faster than asked, in the helper and in this proce
 t.test('the supervisor refuses a verify rate that is not a number >= 0', async (t) => {
   const main = PROGRAMS.service;
   for (const bad of ['-1', 'fast', '']) {
-    const run = spawnSync(process.execPath, [main, '--verify-rate', bad, '--port', '0', '--data', t.testdir()], { encoding: 'utf8', timeout: 20_000 });
+    const run = spawnSync(process.execPath, [main, '--verify-rate', bad, '--port', '0', '--data', t.testdir()], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     t.not(run.status, 0, `--verify-rate ${JSON.stringify(bad)}: a non-zero exit`);
     t.match(run.stderr, /--verify-rate must be a number of MB\/s >= 0/, 'and a message that names the option');
   }

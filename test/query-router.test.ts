@@ -4,17 +4,25 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import t from 'tap';
 import pino from 'pino';
+import t from 'tap';
 import { Dealer } from 'zeromq';
 import { slotRoutingId } from '../channel/protocol.js';
 import { decodeQueries, encodeReplies, type RecommendQuery } from '../channel/query-batch.js';
-import { QueryRouter, type QueryOutcome } from '../supervisor/query-router.js';
+import { type QueryOutcome, QueryRouter } from '../supervisor/query-router.js';
 
 t.test('a burst is split into batches of at most maxBatch, and each caller gets its own reply', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tandem-router-'));
   const endpoint = `ipc://${dir}/query`;
-  const router = new QueryRouter({ endpoint, timeoutMs: 5000, maxInFlight: 1000, maxBatch: 8, sendTimeoutMs: 1000, suspectMs: 1000, log: pino({ level: 'silent' }) });
+  const router = new QueryRouter({
+    endpoint,
+    timeoutMs: 5000,
+    maxInFlight: 1000,
+    maxBatch: 8,
+    sendTimeoutMs: 1000,
+    suspectMs: 1000,
+    log: pino({ level: 'silent' }),
+  });
   const child = new Dealer({ routingId: slotRoutingId(0), linger: 0 });
   t.teardown(() => {
     child.close();
@@ -43,13 +51,20 @@ t.test('a burst is split into batches of at most maxBatch, and each caller gets 
     for await (const [header] of child) {
       const queries = decodeQueries(header!) as RecommendQuery[];
       batchSizes.push(queries.length);
-      await child.send(encodeReplies(queries.map(({ q }) => ({ q, ok: true })), queries.map(({ id }) => Buffer.from(JSON.stringify({ id })))));
+      await child.send(
+        encodeReplies(
+          queries.map(({ q }) => ({ q, ok: true })),
+          queries.map(({ id }) => Buffer.from(JSON.stringify({ id }))),
+        ),
+      );
       seen += queries.length;
       if (seen >= burst) return;
     }
   })();
 
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('replies did not all arrive within 5 s')), 5000).unref());
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error('replies did not all arrive within 5 s')), 5000).unref(),
+  );
   await Promise.race([Promise.all([allAnswered, echo]), timeout]);
 
   t.same(batchSizes, [8, 8, 5], 'two full batches sent at once, the rest at the end of the tick');

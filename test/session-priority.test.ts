@@ -6,8 +6,8 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { startFixture } from './helpers/system-fixture.js';
 import { autogroupNicenessOf } from './helpers/niceness.js';
+import { startFixture } from './helpers/system-fixture.js';
 import { waitFor } from './helpers/wait.js';
 
 const NICENESS_MODULE = fileURLToPath(new URL('../common/niceness.js', import.meta.url));
@@ -19,7 +19,10 @@ if (!existsSync('/proc/self/autogroup')) {
    * Runs atSessionNiceness(13) around no work in a fresh process and reports its session's
    * niceness before, during and after, and how long it took; `as` runs it under another uid.
    */
-  async function probe(detached: boolean, as: string[] = []): Promise<{ leads: boolean; before: number; during: number; after: number; ms: number }> {
+  async function probe(
+    detached: boolean,
+    as: string[] = [],
+  ): Promise<{ leads: boolean; before: number; during: number; after: number; ms: number }> {
     const script = `
       const m = await import(${JSON.stringify(NICENESS_MODULE)});
       const before = m.sessionNiceness();
@@ -46,15 +49,28 @@ if (!existsSync('/proc/self/autogroup')) {
   // the session back right after lowering it is refused (EAGAIN) and must be retried.
   // `env -i`: tap adds its process-recording hook to every child's environment, and that hook
   // cannot write its records as another uid.
-  const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'env', '-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`];
+  const asNobody = [
+    'setpriv',
+    '--reuid=65534',
+    '--regid=65534',
+    '--clear-groups',
+    'env',
+    '-i',
+    `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
+  ];
   const nobodyCanRun =
     process.getuid?.() === 0 &&
-    spawnSync(asNobody[0]!, [...asNobody.slice(1), process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(NICENESS_MODULE)})`]).status === 0;
-  t.test('an unprivileged session leader is set back too, once the kernel allows it', { skip: nobodyCanRun ? false : 'needs root, setpriv and a build readable by nobody' }, async (t) => {
-    const seen = await probe(true, asNobody);
-    t.match(seen, { leads: true, before: 0, during: 13, after: 0 });
-    t.ok(seen.ms >= 90, `setting it back waited out the kernel limit (${seen.ms} ms)`);
-  });
+    spawnSync(asNobody[0]!, [...asNobody.slice(1), process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(NICENESS_MODULE)})`])
+      .status === 0;
+  t.test(
+    'an unprivileged session leader is set back too, once the kernel allows it',
+    { skip: nobodyCanRun ? false : 'needs root, setpriv and a build readable by nobody' },
+    async (t) => {
+      const seen = await probe(true, asNobody);
+      t.match(seen, { leads: true, before: 0, during: 13, after: 0 });
+      t.ok(seen.ms >= 90, `setting it back waited out the kernel limit (${seen.ms} ms)`);
+    },
+  );
 
   t.test('a process in a shared session leaves the session alone', async (t) => {
     const ours = autogroupNicenessOf(process.pid);
@@ -84,10 +100,14 @@ if (!existsSync('/proc/self/autogroup')) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
-    const standby = await waitFor('a version served by one child and loaded by the other', async () => {
-      const s = await fx.status();
-      return s.state === 'serving' && s.servingVersion !== null && s.slots.every((slot) => slot.version === s.servingVersion) ? s : null;
-    }, 60_000);
+    const standby = await waitFor(
+      'a version served by one child and loaded by the other',
+      async () => {
+        const s = await fx.status();
+        return s.state === 'serving' && s.servingVersion !== null && s.slots.every((slot) => slot.version === s.servingVersion) ? s : null;
+      },
+      60_000,
+    );
     watching = false;
     await watcher;
     const fetching = [...seen].filter(([key]) => key > 0).flatMap(([, values]) => [...values]);

@@ -39,7 +39,10 @@ t.test('swap cycle: fetcher loads newer version, takes over, old answerer drains
   h.completeFetch(1);
   t.equal(h.state(), 'promoting');
   t.equal(h.context().answerer, 0, 'no switch before the new answerer acked ANSWER');
-  t.notOk(h.sent.some((s) => s.slot === 0 && s.command.type === 'DRAIN'), 'no DRAIN before ANSWER is acked');
+  t.notOk(
+    h.sent.some((s) => s.slot === 0 && s.command.type === 'DRAIN'),
+    'no DRAIN before ANSWER is acked',
+  );
   h.ackLast(1);
   t.equal(h.context().answerer, 1, 'queries switch the moment ANSWER is acked');
   t.equal(h.state(), 'draining');
@@ -83,8 +86,14 @@ t.test('a missing ack times out: traced, child killed and respawned', async (t) 
   h.clock.increment(2);
   t.equal(h.slotState(0), 'crashed');
   t.match(h.killed, [{ slot: 0, reason: 'FETCH not acked in time' }]);
-  t.ok(h.records.some((r) => r.actor === 'slot-0' && r.event === 'timeout:ackTimeout' && r.to === 'crashed'), 'timeout traced');
-  t.ok(h.records.some((r) => r.actor === 'supervisor' && r.from === 'loadingFirst' && r.to === 'booting'), 'supervisor gave up on that candidate');
+  t.ok(
+    h.records.some((r) => r.actor === 'slot-0' && r.event === 'timeout:ackTimeout' && r.to === 'crashed'),
+    'timeout traced',
+  );
+  t.ok(
+    h.records.some((r) => r.actor === 'supervisor' && r.from === 'loadingFirst' && r.to === 'booting'),
+    'supervisor gave up on that candidate',
+  );
   t.equal(h.state(), 'loadingFirst', 'and at once tries the other slot');
   // slot 1 is ready and the version is known: the supervisor fetches there instead
   t.match(h.last(1), { type: 'FETCH', version: 'v1' });
@@ -107,7 +116,10 @@ t.test('a stale ack is ignored and traced, never applied', async (t) => {
   t.same(h.stale, [{ slot: 0, seq: fetchSeq - 1, expected: fetchSeq }]);
   h.slot(0).send({ type: 'FETCHED', seq: fetchSeq + 7, version: 'v1', count: 1, dims: 4, loadMs: 1 });
   t.equal(h.slotState(0), 'fetching.awaitingAck', 'FETCHED for another seq is not applied');
-  t.ok(h.records.some((r) => r.actor === 'slot-0' && r.event === 'ACK' && r.from === r.to), 'stale ack traced');
+  t.ok(
+    h.records.some((r) => r.actor === 'slot-0' && r.event === 'ACK' && r.from === r.to),
+    'stale ack traced',
+  );
   h.actor.stop();
 });
 
@@ -134,7 +146,10 @@ t.test('answerer crash with nobody holding an index: degraded, then recovers', a
   t.equal(h.context().answerer, null);
   // slot 1 is idle and v1 is the latest: it fetches at once
   t.equal(h.state(), 'loadingFirst');
-  t.ok(h.records.some((r) => r.actor === 'supervisor' && r.to === 'degraded'), 'degraded traced');
+  t.ok(
+    h.records.some((r) => r.actor === 'supervisor' && r.to === 'degraded'),
+    'degraded traced',
+  );
   h.completeFetch(1);
   h.ackLast(1);
   t.equal(h.context().answerer, 1);
@@ -184,7 +199,14 @@ t.test('shutdown: both slots get SHUTDOWN, machine stops when both exited', asyn
 });
 
 t.test('restart intensity: too many crashes in the window slow the restarts down', async (t) => {
-  const h = startHarness({ maxRestarts: 2, restartWindowMs: 10_000, backoffBaseMs: 10, backoffMaxMs: 10, limitedRetryMs: 5_000, spawnMs: 100 });
+  const h = startHarness({
+    maxRestarts: 2,
+    restartWindowMs: 10_000,
+    backoffBaseMs: 10,
+    backoffMaxMs: 10,
+    limitedRetryMs: 5_000,
+    spawnMs: 100,
+  });
   // Let slot 0 fail to spawn over and over: each spawn times out.
   for (let crash = 1; crash <= 3; crash++) {
     h.clock.increment(100); // spawn timeout -> crashed -> (no process) backoff or restartLimited
@@ -192,7 +214,10 @@ t.test('restart intensity: too many crashes in the window slow the restarts down
   }
   t.equal(h.slotState(0), 'restartLimited');
   t.match(h.limited, [{ slot: 0, crashes: 3 }]);
-  t.ok(h.records.some((r) => r.actor === 'slot-0' && r.to === 'restartLimited'), 'traced');
+  t.ok(
+    h.records.some((r) => r.actor === 'slot-0' && r.to === 'restartLimited'),
+    'traced',
+  );
   const spawnsBefore = h.spawned.filter((s) => s === 0).length;
   h.clock.increment(4_999);
   t.equal(h.spawned.filter((s) => s === 0).length, spawnsBefore, 'no restart storm');
@@ -250,7 +275,10 @@ t.test('first fetch fails: the next good version is tried, nothing waits forever
   h.slot(0).send({ type: 'FETCH_FAILED', seq: fetch.seq, version: 'v2', error: 'bad', code: 'CHECKSUM_MISMATCH' });
   t.equal(h.state(), 'loadingFirst');
   t.match([...h.sent].reverse().find((s) => s.command.type === 'FETCH')!.command, { version: 'v1' });
-  t.ok(h.records.every((r) => !(r.event === 'ACK' && r.stale)), 'a current ack is not marked stale');
+  t.ok(
+    h.records.every((r) => !(r.event === 'ACK' && r.stale)),
+    'a current ack is not marked stale',
+  );
   h.actor.stop();
 });
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { RecordValidator, checkId, checkVector } from '../builder/validate.js';
+import { checkId, checkVector, RecordValidator } from '../builder/validate.js';
 import { createVectorizer, type ProfileInput } from '../builder/vectorize.js';
 
 const DIMS = 8;
@@ -99,7 +99,12 @@ t.test('checkVector and checkId are pure helpers', async (t) => {
 
 t.test('too_long: a profile whose result row would exceed the row limit', async (t) => {
   const v = new RecordValidator({ dims: DIMS, vectorize });
-  t.match(rejected(v, line({ _id: 'long', name: 'x'.repeat(5000), interests: ['chess'] }), 4), { reason: 'too_long', id: 'long', line: 4, detail: /limit is 4096/ });
+  t.match(rejected(v, line({ _id: 'long', name: 'x'.repeat(5000), interests: ['chess'] }), 4), {
+    reason: 'too_long',
+    id: 'long',
+    line: 4,
+    detail: /limit is 4096/,
+  });
   const r = v.check(good('long'), 5);
   t.ok(r?.ok, 'a skipped record does not claim its id');
   if (r?.ok) t.same(r.fields, { id: 'long', name: 'A', surname: '' }, 'fields that are absent show as ""');

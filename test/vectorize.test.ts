@@ -1,6 +1,6 @@
 import path from 'node:path';
 import t from 'tap';
-import { BUILTIN_VECTORIZER, DEFAULT_DIMS, createVectorizer, loadVectorizer, vectorFromField } from '../builder/vectorize.js';
+import { BUILTIN_VECTORIZER, createVectorizer, DEFAULT_DIMS, loadVectorizer, vectorFromField } from '../builder/vectorize.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures');
 
@@ -20,7 +20,15 @@ function norm(v: Float32Array): number {
   return Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 }
 
-const base = { _id: 'a', name: 'Ann', age: 31, gender: 'female', city: 'Oslo', interests: ['chess', 'jazz', 'hiking'], bio: 'Jazz and chess in Oslo.' };
+const base = {
+  _id: 'a',
+  name: 'Ann',
+  age: 31,
+  gender: 'female',
+  city: 'Oslo',
+  interests: ['chess', 'jazz', 'hiking'],
+  bio: 'Jazz and chess in Oslo.',
+};
 
 t.test('deterministic and unit-normalised', async (t) => {
   const v1 = createVectorizer().vectorize(base);
@@ -47,7 +55,14 @@ t.test('shared features bring profiles closer', async (t) => {
   const { vectorize } = createVectorizer();
   const a = vectorize(base);
   const similar = vectorize({ ...base, _id: 'b', interests: ['chess', 'jazz', 'poetry'], bio: 'Chess, mostly.' });
-  const disjoint = vectorize({ _id: 'c', age: 64, gender: 'male', city: 'Lisbon', interests: ['surfing', 'wine', 'opera'], bio: 'Surf and opera.' });
+  const disjoint = vectorize({
+    _id: 'c',
+    age: 64,
+    gender: 'male',
+    city: 'Lisbon',
+    interests: ['surfing', 'wine', 'opera'],
+    bio: 'Surf and opera.',
+  });
   const sameCityOnly = vectorize({ ...base, _id: 'd', interests: ['surfing', 'wine', 'opera'], bio: '' });
   const dSimilar = cosineDistance(a, similar);
   const dDisjoint = cosineDistance(a, disjoint);
@@ -79,7 +94,7 @@ t.test('a carried `vector` is used as is', async (t) => {
   t.same(Array.from(v), [3, 4, 0.5], 'not normalised, not re-dimensioned: the validator judges it');
   t.throws(() => vectorize({ ...base, vector: 'nope' }), /must be an array of numbers/);
   t.throws(() => vectorize({ ...base, vector: [1, null, 2] }), /\[1\] is null/);
-  t.equal(vectorFromField([1e400])[0], Infinity, 'JSON overflow stays visible as non-finite');
+  t.equal(vectorFromField(JSON.parse('[1e400]'))[0], Infinity, 'JSON overflow stays visible as non-finite');
 });
 
 t.test('loadVectorizer: built-in by default', async (t) => {

@@ -1,9 +1,9 @@
 // A version's files are hashed once: the second fetch of an unchanged file reuses the hash, and
 // any change to the file (rewrite, truncation, replacement) makes it hashed again.
-import { appendFileSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { hashFilesHere, type HashFiles } from '../index-version/format.js';
+import { type HashFiles, hashFilesHere } from '../index-version/format.js';
 import { rememberVerified } from '../roles/fetch/verified-files.js';
 import { startFixture } from './helpers/system-fixture.js';
 import { waitFor } from './helpers/wait.js';
@@ -21,7 +21,7 @@ function countingHasher(): HashFiles & { read: string[] } {
 /** Three files of a version, under `root`/v1. */
 function version(root: string): string[] {
   const files = ['index.usearch', 'vectors.f32', 'rows.bin'].map((name) => path.join(root, 'v1', name));
-  files.forEach((file, i) => writeFileSync(file, Buffer.alloc(1000 + i, i + 1)));
+  for (const [i, file] of files.entries()) writeFileSync(file, Buffer.alloc(1000 + i, i + 1));
   return files;
 }
 
@@ -94,14 +94,18 @@ t.test('in a running system the standby verifies the served version without read
     const s = await fx.status();
     return s.state === 'serving' && s.servingVersion !== null && s.slots.every((slot) => slot.version === s.servingVersion) ? s : null;
   });
-  const fetched = await waitFor('two fetch log lines', () => {
-    const lines = readFileSync(path.join(fx.dir, 'children.log'), 'utf8')
-      .split('\n')
-      .filter((line) => line.includes('"version fetched"'))
-      .map((line) => JSON.parse(line) as { version: string; checksums: { hashed: number; remembered: number } })
-      .filter((line) => line.version === serving.servingVersion);
-    return lines.length >= 2 ? lines : null;
-  }, 10_000);
+  const fetched = await waitFor(
+    'two fetch log lines',
+    () => {
+      const lines = readFileSync(path.join(fx.dir, 'children.log'), 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('"version fetched"'))
+        .map((line) => JSON.parse(line) as { version: string; checksums: { hashed: number; remembered: number } })
+        .filter((line) => line.version === serving.servingVersion);
+      return lines.length >= 2 ? lines : null;
+    },
+    10_000,
+  );
   t.same(fetched[0]!.checksums, { hashed: 3, remembered: 0 }, 'the first fetch hashed every file');
   t.same(fetched[1]!.checksums, { hashed: 0, remembered: 3 }, 'the standby read none of them again');
 });

@@ -24,7 +24,8 @@ if (!existsSync(file)) {
 
 function label(record: TraceRecord): string | null {
   if (record.event.startsWith('timeout:')) return 'TIMEOUT';
-  if (record.actor === 'supervisor' && record.event === 'SLOT_ANSWERING' && record.from === 'promoting') return record.to === 'draining' ? 'SWAP' : 'SERVE';
+  if (record.actor === 'supervisor' && record.event === 'SLOT_ANSWERING' && record.from === 'promoting')
+    return record.to === 'draining' ? 'SWAP' : 'SERVE';
   if (record.to === 'crashed' && record.from !== 'crashed') return 'CRASH';
   if (record.to === 'spawning' && record.from === 'backoff') return 'RESTART';
   if (record.to === 'degraded' && record.from !== 'degraded') return 'DEGRADED';
@@ -54,9 +55,13 @@ for await (const line of lines) {
     record.version ? `version=${record.version}` : '',
     record.slot !== undefined ? `slot=${record.slot}` : '',
     record.detail ?? '',
-  ].filter(Boolean).join(' ');
+  ]
+    .filter(Boolean)
+    .join(' ');
   console.log(`${time}  ${(tag ?? '').padEnd(8)} ${record.actor.padEnd(10)} ${move.padEnd(44)} ${record.event.padEnd(18)} ${extras}`);
   shown++;
 }
-const summary = Object.entries(counts).map(([tag, n]) => `${tag.toLowerCase()}: ${n}`).join(', ');
+const summary = Object.entries(counts)
+  .map(([tag, n]) => `${tag.toLowerCase()}: ${n}`)
+  .join(', ');
 console.log(`\n${shown} records shown${summary ? `; ${summary}` : ''}`);

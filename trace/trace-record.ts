@@ -50,9 +50,13 @@ export function createTraceRecorder(sink: (record: TraceRecord) => void, now: ()
     // the initial state has no microstep, only its snapshot.
     const isInitial = inspection.type === '@xstate.snapshot' && inspection.event.type === 'xstate.init';
     if (inspection.type !== '@xstate.microstep' && !isInitial) return;
-    const snapshot = (inspection as { snapshot: unknown }).snapshot as { value?: unknown; context?: Record<string, unknown>; status?: string };
+    const snapshot = (inspection as { snapshot: unknown }).snapshot as {
+      value?: unknown;
+      context?: Record<string, unknown>;
+      status?: string;
+    };
     if (snapshot.value === undefined) return;
-    const actor = (inspection.actorRef as { id?: string }).id ?? "?";
+    const actor = (inspection.actorRef as { id?: string }).id ?? '?';
     const to = stateToString(snapshot.value);
     const from = lastState.get(actor) ?? null;
     lastState.set(actor, to);

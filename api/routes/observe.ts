@@ -5,7 +5,11 @@ import type { Tracer } from '../../trace/tracer.js';
 import { errors } from '../errors.js';
 import { sendError } from '../reply-error.js';
 
-export function observeRoutes(app: FastifyInstance, supervisor: Pick<Supervisor, 'status' | 'ready'>, tracer: Pick<Tracer, 'recent'>): void {
+export function observeRoutes(
+  app: FastifyInstance,
+  supervisor: Pick<Supervisor, 'status' | 'ready'>,
+  tracer: Pick<Tracer, 'recent'>,
+): void {
   app.get('/health', async () => ({ status: 'ok', uptimeSec: Math.round(process.uptime()) }));
 
   app.get('/ready', async (_request, reply) => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { exactNearest } from '../../index-version/engine.js';
-import { VECTORS_FILE, readLatest, versionDir } from '../../index-version/format.js';
+import { readLatest, VECTORS_FILE, versionDir } from '../../index-version/format.js';
 import { HeldIndex } from '../../roles/held-index.js';
 
 const { values } = parseArgs({

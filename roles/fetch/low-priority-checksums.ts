@@ -6,9 +6,9 @@
 // against 1.4-1.6x), although the fetch took half as long.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ChecksumReply } from './checksum-helper.js';
-import { IndexFormatError, hashFilesHere, hashFilesPaced, type HashFiles } from '../../index-version/format.js';
 import { lowerPriority } from '../../common/niceness.js';
+import { type HashFiles, hashFilesHere, hashFilesPaced, IndexFormatError } from '../../index-version/format.js';
+import type { ChecksumReply } from './checksum-helper.js';
 
 const HELPER = fileURLToPath(new URL('./checksum-helper.js', import.meta.url));
 

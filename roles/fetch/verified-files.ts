@@ -8,7 +8,7 @@
 // publish's fsync, rename and LATEST), so a file that still matches is the file that was hashed,
 // and its bytes need not be read again.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HashFiles } from '../../index-version/format.js';
 

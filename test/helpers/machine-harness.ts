@@ -1,8 +1,8 @@
 // Runs the real supervisor and slot machines with recording actions and a simulated clock:
 // the swap cycle with no processes, sockets or waiting.
-import { createActor, SimulatedClock, type AnyActorRef } from 'xstate';
-import { slotMachine, DEFAULT_SLOT_TIMEOUTS, type CommandToSend, type SlotTimeouts } from '../../statecharts/slot.js';
-import { supervisorMachine, slotActorId } from '../../statecharts/supervisor.js';
+import { type AnyActorRef, createActor, SimulatedClock } from 'xstate';
+import { type CommandToSend, DEFAULT_SLOT_TIMEOUTS, type SlotTimeouts, slotMachine } from '../../statecharts/slot.js';
+import { slotActorId, supervisorMachine } from '../../statecharts/supervisor.js';
 import { createTraceRecorder, stateToString, type TraceRecord } from '../../trace/trace-record.js';
 
 export interface Sent {
@@ -29,11 +29,19 @@ export function startHarness(timeouts: Partial<SlotTimeouts> = {}, options: { st
     },
   });
   const machine = supervisorMachine.provide({ actors: { slot } });
-  const recorder = createTraceRecorder((record) => records.push(record), () => clock.now());
+  const recorder = createTraceRecorder(
+    (record) => records.push(record),
+    () => clock.now(),
+  );
   const actor = createActor(machine, {
     id: 'supervisor',
     clock,
-    input: { slotTimeouts: { ...DEFAULT_SLOT_TIMEOUTS, ...timeouts }, standby: options.standby ?? false, standbyDelayMs: options.standbyDelayMs ?? 0, now: () => clock.now() },
+    input: {
+      slotTimeouts: { ...DEFAULT_SLOT_TIMEOUTS, ...timeouts },
+      standby: options.standby ?? false,
+      standbyDelayMs: options.standbyDelayMs ?? 0,
+      now: () => clock.now(),
+    },
     inspect: recorder,
   });
   actor.start();
@@ -60,7 +68,10 @@ export function startHarness(timeouts: Partial<SlotTimeouts> = {}, options: { st
     },
     /** Acks the last command to slot n and, for FETCH, reports it loaded. */
     completeFetch(n: number) {
-      const command = [...sent].reverse().find((s) => s.slot === n && s.command.type === 'FETCH')!.command as Extract<CommandToSend, { type: 'FETCH' }>;
+      const command = [...sent].reverse().find((s) => s.slot === n && s.command.type === 'FETCH')!.command as Extract<
+        CommandToSend,
+        { type: 'FETCH' }
+      >;
       slotRef(n).send({ type: 'ACK', seq: command.seq });
       slotRef(n).send({ type: 'FETCHED', seq: command.seq, version: command.version, count: 10, dims: 4, loadMs: 1 });
     },

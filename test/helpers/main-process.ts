@@ -1,6 +1,6 @@
 // The main process as its own OS process (`node dist/service/main.js`), for tests about
 // signals and orphans. The test that starts it kills it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,6 @@ import { buildIndex } from '../../builder/build.js';
 import { writeProfilesJsonl } from '../../builder/generate.js';
 import { PROGRAMS } from './paths.js';
 import { waitFor } from './wait.js';
-
 
 export interface MainProcess {
   child: ChildProcess;
@@ -29,7 +28,10 @@ export async function startMainProcess(t: Test, count = 100, ownGroup = false): 
   const source = path.join(dataDir, 'profiles.jsonl');
   await writeProfilesJsonl(source, count, 3);
   await buildIndex({ source, dataDir, logger: pino({ level: 'silent' }), threads: 1 });
-  const ids = readFileSync(source, 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { _id: string })._id);
+  const ids = readFileSync(source, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => (JSON.parse(line) as { _id: string })._id);
   const child = spawn(process.execPath, [PROGRAMS.service, '--data', dataDir, '--port', '0', '--runs', path.join(dir, 'run')], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: ownGroup,

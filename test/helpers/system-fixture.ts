@@ -7,9 +7,9 @@ import pino from 'pino';
 import type { Test } from 'tap';
 import { buildIndex } from '../../builder/build.js';
 import { writeProfilesJsonl } from '../../builder/generate.js';
-import { versionDir, type Manifest } from '../../index-version/format.js';
 import { writeLatest } from '../../builder/publish.js';
-import { startSystem, type RunningSystem, type SystemOptions } from '../../service/system.js';
+import { type Manifest, versionDir } from '../../index-version/format.js';
+import { type RunningSystem, type SystemOptions, startSystem } from '../../service/system.js';
 import type { SupervisorStatus } from '../../supervisor/supervisor.js';
 import { waitFor } from './wait.js';
 
@@ -108,9 +108,13 @@ export async function startFixture(t: Test, options: FixtureOptions = {}): Promi
     status,
     get,
     waitServing: (version, timeoutMs = 30_000) =>
-      waitFor(`version ${version} served`, async () => {
-        const s = await status();
-        return s.servingVersion === version && s.state === 'serving' ? s : null;
-      }, timeoutMs),
+      waitFor(
+        `version ${version} served`,
+        async () => {
+          const s = await status();
+          return s.servingVersion === version && s.state === 'serving' ? s : null;
+        },
+        timeoutMs,
+      ),
   };
 }
