@@ -1,77 +1,84 @@
-// Every error the API answers with: a stable code, the HTTP status, and a message a person can
-// act on. One module, so the table of what can go wrong is in one place.
-export interface ApiError {
-  statusCode: number;
-  code: string;
-  message: string;
-  retryAfterSec?: number;
-}
+// Every error the HTTP API answers with, keyed by its stable code: the status, and a message a
+// person can act on. The one table of this boundary; nothing else spells a TANDEM_ERR_ code.
 
 export const MAX_N = 100;
 /** Longest vector POST /search accepts; the index's own dimensions decide what fits. */
 export const MAX_VECTOR_LENGTH = 4096;
+/** Largest request body, bytes. */
+export const BODY_LIMIT = 256 * 1024;
 
-export const errors = {
-  badN: (raw: string): ApiError => ({
-    statusCode: 400,
-    code: 'TANDEM_ERR_BAD_N',
-    message: `n must be a positive whole number (1 to ${MAX_N}), got ${JSON.stringify(raw.slice(0, 40))}`,
-  }),
-  nTooLarge: (n: string): ApiError => ({
-    statusCode: 400,
-    code: 'TANDEM_ERR_N_TOO_LARGE',
-    message: `n is ${n.length > 12 ? `${n.slice(0, 12)}…` : n}; at most ${MAX_N} recommendations can be asked for at once`,
-  }),
-  badId: (): ApiError => ({
-    statusCode: 400,
-    code: 'TANDEM_ERR_BAD_ID',
-    message: 'id must be 1 to 128 characters of letters, digits, "_" or "-"',
-  }),
-  badVector: (message: string): ApiError => ({ statusCode: 400, code: 'TANDEM_ERR_BAD_VECTOR', message }),
-  badQuery: (message: string): ApiError => ({ statusCode: 400, code: 'TANDEM_ERR_BAD_QUERY', message }),
-  unsupportedMediaType: (contentType: string | undefined): ApiError => ({
-    statusCode: 415,
-    code: 'TANDEM_ERR_UNSUPPORTED_MEDIA_TYPE',
-    message: `send the body as JSON with content-type: application/json (got ${contentType ? JSON.stringify(contentType.slice(0, 80)) : 'no content-type'})`,
-  }),
-  badLimit: (): ApiError => ({ statusCode: 400, code: 'TANDEM_ERR_BAD_LIMIT', message: 'limit must be a whole number from 1 to 9999' }),
-  methodNotAllowed: (method: string, path: string, allowed: string): ApiError => ({
-    statusCode: 405,
-    code: 'TANDEM_ERR_METHOD_NOT_ALLOWED',
-    message: `${method} is not supported on ${path.slice(0, 200)}; use ${allowed}`,
-  }),
-  unknownId: (message: string): ApiError => ({ statusCode: 404, code: 'TANDEM_ERR_UNKNOWN_ID', message }),
-  noIndex: (): ApiError => ({
-    statusCode: 503,
-    code: 'TANDEM_ERR_NO_INDEX',
-    message: 'no index version is being served yet; build one with `make index` or wait for the builder',
+const short = (text: string, max: number) => JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+
+/** The routes a lost client is pointed to. */
+const ROUTES_HINT = 'GET /recommend/:id/:n, POST /search, GET /health, /ready, /status or /trace';
+
+export const HTTP_ERRORS = {
+  TANDEM_ERR_BAD_N: { status: 400, message: (raw: string) => `n must be a positive whole number (1 to ${MAX_N}), got ${short(raw, 40)}` },
+  TANDEM_ERR_N_TOO_LARGE: {
+    status: 400,
+    message: (raw: string) =>
+      `n is ${raw.length > 12 ? `${raw.slice(0, 12)}…` : raw}; at most ${MAX_N} recommendations can be asked for at once`,
+  },
+  TANDEM_ERR_BAD_ID: { status: 400, message: () => 'id must be 1 to 128 characters of letters, digits, "_" or "-"' },
+  TANDEM_ERR_BAD_VECTOR: { status: 400, message: (why: string) => why },
+  TANDEM_ERR_BAD_QUERY: { status: 400, message: (why: string) => why },
+  TANDEM_ERR_BAD_LIMIT: { status: 400, message: () => 'limit must be a whole number from 1 to 9999' },
+  /** The body does not match the route's JSON schema; the message names the field. */
+  TANDEM_ERR_BAD_BODY: { status: 400, message: (why: string) => why },
+  /** The body is not JSON at all (or empty). */
+  TANDEM_ERR_BAD_JSON: { status: 400, message: (why: string) => `the body is not valid JSON: ${why}` },
+  /** Any other malformed request the HTTP layer refuses (bad header, bad URL encoding). */
+  TANDEM_ERR_BAD_REQUEST: { status: 400, message: (why: string) => why },
+  TANDEM_ERR_UNKNOWN_ID: { status: 404, message: (why: string) => why },
+  TANDEM_ERR_NO_ROUTE: {
+    status: 404,
+    message: (method: string, url: string) => `no route ${method} ${url.slice(0, 200)}; try ${ROUTES_HINT}`,
+  },
+  TANDEM_ERR_METHOD_NOT_ALLOWED: {
+    status: 405,
+    message: (method: string, path: string, allowed: string) => `${method} is not supported on ${path.slice(0, 200)}; use ${allowed}`,
+  },
+  TANDEM_ERR_BODY_TOO_LARGE: { status: 413, message: () => `the body is too large: at most ${BODY_LIMIT / 1024} KiB` },
+  TANDEM_ERR_URI_TOO_LONG: { status: 414, message: (why: string) => `the URL is too long: ${why}` },
+  TANDEM_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: (contentType: string | undefined) =>
+      `send the body as JSON with content-type: application/json (got ${contentType ? short(contentType, 80) : 'no content-type'})`,
+  },
+  TANDEM_ERR_INTERNAL: { status: 500, message: (why: string) => why },
+  TANDEM_ERR_NO_INDEX: {
+    status: 503,
     retryAfterSec: 1,
-  }),
-  overloaded: (): ApiError => ({
-    statusCode: 503,
-    code: 'TANDEM_ERR_OVERLOADED',
-    message: 'too many queries in flight; retry shortly',
-    retryAfterSec: 1,
-  }),
-  timeout: (): ApiError => ({
-    statusCode: 504,
-    code: 'TANDEM_ERR_QUERY_TIMEOUT',
-    message: 'the answer process did not reply in time; retry shortly',
-    retryAfterSec: 1,
-  }),
-  internal: (message: string): ApiError => ({ statusCode: 500, code: 'TANDEM_ERR_INTERNAL', message }),
-  notFound: (method: string, url: string): ApiError => ({
-    statusCode: 404,
-    code: 'TANDEM_ERR_NO_ROUTE',
-    message: `no route ${method} ${url.slice(0, 200)}; try GET /recommend/:id/:n, POST /search, GET /health, /ready, /status or /trace`,
-  }),
-};
+    message: (why?: string) => why ?? 'no index version is being served yet; build one with `make index` or wait for the builder',
+  },
+  TANDEM_ERR_OVERLOADED: { status: 503, retryAfterSec: 1, message: () => 'too many queries in flight; retry shortly' },
+  TANDEM_ERR_SHUTTING_DOWN: { status: 503, retryAfterSec: 1, message: () => 'shutting down' },
+  TANDEM_ERR_QUERY_TIMEOUT: { status: 504, retryAfterSec: 1, message: () => 'the answer process did not reply in time; retry shortly' },
+} as const satisfies Record<string, { status: number; retryAfterSec?: number; message: (...args: never[]) => string }>;
+
+export type HttpErrorCode = keyof typeof HTTP_ERRORS;
+
+export interface ApiError {
+  statusCode: number;
+  code: HttpErrorCode;
+  message: string;
+  retryAfterSec?: number;
+}
+
+type MessageArgs<C extends HttpErrorCode> = Parameters<(typeof HTTP_ERRORS)[C]['message']>;
+
+export function httpError<C extends HttpErrorCode>(code: C, ...args: MessageArgs<C>): ApiError {
+  const entry = HTTP_ERRORS[code];
+  const message = (entry.message as (...a: MessageArgs<C>) => string)(...args);
+  return { statusCode: entry.status, code, message, ...('retryAfterSec' in entry ? { retryAfterSec: entry.retryAfterSec } : {}) };
+}
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
   404: 'Not Found',
   405: 'Method Not Allowed',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   500: 'Internal Server Error',
   503: 'Service Unavailable',

@@ -4,7 +4,8 @@ import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { Tracer } from '../trace/tracer.js';
-import { errors } from './errors.js';
+import { BODY_LIMIT, httpError } from './errors.js';
+import { type FastifyRaisedError, fromFastifyError } from './fastify-errors.js';
 import { sendError } from './reply-error.js';
 import { observeRoutes } from './routes/observe.js';
 import { queryRoutes } from './routes/queries.js';
@@ -27,12 +28,14 @@ export function buildApi(options: ApiOptions) {
     loggerInstance: options.log as FastifyBaseLogger,
     // One log line per request costs more than the search itself; errors are logged below.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 256 * 1024,
+    bodyLimit: BODY_LIMIT,
     // Long ids must reach our validator and get its 400, not the router's 404.
     routerOptions: { maxParamLength: 512 },
     return503OnClosing: true,
     // A string is not a number: "vector": ["1"] is a client bug to report, not to paper over.
     ajv: { customOptions: { coerceTypes: false } },
+    // Errors the router raises before any hook (a bad URL, a parameter over maxParamLength).
+    frameworkErrors: (error, request, reply) => sendError(reply, fromFastifyError(error, request.headers['content-type'])),
   });
 
   // JSON only: a text/plain body should be refused (415), not parsed into a string.
@@ -45,20 +48,15 @@ export function buildApi(options: ApiOptions) {
     const allowed = ROUTE_METHODS.find(([pattern]) => pattern.test(pathname))?.[1];
     if (allowed && allowed !== request.method) {
       reply.header('allow', allowed === 'GET' ? 'GET, HEAD' : allowed);
-      return sendError(reply, errors.methodNotAllowed(request.method, pathname, allowed));
+      return sendError(reply, httpError('TANDEM_ERR_METHOD_NOT_ALLOWED', request.method, pathname, allowed));
     }
-    return sendError(reply, errors.notFound(request.method, request.url));
+    return sendError(reply, httpError('TANDEM_ERR_NO_ROUTE', request.method, request.url));
   });
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string; validation?: unknown }, request, reply) => {
-    const statusCode = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    if (statusCode === 415) return sendError(reply, errors.unsupportedMediaType(request.headers['content-type']));
-    return sendError(reply, {
-      statusCode,
-      code: error.validation ? 'TANDEM_ERR_BAD_BODY' : (error.code ?? 'TANDEM_ERR_INTERNAL'),
-      message: statusCode === 500 ? 'internal error; see the server log' : error.message,
-    });
+  app.setErrorHandler((error: FastifyRaisedError, request, reply) => {
+    const apiError = fromFastifyError(error, request.headers['content-type']);
+    if (apiError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    return sendError(reply, apiError);
   });
 
   return app;

@@ -9,17 +9,10 @@ import { buildIndex, DEFAULT_PARAMS } from '../builder/build.js';
 import { generateProfiles, writeProfilesJsonl } from '../builder/generate.js';
 import { commitStaging, createStaging, discardStaging, type ManifestDraft } from '../builder/publish.js';
 import { mulberry32 } from '../builder/random.js';
-import {
-  INDEX_FILE,
-  IndexFormatError,
-  type Manifest,
-  ROWS_FILE,
-  readLatest,
-  readVerifiedManifest,
-  VECTORS_FILE,
-  versionDir,
-} from '../index-version/format.js';
+import { IndexFormatError } from '../index-version/errors.js';
+import { INDEX_FILE, type Manifest, ROWS_FILE, readLatest, VECTORS_FILE, versionDir } from '../index-version/format.js';
 import { RowTable } from '../index-version/row-table.js';
+import { readVerifiedManifest } from '../index-version/verify.js';
 import { CACHE, ensureDir, log, quietLog } from './common.js';
 
 export type DatasetName = 'demo-10k' | 'random-10k-1024' | 'demo-1m' | 'demo-2k';

@@ -1,8 +1,7 @@
-// Deleting a version frees its page-cache pages in one go: 0.6 s of kernel work for a 1.26 GB
-// version, and retention runs right after LATEST moves, just as the service starts fetching the
-// new one. Measured at 1M profiles under 16 connections (BENCHMARKS.md): swaps whose publish
-// deleted a version had p99 26-34 ms in the first 0.75 s of the fetch, swaps without 16-18 ms;
-// shrinking each file in 16 MiB steps with 5 ms pauses before unlinking it showed no spike.
+// Deleting a large version frees its page-cache pages in one go, and retention runs right after
+// LATEST moves, just as the service starts fetching the new one: the answerer's p99 rose while
+// the kernel worked. Shrinking each file in steps with pauses before unlinking it spreads that
+// work out (BENCHMARKS.md).
 //
 // Shrinking a file that a process still maps would kill that process with SIGBUS (an answerer may
 // serve a version retention no longer keeps), so a version is first renamed out of sight (nobody

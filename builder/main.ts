@@ -6,7 +6,8 @@ import { stat as statAsync } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino, { type Logger } from 'pino';
 import { BACKGROUND_NICENESS, lowerPriority } from '../common/niceness.js';
-import { readLatest, readVerifiedManifest, versionDir } from '../index-version/format.js';
+import { readLatest, versionDir } from '../index-version/format.js';
+import { readVerifiedManifest } from '../index-version/verify.js';
 import { buildIndex } from './build.js';
 import { isBuilderError } from './errors.js';
 import { DEFAULT_KEEP } from './publish.js';
@@ -215,9 +216,8 @@ async function runService(options: CliOptions, logger: Logger): Promise<number> 
 const options = parseArgs(process.argv);
 // Synchronous stdout: log lines are few, and a line written just before exit must not be lost.
 const logger = pino({ name: 'builder', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination({ dest: 1, sync: true }));
-// Before any work, so index construction's threads inherit it. Measured: deleting a 1.26 GB
-// version at normal priority (retention, right as the service starts fetching the new one) took
-// a core for 0.6 s and raised the answerer's p99 from 12 to 30 ms meanwhile; at niceness 10, 20 ms.
+// Before any work, so index construction's threads inherit it: a build or a retention delete at
+// normal priority takes CPU from the answerer (BENCHMARKS.md).
 if (!lowerPriority(options.niceness))
   logger.warn({ niceness: options.niceness }, "could not lower the builder's priority; building at normal priority");
 try {

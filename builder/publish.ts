@@ -19,11 +19,11 @@ import {
   type Manifest,
   ROWS_FILE,
   readLatest,
-  sha256File,
   VECTORS_FILE,
   versionDir,
 } from '../index-version/format.js';
 import { encodeRowTable, type ProfileFields } from '../index-version/row-table.js';
+import { sha256File } from '../index-version/verify.js';
 import { BuilderError } from './errors.js';
 import { deleteGently } from './gentle-delete.js';
 

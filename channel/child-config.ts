@@ -1,6 +1,7 @@
 // A child learns who it is from its environment: the token never appears on a command line
 // (visible to every user in `ps`) nor in a log.
-import { FETCH_NICENESS, isNiceness } from '../common/niceness.js';
+import { CHANNEL_DEFAULTS } from './defaults.js';
+import { DEFAULT_FETCH_POLICY, type FetchPolicy, parseFetchPolicy } from './fetch-policy.js';
 
 export interface ChildConfig {
   slot: number;
@@ -10,11 +11,8 @@ export interface ChildConfig {
   heartbeatMs: number;
   orphanMs: number;
   sendTimeoutMs: number;
-  /** Priority of a fetch (0-19): its checksum helper, and this child's session while it fetches; 0 verifies in the child at normal priority. */
-  fetchNiceness: number;
-  /** How fast the checksum pass may read a fetched version, bytes per second; 0: unpaced. */
-  verifyBytesPerSecond: number;
-  /** Where verified files' hashes are remembered, shared by both children (roles/fetch/verified-files.ts); unset: none. */
+  fetchPolicy: FetchPolicy;
+  /** Where verified files' hashes are remembered, shared by both children (roles/fetch/verified-files.ts). */
   verifiedDir?: string;
 }
 
@@ -24,15 +22,11 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-function niceness(raw: string): number {
+function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!isNiceness(value)) throw new Error(`TANDEM_FETCH_NICENESS must be 0-19, got ${raw}`);
-  return value;
-}
-
-function bytesPerSecond(raw: string): number {
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`TANDEM_VERIFY_BYTES_PER_SECOND must be an integer >= 0, got ${raw}`);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a whole number of ms > 0, got ${raw}`);
   return value;
 }
 
@@ -44,11 +38,10 @@ export function readChildConfig(env: NodeJS.ProcessEnv): ChildConfig {
     controlEndpoint: required(env, 'TANDEM_CONTROL'),
     queryEndpoint: required(env, 'TANDEM_QUERY'),
     token: required(env, 'TANDEM_TOKEN'),
-    heartbeatMs: Number(env.TANDEM_HEARTBEAT_MS ?? 500),
-    orphanMs: Number(env.TANDEM_ORPHAN_MS ?? 5000),
-    sendTimeoutMs: Number(env.TANDEM_SEND_TIMEOUT_MS ?? 1000),
-    fetchNiceness: niceness(env.TANDEM_FETCH_NICENESS ?? String(FETCH_NICENESS)),
-    verifyBytesPerSecond: bytesPerSecond(env.TANDEM_VERIFY_BYTES_PER_SECOND ?? '0'),
+    heartbeatMs: milliseconds(env, 'TANDEM_HEARTBEAT_MS', CHANNEL_DEFAULTS.heartbeatMs),
+    orphanMs: milliseconds(env, 'TANDEM_ORPHAN_MS', CHANNEL_DEFAULTS.orphanMs),
+    sendTimeoutMs: milliseconds(env, 'TANDEM_SEND_TIMEOUT_MS', CHANNEL_DEFAULTS.sendTimeoutMs),
+    fetchPolicy: env.TANDEM_FETCH_POLICY ? parseFetchPolicy(env.TANDEM_FETCH_POLICY) : DEFAULT_FETCH_POLICY,
     ...(env.TANDEM_VERIFIED_DIR ? { verifiedDir: env.TANDEM_VERIFIED_DIR } : {}),
   };
 }
@@ -62,8 +55,7 @@ export function childEnv(config: ChildConfig): Record<string, string> {
     TANDEM_HEARTBEAT_MS: String(config.heartbeatMs),
     TANDEM_ORPHAN_MS: String(config.orphanMs),
     TANDEM_SEND_TIMEOUT_MS: String(config.sendTimeoutMs),
-    TANDEM_FETCH_NICENESS: String(config.fetchNiceness),
-    TANDEM_VERIFY_BYTES_PER_SECOND: String(config.verifyBytesPerSecond),
+    TANDEM_FETCH_POLICY: JSON.stringify(config.fetchPolicy),
     ...(config.verifiedDir ? { TANDEM_VERIFIED_DIR: config.verifiedDir } : {}),
   };
 }

@@ -1,6 +1,8 @@
 // Messages between the supervisor (main process) and its two children. The control channel
 // carries one JSON frame per message; the query channel carries batches (see query-batch.ts).
 
+import type { FetchErrorCode } from './errors.js';
+
 export type LoadMode = 'load' | 'view';
 
 export type SupervisorToChild =
@@ -15,11 +17,11 @@ export type ChildToSupervisor =
   | { type: 'HELLO'; slot: number; pid: number; token: string }
   | { type: 'ACK'; seq: number }
   | { type: 'FETCHED'; seq: number; version: string; count: number; dims: number; loadMs: number }
-  | { type: 'FETCH_FAILED'; seq: number; version: string; error: string; code: string }
+  | { type: 'FETCH_FAILED'; seq: number; version: string; error: string; code: FetchErrorCode }
   | { type: 'DRAINED'; seq: number }
   | { type: 'HEARTBEAT' };
 
-export type Command = Extract<SupervisorToChild, { seq: number }>;
+export type FetchCommand = Extract<SupervisorToChild, { type: 'FETCH' }>;
 
 export function slotRoutingId(slot: number): string {
   return `slot-${slot}`;

@@ -1,6 +1,6 @@
 // The query channel's wire format. Queries that arrive in the same tick travel as one message,
-// and their replies likewise: one ZeroMQ send per batch, not per query (see DESIGN.md's cost
-// table: an awaited send per request halves throughput).
+// and their replies likewise: one ZeroMQ send per batch, not per query (an awaited send per
+// request costs more than the search; BENCHMARKS.md).
 //
 //   request:  [header, vec0, vec1…]    header = JSON [{q, op, id, n} | {q, op, v, n}, ...], vec i = raw float32
 //   reply:    [header, bodies]         header = JSON [{q, ok, code?, len}, ...], bodies = body 0, body 1…
@@ -9,6 +9,8 @@
 // Result bodies are JSON already, so the API sends them to the client without re-encoding. They
 // travel in one frame, not one each: every frame is a ZeroMQ message part with its own native
 // hand-over at both ends, and per-frame sends were a tenth of each process's CPU under load.
+
+import type { ChildQueryErrorCode } from './errors.js';
 
 export interface RecommendQuery {
   q: number;
@@ -31,10 +33,8 @@ export interface ReplyHead {
   q: number;
   ok: boolean;
   /** Why a query failed; the body then holds a JSON {error, message}. */
-  code?: QueryErrorCode;
+  code?: ChildQueryErrorCode;
 }
-
-export type QueryErrorCode = 'UNKNOWN_ID' | 'NO_INDEX' | 'BAD_QUERY' | 'INTERNAL';
 
 export function encodeQueries(queries: Query[], vectors: Buffer[] = []): Buffer[] {
   return [Buffer.from(JSON.stringify(queries)), ...vectors];
@@ -70,6 +70,6 @@ export function decodeReplies(header: Buffer, bodies: Buffer | undefined): Reply
   });
 }
 
-export function errorBody(code: QueryErrorCode, message: string): Buffer {
+export function errorBody(code: ChildQueryErrorCode, message: string): Buffer {
   return Buffer.from(JSON.stringify({ error: code, message }));
 }

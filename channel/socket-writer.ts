@@ -26,10 +26,6 @@ export class SocketWriter {
     if (!this.pumping) void this.pump();
   }
 
-  get pending(): number {
-    return this.queue.length;
-  }
-
   /** Resolves once everything queued so far has been handed to ZeroMQ. */
   flushed(): Promise<void> {
     if (!this.pumping && this.queue.length === 0) return Promise.resolve();

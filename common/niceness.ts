@@ -8,15 +8,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** The niceness background work gets unless told otherwise (the answerer runs at 0). */
 export const BACKGROUND_NICENESS = 10;
 
-/**
- * A fetch's priority: the lowest. Unlike a build it is short and nobody waits on it but the next
- * swap, and at 1M profiles its paced checksum pass, not CPU, sets how long it takes (5.4-5.9 s at
- * 19, as at 0). At 10k view c=64, p99 in/out of swap windows in four alternating pairs of 10 swaps
- * against the code without session lowering: at 19 0.96-1.20x (without 1.20-1.68x), at 10
- * 1.09-1.34x (without 1.23-1.49x).
- */
-export const FETCH_NICENESS = 19;
-
 /** A Unix niceness we may set on our own processes without privilege: 0 (unchanged) to 19. */
 export function isNiceness(value: number): boolean {
   return Number.isInteger(value) && value >= 0 && value <= 19;

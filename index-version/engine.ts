@@ -24,8 +24,8 @@ export function exactNearest(dataset: Float32Array, query: Float32Array, dims: n
 
 /**
  * Scales `vector` to unit length in place. With metric `ip` on unit vectors, 1 - dot product is
- * exactly the cosine distance, and the engine skips two norms per comparison (measured 15-25%
- * faster than `cos` at equal recall in BENCHMARKS.md).
+ * exactly the cosine distance, and the engine skips two norms per comparison (faster than `cos`
+ * at equal recall: BENCHMARKS.md's engine table).
  */
 export function normalizeInPlace(vector: Float32Array): Float32Array {
   let sum = 0;

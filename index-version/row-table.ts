@@ -10,7 +10,7 @@
 //   trailer = "TNDROWS1" count:u32 slotCount:u32 rowBytes:u32   (20 bytes)
 // A slot holds row+1 (0 = empty); slotCount is a power of two >= 2 × count.
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { IndexFormatError } from './format.js';
+import { IndexFormatError } from './errors.js';
 import { readFullyAt } from './read-at.js';
 
 const MAGIC = Buffer.from('TNDROWS1', 'latin1');

@@ -1,6 +1,7 @@
 // The answer role's work: one batch of queries in, one batch of replies out.
 import type { Logger } from 'pino';
-import { decodeQueries, encodeReplies, errorBody, type Query, type QueryErrorCode, type ReplyHead } from '../channel/query-batch.js';
+import type { ChildQueryErrorCode } from '../channel/errors.js';
+import { decodeQueries, encodeReplies, errorBody, type Query, type ReplyHead } from '../channel/query-batch.js';
 import type { HeldIndex, NearestRequest } from './held-index.js';
 
 function vectorFrame(frames: Buffer[], index: number, dims: number): Float32Array | string {
@@ -11,7 +12,7 @@ function vectorFrame(frames: Buffer[], index: number, dims: number): Float32Arra
   return new Float32Array(frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.byteLength));
 }
 
-type Failure = { ok: false; code: QueryErrorCode; message: string };
+type Failure = { ok: false; code: ChildQueryErrorCode; message: string };
 
 /** What a query asks the index for, or why it cannot be asked. */
 function toRequest(held: HeldIndex, query: Query, vectors: Buffer[]): NearestRequest | Failure {
@@ -39,7 +40,7 @@ export function answerBatch(held: HeldIndex | null, header: Buffer, vectors: Buf
   }
   const heads: ReplyHead[] = [];
   const bodies: Buffer[] = [];
-  const fail = (q: number, code: QueryErrorCode, message: string): void => {
+  const fail = (q: number, code: ChildQueryErrorCode, message: string): void => {
     heads.push({ q, ok: false, code });
     bodies.push(errorBody(code, message));
   };

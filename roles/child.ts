@@ -7,18 +7,11 @@ import { readChildConfig } from '../channel/child-config.js';
 import type { ChildToSupervisor, SupervisorToChild } from '../channel/protocol.js';
 import { slotRoutingId } from '../channel/protocol.js';
 import { SocketWriter } from '../channel/socket-writer.js';
-import { atSessionNiceness, sessionNiceness } from '../common/niceness.js';
-import { IndexFormatError } from '../index-version/format.js';
 import { answerBatch } from './answer.js';
-import { hashFilesAtNiceness } from './fetch/low-priority-checksums.js';
-import { rememberVerified } from './fetch/verified-files.js';
-import { HeldIndex } from './held-index.js';
+import { createFetcher, type IndexSlot } from './fetch.js';
 
 const config = readChildConfig(process.env);
 const log = pino({ name: `slot-${config.slot}`, base: { pid: process.pid } });
-const hashAtLowPriority = hashFilesAtNiceness(config.fetchNiceness, config.verifyBytesPerSecond);
-const verifier = config.verifiedDir ? rememberVerified(hashAtLowPriority, config.verifiedDir) : null;
-const hashFiles = verifier ?? hashAtLowPriority;
 
 const control = new Dealer({ routingId: slotRoutingId(config.slot), linger: 0, sendTimeout: config.sendTimeoutMs });
 const queries = new Dealer({ routingId: slotRoutingId(config.slot), linger: 0, sendTimeout: config.sendTimeoutMs });
@@ -28,7 +21,8 @@ queries.connect(config.queryEndpoint);
 const controlOut = new SocketWriter(control, (err) => log.error({ err }, 'control send failed'));
 const queryOut = new SocketWriter(queries, (err) => log.error({ err }, 'query reply send failed'));
 
-let held: HeldIndex | null = null;
+const index: IndexSlot = { held: null };
+const fetchVersion = createFetcher(config.fetchPolicy, config.verifiedDir, index, log);
 let welcomed = false;
 let lastHeardFromSupervisor = Date.now();
 
@@ -47,7 +41,7 @@ function exit(code: number, reason: string, supervisorGone = false): void {
   if (exiting) return;
   exiting = true;
   log.info({ reason, code }, 'child exiting');
-  held?.close();
+  index.held?.close();
   controlOut.close();
   queryOut.close();
   control.close();
@@ -77,58 +71,6 @@ const heartbeat = setInterval(() => {
 }, config.heartbeatMs);
 heartbeat.unref();
 
-/**
- * usearch's Node binding has no close(): a dropped index stays mapped (view) or allocated (load)
- * until V8 collects its small wrapper, which an idle heap may not do for many swaps, each pinning a
- * whole index version. One full collection per fetch releases it before the next one is opened.
- */
-function releaseDroppedIndex(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
-
-// Its own frame: a caller that read `held` would still hold the old index in a register while
-// it runs the collection, and the collection would keep it (measured: one stale mapping per child).
-function dropHeldIndex(): void {
-  held?.close();
-  held = null;
-}
-
-async function fetchVersion(message: Extract<SupervisorToChild, { type: 'FETCH' }>): Promise<void> {
-  // The whole fetch is background work (helper start, checksums, opening, warm-up searches): on
-  // 2 cores it took CPU from the answerer at normal priority. Measured at 10k view c=64, ten
-  // swaps per run, four alternating pairs: p99 in/out 0.96-1.20x with the session lowered, 1.20-1.68x without.
-  const reply = await atSessionNiceness(
-    config.fetchNiceness,
-    () => openVersion(message),
-    (niceness) =>
-      log.error(
-        { niceness, now: sessionNiceness() },
-        "could not set this child's session priority back after a fetch; it answers at low priority",
-      ),
-  );
-  tell(reply);
-}
-
-async function openVersion(message: Extract<SupervisorToChild, { type: 'FETCH' }>): Promise<ChildToSupervisor> {
-  // Drop the old version first: a child holds at most one, which bounds memory during a swap.
-  dropHeldIndex();
-  releaseDroppedIndex();
-  const started = performance.now();
-  try {
-    held = await HeldIndex.open(message.path, message.mode, message.version, hashFiles);
-    const loadMs = Math.round(performance.now() - started);
-    log.info(
-      { version: held.version, count: held.count, dims: held.dims, mode: message.mode, loadMs, checksums: verifier?.lastStats },
-      'version fetched',
-    );
-    return { type: 'FETCHED', seq: message.seq, version: held.version, count: held.count, dims: held.dims, loadMs };
-  } catch (err) {
-    const code = err instanceof IndexFormatError ? err.code : 'LOAD_FAILED';
-    log.error({ err, version: message.version, code }, 'fetch failed');
-    return { type: 'FETCH_FAILED', seq: message.seq, version: message.version, error: (err as Error).message, code };
-  }
-}
-
 async function onCommand(message: SupervisorToChild): Promise<void> {
   switch (message.type) {
     case 'WELCOME':
@@ -140,7 +82,7 @@ async function onCommand(message: SupervisorToChild): Promise<void> {
       tell({ type: 'ACK', seq: message.seq });
       // The load is one long native call: make sure the ACK has left before it blocks us.
       await controlOut.flushed();
-      await fetchVersion(message);
+      tell(await fetchVersion(message));
       return;
     case 'ANSWER':
       tell({ type: 'ACK', seq: message.seq });
@@ -183,7 +125,7 @@ async function controlLoop(): Promise<void> {
 
 async function queryLoop(): Promise<void> {
   for await (const [header, ...vectors] of queries) {
-    queryOut.send(answerBatch(held, header!, vectors, log));
+    queryOut.send(answerBatch(index.held, header!, vectors, log));
     // ZeroMQ hands over an already queued message without a trip through the event loop, so under
     // constant load this loop ran on microtasks alone, starved the heartbeat timer, and the
     // supervisor killed a busy child as hung (measured: 1,024-dim searches at 16 connections).

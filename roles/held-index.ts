@@ -5,18 +5,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadMode } from '../channel/protocol.js';
 import { createEngineIndex, type EngineIndex, exactNearest, normalizeInPlace } from '../index-version/engine.js';
-import {
-  type HashFiles,
-  hashFilesHere,
-  INDEX_FILE,
-  IndexFormatError,
-  type Manifest,
-  ROWS_FILE,
-  readVerifiedManifest,
-  VECTORS_FILE,
-} from '../index-version/format.js';
+import { IndexFormatError } from '../index-version/errors.js';
+import { INDEX_FILE, type Manifest, ROWS_FILE, VECTORS_FILE } from '../index-version/format.js';
 import { readFullyAt } from '../index-version/read-at.js';
 import { ResultWriter, RowTable } from '../index-version/row-table.js';
+import { type HashFiles, hashFilesHere, readVerifiedManifest } from '../index-version/verify.js';
 
 /** Keys and distances, nearest first, as usearch returns them. */
 export interface Matches {
@@ -43,7 +36,7 @@ interface BatchResult {
 
 const WARMUP_QUERIES = 256;
 // One query is one graph walk: asking usearch for its thread pool (0 = all cores) only adds
-// hand-off cost, measured 87 µs vs 125 µs per query on 10,000 profiles here.
+// hand-off cost (BENCHMARKS.md).
 const SEARCH_THREADS = 1;
 
 /**
@@ -56,10 +49,9 @@ export const FULL_SCAN_MAX_ROWS = 4096;
 
 /**
  * A viewed version reads each result row, and a recommend query's own vector, from the file (one
- * pread, ~1.4 µs here) so that large files stay in the page cache, shared by both children
- * instead of copied into each heap. Below this size a heap copy costs less than it saves: 10
- * preads were a quarter of a query's time on 10,000 profiles (15 of 61 µs). At 10,000 profiles the
- * rows are ~1 MB and the vectors 5 MB; at 1M, ~80 MB and 512 MB.
+ * pread) so that large files stay in the page cache, shared by both children instead of copied
+ * into each heap. Below this size a heap copy costs less than the preads it saves (about 200,000
+ * profiles' rows).
  */
 export const HEAP_COPY_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -183,7 +175,7 @@ export class HeldIndex {
 
   /**
    * Result bodies for a batch, in order. Requests that want the same number of matches share one
-   * engine call: the binding's per-call cost is a fifth of a 10k-profile search here. Only equal
+   * engine call: the binding's per-call cost is a good part of a small search. Only equal
    * wants share, since usearch widens its search to k, so a request's result never depends on
    * what else came in its batch.
    */

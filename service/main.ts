@@ -2,8 +2,9 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import pino from 'pino';
-import { FETCH_NICENESS, isNiceness } from '../common/niceness.js';
-import { DEFAULT_VERIFY_MBPS } from '../supervisor/supervisor.js';
+import { bytesPerSecondFromMBps, DEFAULT_FETCH_POLICY } from '../channel/fetch-policy.js';
+import { isNiceness } from '../common/niceness.js';
+import { SUPERVISOR_DEFAULTS } from '../supervisor/options.js';
 import { markLatestRun, startSystem } from './system.js';
 
 const program = new Command()
@@ -20,7 +21,7 @@ const program = new Command()
       'priority (0-19) of a fetch: its checksum helper, and under Linux autogroup the fetching child itself until the fetch ends; 0 hashes inside the fetching child at normal priority',
     )
       .env('TANDEM_FETCH_NICENESS')
-      .default(String(FETCH_NICENESS)),
+      .default(String(DEFAULT_FETCH_POLICY.niceness)),
   )
   .addOption(
     new Option(
@@ -28,7 +29,17 @@ const program = new Command()
       'how fast a fetch may read the new version to check it; spreads the read so queries do not feel it; 0 = as fast as it can',
     )
       .env('TANDEM_VERIFY_RATE')
-      .default(String(DEFAULT_VERIFY_MBPS)),
+      .default(String(DEFAULT_FETCH_POLICY.verifyBytesPerSecond / 1e6)),
+  )
+  // Each fetch mechanism can be switched off alone: for the A/B runs that show what it buys.
+  .option('--no-fetch-session', "do not lower the fetching child's session priority (Linux autogroup) while it fetches")
+  .option('--no-checksum-helper', 'hash a fetched version inside the fetching child instead of in a helper process')
+  .option('--no-remember-hashes', 'hash every file on every fetch, even one the other child verified unchanged')
+  .addOption(
+    new Option(
+      '--standby-delay-ms <ms>',
+      'how long after a swap the spare child waits before loading the served version as hot standby',
+    ).default(String(SUPERVISOR_DEFAULTS.standbyDelayMs)),
   )
   .option('--runs <dir>', 'where each run keeps its trace file', 'run')
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'));
@@ -43,6 +54,10 @@ const opts = program.opts<{
   standby: boolean;
   fetchNiceness: string;
   verifyRate: string;
+  fetchSession: boolean;
+  checksumHelper: boolean;
+  rememberHashes: boolean;
+  standbyDelayMs: string;
 }>();
 
 const port = Number(opts.port);
@@ -60,6 +75,11 @@ if (opts.verifyRate.trim() === '' || !Number.isFinite(verifyMBps) || verifyMBps 
   program.error(`--verify-rate must be a number of MB/s >= 0, got ${opts.verifyRate}`);
 }
 
+const standbyDelayMs = Number(opts.standbyDelayMs);
+if (!Number.isSafeInteger(standbyDelayMs) || standbyDelayMs < 0) {
+  program.error(`--standby-delay-ms must be a whole number of ms >= 0, got ${opts.standbyDelayMs}`);
+}
+
 const log = pino({ name: 'tandem', level: opts.logLevel });
 const runDir = path.join(opts.runs, new Date().toISOString().replace(/[:.]/g, '-'));
 const system = await startSystem({
@@ -69,8 +89,14 @@ const system = await startSystem({
   host: opts.host,
   mode: opts.mode,
   standby: opts.standby,
-  fetchNiceness,
-  verifyMBps,
+  standbyDelayMs,
+  fetchPolicy: {
+    niceness: fetchNiceness,
+    verifyBytesPerSecond: bytesPerSecondFromMBps(verifyMBps),
+    lowerSession: opts.fetchSession,
+    checksumHelper: opts.checksumHelper,
+    rememberHashes: opts.rememberHashes,
+  },
   log,
   childLogs: process.stdout,
 });

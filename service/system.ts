@@ -2,6 +2,8 @@
 // the command line; tests start it in-process with a private data dir and port 0.
 import { mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
+import { httpError } from '../api/errors.js';
+import { sendError } from '../api/reply-error.js';
 import { buildApi } from '../api/server.js';
 import { Supervisor, type SupervisorOptions } from '../supervisor/supervisor.js';
 import type { TraceRecord } from '../trace/trace-record.js';
@@ -39,12 +41,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   let draining = false;
   // Readiness goes first: a balancer watching /ready stops sending before the listener closes.
   app.addHook('onRequest', async (request, reply) => {
-    if (draining && request.url === '/ready') {
-      reply.header('retry-after', '1');
-      await reply
-        .code(503)
-        .send({ statusCode: 503, error: 'Service Unavailable', code: 'TANDEM_ERR_SHUTTING_DOWN', message: 'shutting down' });
-    }
+    if (draining && request.url === '/ready') await sendError(reply, httpError('TANDEM_ERR_SHUTTING_DOWN'));
   });
   try {
     await app.listen({ port: options.port, host: options.host });

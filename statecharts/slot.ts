@@ -3,101 +3,12 @@
 // machine runs in tests with no processes at all.
 import { assign, sendParent, setup } from 'xstate';
 import type { SlotToSupervisorEvent } from './events.js';
+import type { CommandToSend, SeqEvent, SlotContext, SlotEvent, SlotInput } from './slot-context.js';
 
-export interface SlotTimeouts {
-  /** From spawn() to the OS reporting a pid. */
-  spawnMs: number;
-  /** From a pid to the child's HELLO. */
-  helloMs: number;
-  /** From sending a command to its ACK. */
-  ackMs: number;
-  /** From FETCH's ACK to FETCHED/FETCH_FAILED: a load is one long native call. */
-  fetchMs: number;
-  /** From DRAIN's ACK to DRAINED. */
-  drainMs: number;
-  /** From SIGKILL to the exit being reported. */
-  killMs: number;
-  /** From SHUTDOWN to exit before we kill. */
-  shutdownMs: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  /** Restart intensity (as in OTP): more than maxRestarts crashes within restartWindowMs... */
-  maxRestarts: number;
-  restartWindowMs: number;
-  /** ...and the slot stops restarting at the backoff pace and retries this slowly instead. */
-  limitedRetryMs: number;
-}
+export type { CommandToSend, SlotContext, SlotEvent, SlotInput, SlotTimeouts } from './slot-context.js';
+export { DEFAULT_SLOT_TIMEOUTS } from './slot-context.js';
 
-export const DEFAULT_SLOT_TIMEOUTS: SlotTimeouts = {
-  spawnMs: 5_000,
-  helloMs: 10_000,
-  ackMs: 2_000,
-  fetchMs: 120_000,
-  drainMs: 10_000,
-  killMs: 3_000,
-  shutdownMs: 3_000,
-  backoffBaseMs: 200,
-  backoffMaxMs: 10_000,
-  maxRestarts: 5,
-  restartWindowMs: 60_000,
-  limitedRetryMs: 30_000,
-};
-
-export interface SlotInput {
-  slot: number;
-  timeouts: SlotTimeouts;
-  /** The clock the restart-intensity window is measured on (the actor system's, in tests). */
-  now: () => number;
-}
-
-export interface SlotContext {
-  slot: number;
-  timeouts: SlotTimeouts;
-  /** Sequence number of the newest command sent; an ACK for any other number is stale. */
-  seq: number;
-  pid: number | null;
-  /** The index version this child holds, as far as the supervisor has been told. */
-  version: string | null;
-  /** The version a FETCH in progress asked for. */
-  pendingVersion: string | null;
-  pendingPath: string | null;
-  /** Consecutive failures since the child last reached idle; drives the backoff. */
-  failures: number;
-  lastFailure: string | null;
-  /** When this slot crashed, within the restart-intensity window. */
-  crashTimes: number[];
-  now: () => number;
-}
-
-export type SlotEvent =
-  // from the process and its channel
-  | { type: 'SPAWNED'; pid: number }
-  | { type: 'HELLO'; pid: number }
-  | { type: 'ACK'; seq: number }
-  | { type: 'FETCHED'; seq: number; version: string; count: number; dims: number; loadMs: number }
-  | { type: 'FETCH_FAILED'; seq: number; version: string; error: string; code: string }
-  | { type: 'DRAINED'; seq: number }
-  | { type: 'EXITED'; code: number | null; signal: string | null }
-  | { type: 'HEARTBEAT_LOST'; silentMs: number }
-  // from the supervisor machine
-  | { type: 'CMD_FETCH'; version: string; path: string }
-  | { type: 'CMD_ANSWER' }
-  | { type: 'CMD_DRAIN' }
-  | { type: 'CMD_SHUTDOWN' };
-
-export type CommandToSend =
-  | { type: 'FETCH'; seq: number; version: string; path: string }
-  | { type: 'ANSWER'; seq: number; version: string }
-  | { type: 'DRAIN'; seq: number }
-  | { type: 'SHUTDOWN'; seq: number };
-
-type SeqEvent = Extract<SlotEvent, { seq: number }>;
-
-function _toParent(event: SlotToSupervisorEvent) {
-  return sendParent(event);
-}
-
-export const slotMachine = setup({
+const slot = setup({
   types: {
     context: {} as SlotContext,
     events: {} as SlotEvent,
@@ -130,7 +41,48 @@ export const slotMachine = setup({
     backoff: ({ context }) =>
       Math.min(context.timeouts.backoffMaxMs, context.timeouts.backoffBaseMs * 2 ** Math.max(0, context.failures - 1)),
   },
-}).createMachine({
+});
+
+/** A wait that ran out: the child is treated as failed (invariant 1). */
+function crash(reason: string) {
+  return { target: '#slot.crashed', actions: slot.assign({ lastFailure: reason }) } as const;
+}
+
+/** The next sequence number, and the command sent with it: an ACK for any other number is stale. */
+function sendNext(command: (context: SlotContext) => CommandToSend) {
+  return [
+    slot.assign({ seq: ({ context }) => context.seq + 1 }),
+    { type: 'sendCommand', params: ({ context }: { context: SlotContext }) => ({ slot: context.slot, command: command(context) }) },
+  ] as const;
+}
+
+/** The first substate of every acked command: its ACK with the current seq, or a crash when it times out. */
+function awaitingAck(
+  command: CommandToSend['type'],
+  acked: string,
+  actions?: ReturnType<typeof tellParent<Extract<SlotEvent, { type: 'ACK' }>>>,
+) {
+  return slot.createStateConfig({
+    on: { ACK: { guard: 'isCurrent', target: acked, ...(actions ? { actions } : {}) } },
+    after: { ackTimeout: crash(`${command} not acked in time`) },
+  });
+}
+
+/** Tells the supervisor machine what became of this slot. */
+function tellParent<E extends SlotEvent>(make: (context: SlotContext) => SlotToSupervisorEvent) {
+  return sendParent<SlotContext, E, undefined, SlotToSupervisorEvent, SlotEvent>(({ context }) => make(context));
+}
+
+const noteStale = {
+  type: 'noteStale',
+  params: ({ context, event }: { context: SlotContext; event: SlotEvent }) => ({
+    slot: context.slot,
+    event: event as SeqEvent,
+    expected: context.seq,
+  }),
+} as const;
+
+export const slotMachine = slot.createMachine({
   id: 'slot',
   context: ({ input }) => ({
     slot: input.slot,
@@ -157,31 +109,29 @@ export const slotMachine = setup({
       actions: assign({ lastFailure: ({ event }) => `no heartbeat for ${event.silentMs} ms` }),
     },
     // Reached only when a state's own guarded handler did not match: an old seq. Traced, never applied.
-    ACK: { actions: { type: 'noteStale', params: ({ context, event }) => ({ slot: context.slot, event, expected: context.seq }) } },
-    FETCHED: { actions: { type: 'noteStale', params: ({ context, event }) => ({ slot: context.slot, event, expected: context.seq }) } },
-    FETCH_FAILED: {
-      actions: { type: 'noteStale', params: ({ context, event }) => ({ slot: context.slot, event, expected: context.seq }) },
-    },
-    DRAINED: { actions: { type: 'noteStale', params: ({ context, event }) => ({ slot: context.slot, event, expected: context.seq }) } },
+    ACK: { actions: noteStale },
+    FETCHED: { actions: noteStale },
+    FETCH_FAILED: { actions: noteStale },
+    DRAINED: { actions: noteStale },
     CMD_SHUTDOWN: { target: '.stopping' },
   },
   states: {
     spawning: {
       entry: { type: 'spawnChild', params: ({ context }) => ({ slot: context.slot }) },
       on: { SPAWNED: { target: 'handshake', actions: assign({ pid: ({ event }) => event.pid }) } },
-      after: { spawnTimeout: { target: 'crashed', actions: assign({ lastFailure: 'spawn timed out' }) } },
+      after: { spawnTimeout: { target: 'crashed', actions: slot.assign({ lastFailure: 'spawn timed out' }) } },
     },
     handshake: {
       on: {
         HELLO: {
           target: 'idle',
-          actions: [{ type: 'welcomeChild', params: ({ context }) => ({ slot: context.slot }) }, assign({ failures: 0 })],
+          actions: [{ type: 'welcomeChild', params: ({ context }) => ({ slot: context.slot }) }, slot.assign({ failures: 0 })],
         },
       },
-      after: { helloTimeout: { target: 'crashed', actions: assign({ lastFailure: 'no HELLO in time' }) } },
+      after: { helloTimeout: { target: 'crashed', actions: slot.assign({ lastFailure: 'no HELLO in time' }) } },
     },
     idle: {
-      entry: sendParent(({ context }): SlotToSupervisorEvent => ({ type: 'SLOT_IDLE', slot: context.slot, version: context.version })),
+      entry: tellParent((context) => ({ type: 'SLOT_IDLE', slot: context.slot, version: context.version })),
       on: {
         CMD_FETCH: { target: 'fetching' },
         // After a drain the child still holds its index, so it can answer again (failover).
@@ -190,56 +140,43 @@ export const slotMachine = setup({
     },
     fetching: {
       entry: [
-        assign({
-          seq: ({ context }) => context.seq + 1,
+        slot.assign({
           pendingVersion: ({ event }) => (event.type === 'CMD_FETCH' ? event.version : null),
           pendingPath: ({ event }) => (event.type === 'CMD_FETCH' ? event.path : null),
           // The child drops what it holds before loading, so it holds at most one version.
           version: null,
         }),
-        {
-          type: 'sendCommand',
-          params: ({ context }) => ({
-            slot: context.slot,
-            command: { type: 'FETCH', seq: context.seq, version: context.pendingVersion!, path: context.pendingPath! },
-          }),
-        },
+        ...sendNext((context) => ({ type: 'FETCH', seq: context.seq, version: context.pendingVersion!, path: context.pendingPath! })),
       ],
       initial: 'awaitingAck',
       states: {
-        awaitingAck: {
-          on: { ACK: { target: 'loading', guard: 'isCurrent' } },
-          after: { ackTimeout: { target: '#slot.crashed', actions: assign({ lastFailure: 'FETCH not acked in time' }) } },
-        },
-        loading: {
-          after: { fetchTimeout: { target: '#slot.crashed', actions: assign({ lastFailure: 'FETCH did not finish in time' }) } },
-        },
+        awaitingAck: awaitingAck('FETCH', 'loading'),
+        // Invariant 6: a load is one long native call; its own timeout, not the heartbeat, bounds it.
+        loading: { after: { fetchTimeout: crash('FETCH did not finish in time') } },
       },
       on: {
-        // A loading child may be too busy to send heartbeats: its liveness is the process being alive.
         HEARTBEAT_LOST: {},
         FETCHED: {
           guard: 'isCurrent',
           target: 'standby',
           actions: [
             assign({ version: ({ event }) => event.version, pendingVersion: null, pendingPath: null }),
-            sendParent(
-              ({ context, event }): SlotToSupervisorEvent => ({
-                type: 'SLOT_FETCHED',
-                slot: context.slot,
-                version: (event as Extract<SlotEvent, { type: 'FETCHED' }>).version,
-              }),
-            ),
+            tellParent((context) => ({ type: 'SLOT_FETCHED', slot: context.slot, version: context.version! })),
           ],
         },
         FETCH_FAILED: {
           guard: 'isCurrent',
           target: 'idle',
           actions: [
-            sendParent(({ context, event }): SlotToSupervisorEvent => {
-              const failed = event as Extract<SlotEvent, { type: 'FETCH_FAILED' }>;
-              return { type: 'SLOT_FETCH_FAILED', slot: context.slot, version: failed.version, error: failed.error, code: failed.code };
-            }),
+            sendParent(
+              ({ context, event }): SlotToSupervisorEvent => ({
+                type: 'SLOT_FETCH_FAILED',
+                slot: context.slot,
+                version: event.version,
+                error: event.error,
+                code: event.code,
+              }),
+            ),
             assign({ pendingVersion: null, pendingPath: null }),
           ],
         },
@@ -252,46 +189,24 @@ export const slotMachine = setup({
       },
     },
     answering: {
-      entry: [
-        assign({ seq: ({ context }) => context.seq + 1 }),
-        {
-          type: 'sendCommand',
-          params: ({ context }) => ({ slot: context.slot, command: { type: 'ANSWER', seq: context.seq, version: context.version! } }),
-        },
-      ],
+      entry: sendNext((context) => ({ type: 'ANSWER', seq: context.seq, version: context.version! })),
       initial: 'awaitingAck',
       states: {
-        awaitingAck: {
-          on: {
-            ACK: {
-              guard: 'isCurrent',
-              target: 'serving',
-              actions: sendParent(
-                ({ context }): SlotToSupervisorEvent => ({ type: 'SLOT_ANSWERING', slot: context.slot, version: context.version! }),
-              ),
-            },
-          },
-          after: { ackTimeout: { target: '#slot.crashed', actions: assign({ lastFailure: 'ANSWER not acked in time' }) } },
-        },
-        serving: {
-          on: { CMD_DRAIN: { target: '#slot.draining' } },
-        },
+        // At this ACK the supervisor sends new queries here (invariant 3).
+        awaitingAck: awaitingAck(
+          'ANSWER',
+          'serving',
+          tellParent((context) => ({ type: 'SLOT_ANSWERING', slot: context.slot, version: context.version! })),
+        ),
+        serving: { on: { CMD_DRAIN: { target: '#slot.draining' } } },
       },
     },
     draining: {
-      entry: [
-        assign({ seq: ({ context }) => context.seq + 1 }),
-        { type: 'sendCommand', params: ({ context }) => ({ slot: context.slot, command: { type: 'DRAIN', seq: context.seq } }) },
-      ],
+      entry: sendNext((context) => ({ type: 'DRAIN', seq: context.seq })),
       initial: 'awaitingAck',
       states: {
-        awaitingAck: {
-          on: { ACK: { guard: 'isCurrent', target: 'awaitingDrained' } },
-          after: { ackTimeout: { target: '#slot.crashed', actions: assign({ lastFailure: 'DRAIN not acked in time' }) } },
-        },
-        awaitingDrained: {
-          after: { drainTimeout: { target: '#slot.crashed', actions: assign({ lastFailure: 'DRAINED not received in time' }) } },
-        },
+        awaitingAck: awaitingAck('DRAIN', 'awaitingDrained'),
+        awaitingDrained: { after: { drainTimeout: crash('DRAINED not received in time') } },
       },
       on: {
         // ZeroMQ keeps one socket's order, so DRAINED never overtakes its ACK; accepting it in
@@ -299,7 +214,7 @@ export const slotMachine = setup({
         DRAINED: {
           guard: 'isCurrent',
           target: 'idle',
-          actions: sendParent(({ context }): SlotToSupervisorEvent => ({ type: 'SLOT_DRAINED', slot: context.slot })),
+          actions: tellParent((context) => ({ type: 'SLOT_DRAINED', slot: context.slot })),
         },
       },
     },
@@ -309,10 +224,8 @@ export const slotMachine = setup({
           type: 'killChild',
           params: ({ context }) => ({ slot: context.slot, pid: context.pid, reason: context.lastFailure ?? 'unknown' }),
         },
-        sendParent(
-          ({ context }): SlotToSupervisorEvent => ({ type: 'SLOT_CRASHED', slot: context.slot, reason: context.lastFailure ?? 'unknown' }),
-        ),
-        assign({
+        tellParent((context) => ({ type: 'SLOT_CRASHED', slot: context.slot, reason: context.lastFailure ?? 'unknown' })),
+        slot.assign({
           version: null,
           pendingVersion: null,
           pendingPath: null,
@@ -326,7 +239,7 @@ export const slotMachine = setup({
       // A process that already exited (or never started) has nothing left to wait for.
       always: { guard: 'noProcess', target: 'backoff' },
       on: {
-        EXITED: { target: 'backoff', actions: assign({ pid: null }) },
+        EXITED: { target: 'backoff', actions: slot.assign({ pid: null }) },
         HEARTBEAT_LOST: {},
       },
       after: { killTimeout: { target: 'backoff' } },
@@ -348,16 +261,14 @@ export const slotMachine = setup({
         }),
       },
       on: { EXITED: {}, HEARTBEAT_LOST: {} },
-      after: { limitedRetry: { target: 'spawning', actions: assign({ crashTimes: [] }) } },
+      after: { limitedRetry: { target: 'spawning', actions: slot.assign({ crashTimes: [] }) } },
     },
     stopping: {
-      entry: [
-        assign({ seq: ({ context }) => context.seq + 1 }),
-        { type: 'sendCommand', params: ({ context }) => ({ slot: context.slot, command: { type: 'SHUTDOWN', seq: context.seq } }) },
-      ],
+      // SHUTDOWN's ACK is not awaited: the exit is what counts, and the timeout kills.
+      entry: sendNext((context) => ({ type: 'SHUTDOWN', seq: context.seq })),
       on: {
         ACK: { guard: 'isCurrent' },
-        EXITED: { target: 'stopped', actions: assign({ pid: null }) },
+        EXITED: { target: 'stopped', actions: slot.assign({ pid: null }) },
         HEARTBEAT_LOST: {},
         CMD_SHUTDOWN: {},
       },
@@ -370,7 +281,7 @@ export const slotMachine = setup({
     },
     stopped: {
       type: 'final',
-      entry: sendParent(({ context }): SlotToSupervisorEvent => ({ type: 'SLOT_STOPPED', slot: context.slot })),
+      entry: tellParent((context) => ({ type: 'SLOT_STOPPED', slot: context.slot })),
     },
   },
 });

@@ -1,108 +1,23 @@
 // The swap cycle. This machine owns the two slot actors and decides which one answers queries
 // (context.answerer, which the query router reads) and which one fetches. Pure definition.
-import { type ActorLogic, type AnyActorLogic, and, assign, sendTo, setup } from 'xstate';
-import type { SlotToSupervisorEvent } from './events.js';
-import type { SlotInput, SlotTimeouts } from './slot.js';
+import { and, assign, enqueueActions, sendTo, setup } from 'xstate';
 import { slotMachine } from './slot.js';
+import {
+  bestHeld,
+  fetchableLatest,
+  firstReady,
+  isNewer,
+  SLOT_COUNT,
+  type SupervisorContext,
+  type SupervisorEvent,
+  type SupervisorInput,
+  slotActorId,
+  spareSlot,
+  withSlot,
+} from './supervisor-context.js';
 
-export const SLOT_COUNT = 2;
-
-export interface SlotView {
-  /** Idle or standby: able to take a command now. */
-  ready: boolean;
-  /** The version the child holds (it may still answer with it). */
-  version: string | null;
-  /** The slot machine has reported a crash and not yet come back. */
-  down: boolean;
-}
-
-export interface SupervisorInput {
-  slotTimeouts: SlotTimeouts;
-  /**
-   * Keep the spare child loaded with the served version too, so it can take over at once if the
-   * answerer dies. Free in view mode (shared page cache); a second copy in load mode.
-   */
-  standby: boolean;
-  /**
-   * How long after entering `serving` the standby fetch waits: right after a swap the old
-   * answerer would otherwise load the new version at once, a second full fetch inside the swap
-   * window competing for the same cores (measured by the swap benchmark).
-   */
-  standbyDelayMs: number;
-  now: () => number;
-}
-
-export interface SupervisorContext {
-  slotTimeouts: SlotTimeouts;
-  standby: boolean;
-  standbyDelayMs: number;
-  now: () => number;
-  servingSince: number;
-  /** Where each version seen lives (the newest few), to fetch the served one for standby. */
-  paths: Record<string, string>;
-  slots: SlotView[];
-  /** The slot every new query goes to; null while nobody can answer. */
-  answerer: number | null;
-  /** The version the answerer serves. */
-  servingVersion: string | null;
-  /** A slot fetching or being promoted. */
-  candidate: number | null;
-  /** The previous answerer while it drains. */
-  retiring: number | null;
-  latestSeen: { version: string; path: string } | null;
-  /** Versions whose fetch failed on their merits (bad checksum, missing file): never retried. */
-  quarantined: string[];
-  hasServed: boolean;
-  stoppedSlots: number;
-}
-
-export type SupervisorEvent = SlotToSupervisorEvent | { type: 'VERSION_SEEN'; version: string; path: string } | { type: 'SHUTDOWN' };
-
-export function slotActorId(slot: number): string {
-  return `slot-${slot}`;
-}
-
-const isNewer = (version: string | null, than: string | null) => version !== null && (than === null || version > than);
-
-function withSlot(slots: SlotView[], slot: number, view: Partial<SlotView>): SlotView[] {
-  return slots.map((current, index) => (index === slot ? { ...current, ...view } : current));
-}
-
-/** The slot that is neither answering nor retiring, if any. */
-function spareSlot(context: SupervisorContext): number | null {
-  for (let slot = 0; slot < SLOT_COUNT; slot++) {
-    if (slot !== context.answerer && slot !== context.retiring) return slot;
-  }
-  return null;
-}
-
-/**
- * The newest version seen that is worth fetching: not quarantined and newer than what is served.
- * Usually LATEST; an older one when LATEST turned out bad and nothing is being served.
- */
-function fetchableLatest(context: SupervisorContext): string | null {
-  let best: string | null = null;
-  for (const version of Object.keys(context.paths)) {
-    if (context.quarantined.includes(version) || !isNewer(version, context.servingVersion)) continue;
-    if (isNewer(version, best)) best = version;
-  }
-  return best;
-}
-
-/** A ready slot holding the newest promotable version, for taking over when nobody answers. */
-function bestHeld(context: SupervisorContext): number | null {
-  let best: number | null = null;
-  context.slots.forEach((view, slot) => {
-    if (!view.ready || view.version === null || context.quarantined.includes(view.version)) return;
-    if (best === null || isNewer(view.version, context.slots[best]!.version)) best = slot;
-  });
-  return best;
-}
-
-function firstReady(context: SupervisorContext): number | null {
-  const slot = context.slots.findIndex((view) => view.ready);
-  return slot === -1 ? null : slot;
-}
+export type { SlotView, SupervisorContext, SupervisorEvent, SupervisorInput } from './supervisor-context.js';
+export { SLOT_COUNT, slotActorId } from './supervisor-context.js';
 
 const startFirstFetch = ['chooseFirstReady', 'markCandidateFetching', 'sendFetchToCandidate'] as const;
 const startSpareFetch = ['chooseSpare', 'markCandidateFetching', 'sendFetchToCandidate'] as const;
@@ -117,7 +32,7 @@ const quarantineFailed = [
   },
 ] as const;
 
-export const supervisorMachine = setup({
+const supervisor = setup({
   types: {
     context: {} as SupervisorContext,
     events: {} as SupervisorEvent,
@@ -125,7 +40,7 @@ export const supervisorMachine = setup({
   },
   actors: {
     // supervisor/ provides the slot machine with its process actions; tests provide fakes.
-    slot: slotMachine as unknown as ActorLogic<any, any, SlotInput> as AnyActorLogic,
+    slot: slotMachine,
   },
   actions: {
     noteQuarantined: (_, _params: { version: string; error: string }) => {},
@@ -140,7 +55,7 @@ export const supervisorMachine = setup({
     }),
     recordCrash: assign({
       slots: ({ context, event }) =>
-        event.type === 'SLOT_CRASHED' ? withSlot(context.slots, event.slot, { ready: false, version: null, down: true }) : context.slots,
+        event.type === 'SLOT_CRASHED' ? withSlot(context.slots, event.slot, { ready: false, version: null }) : context.slots,
     }),
     quarantine: assign({
       quarantined: ({ context, event }) =>
@@ -157,7 +72,6 @@ export const supervisorMachine = setup({
       hasServed: true,
     })),
     pickHeldCandidate: assign({ candidate: ({ context }) => bestHeld(context) }),
-    pickSpareCandidate: assign({ candidate: ({ context }) => spareSlot(context) }),
     markCandidateBusy: assign({ slots: ({ context }) => withSlot(context.slots, context.candidate!, { ready: false }) }),
     chooseFirstReady: assign({ candidate: ({ context }) => firstReady(context) }),
     chooseSpare: assign({ candidate: ({ context }) => spareSlot(context) }),
@@ -213,7 +127,17 @@ export const supervisorMachine = setup({
     hasServed: ({ context }) => context.hasServed,
     allStopped: ({ context }) => context.stoppedSlots >= SLOT_COUNT,
   },
-}).createMachine({
+});
+
+/** Nobody answers: promote a child that holds a version, else fetch the newest one worth it. */
+const findAnAnswerer = supervisor.createStateConfig({
+  always: [
+    { guard: and(['noCandidate', 'someoneHoldsVersion']), target: 'promoting', actions: 'pickHeldCandidate' },
+    { guard: and(['noCandidate', 'canFetchLatest']), target: 'loadingFirst', actions: [...startFirstFetch] },
+  ],
+});
+
+export const supervisorMachine = supervisor.createMachine({
   id: 'supervisor',
   context: ({ input }) => ({
     slotTimeouts: input.slotTimeouts,
@@ -222,7 +146,7 @@ export const supervisorMachine = setup({
     now: input.now,
     servingSince: 0,
     paths: {},
-    slots: Array.from({ length: SLOT_COUNT }, () => ({ ready: false, version: null, down: false })),
+    slots: Array.from({ length: SLOT_COUNT }, () => ({ ready: false, version: null })),
     answerer: null,
     servingVersion: null,
     candidate: null,
@@ -248,7 +172,7 @@ export const supervisorMachine = setup({
     },
     SLOT_IDLE: {
       actions: assign({
-        slots: ({ context, event }) => withSlot(context.slots, event.slot, { ready: true, version: event.version, down: false }),
+        slots: ({ context, event }) => withSlot(context.slots, event.slot, { ready: true, version: event.version }),
       }),
     },
     SLOT_FETCHED: { actions: 'recordFetched' },
@@ -261,12 +185,7 @@ export const supervisorMachine = setup({
   },
   initial: 'booting',
   states: {
-    booting: {
-      always: [
-        { guard: and(['noCandidate', 'someoneHoldsVersion']), target: 'promoting', actions: 'pickHeldCandidate' },
-        { guard: and(['noCandidate', 'canFetchLatest']), target: 'loadingFirst', actions: [...startFirstFetch] },
-      ],
-    },
+    booting: findAnAnswerer,
     loadingFirst: {
       on: {
         SLOT_FETCHED: [{ guard: 'fromCandidate', target: 'promoting', actions: 'recordFetched' }, { actions: 'recordFetched' }],
@@ -312,7 +231,7 @@ export const supervisorMachine = setup({
     serving: {
       entry: assign({ servingSince: ({ context }) => context.now() }),
       always: [
-        { guard: 'spareHoldsNewer', target: 'promoting', actions: 'pickSpareCandidate' },
+        { guard: 'spareHoldsNewer', target: 'promoting', actions: 'chooseSpare' },
         { guard: 'spareCanFetch', target: 'fetching', actions: [...startSpareFetch] },
         { guard: and(['spareNeedsStandby', 'standbyDue']), target: 'fetching', actions: [...startStandbyFetch] },
       ],
@@ -343,17 +262,15 @@ export const supervisorMachine = setup({
       },
     },
     degraded: {
+      ...findAnAnswerer,
       entry: { type: 'noteDegraded', params: { reason: 'no child can answer queries' } },
-      always: [
-        { guard: and(['noCandidate', 'someoneHoldsVersion']), target: 'promoting', actions: 'pickHeldCandidate' },
-        { guard: and(['noCandidate', 'canFetchLatest']), target: 'loadingFirst', actions: [...startFirstFetch] },
-      ],
     },
     stopping: {
       entry: [
         assign({ answerer: null, candidate: null, retiring: null }),
-        sendTo(slotActorId(0), { type: 'CMD_SHUTDOWN' }),
-        sendTo(slotActorId(1), { type: 'CMD_SHUTDOWN' }),
+        enqueueActions(({ enqueue }) => {
+          for (let slot = 0; slot < SLOT_COUNT; slot++) enqueue.sendTo(slotActorId(slot), { type: 'CMD_SHUTDOWN' });
+        }),
       ],
       always: { guard: 'allStopped', target: 'stopped' },
       on: {

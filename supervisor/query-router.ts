@@ -6,13 +6,23 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Router } from 'zeromq';
+import { childQueryCode, type QueryErrorCode } from '../channel/errors.js';
 import { slotFromRoutingId, slotRoutingId } from '../channel/protocol.js';
-import { decodeReplies, encodeQueries, type Query, type QueryErrorCode, type Reply } from '../channel/query-batch.js';
+import { decodeReplies, encodeQueries, type Query, type Reply } from '../channel/query-batch.js';
 import { SocketWriter } from '../channel/socket-writer.js';
+import {
+  admits,
+  afterLostQuery,
+  dispatchFor,
+  INITIAL_ROUTING,
+  nextRouting,
+  type RouteTarget,
+  type RoutingEvent,
+  type RoutingState,
+  releaseHeld,
+} from '../statecharts/routing.js';
 
-export type QueryOutcome =
-  | { ok: true; body: Buffer }
-  | { ok: false; code: QueryErrorCode | 'TIMEOUT' | 'OVERLOADED' | 'NO_ANSWERER'; body: Buffer | null };
+export type QueryOutcome = { ok: true; body: Buffer } | { ok: false; code: QueryErrorCode; body: Buffer | null };
 
 export type QueryCallback = (outcome: QueryOutcome) => void;
 
@@ -41,9 +51,6 @@ export interface QueryRouterOptions {
   log: Logger;
 }
 
-/** Where new queries go: a slot, nowhere (fail fast), or "wait": a promotion is under way. */
-export type RouteTarget = { kind: 'slot'; slot: number } | { kind: 'none' } | { kind: 'wait' };
-
 export class QueryRouter {
   private readonly router: Router;
   private readonly writer: SocketWriter;
@@ -52,12 +59,8 @@ export class QueryRouter {
   private readonly held: number[] = [];
   private readonly outbox = new Map<number, number[]>();
   private flushScheduled = false;
-  private target: RouteTarget = { kind: 'none' };
-  /**
-   * A slot a send just failed to reach (its process is dying, or hung): hold its queries rather
-   * than send them back, until the supervisor names another target or the suspicion lapses.
-   */
-  private suspect: { slot: number; until: number } | null = null;
+  /** Who gets queries: decided by statecharts/routing.ts, never here. */
+  private routing: RoutingState = INITIAL_ROUTING;
   private nextQ = 1;
   private readonly sweeper: NodeJS.Timeout;
   readonly stats = { sent: 0, answered: 0, retried: 0, timedOut: 0, shed: 0, late: 0 };
@@ -79,15 +82,7 @@ export class QueryRouter {
   }
 
   setTarget(target: RouteTarget): void {
-    const changed =
-      target.kind !== this.target.kind || (target.kind === 'slot' && this.target.kind === 'slot' && target.slot !== this.target.slot);
-    if (changed) this.suspect = null;
-    this.target = target;
-    if (target.kind === 'slot') {
-      if (!this.isSuspect(target.slot)) for (const q of this.held.splice(0)) this.dispatch(q);
-    } else if (target.kind === 'none') {
-      for (const q of this.held.splice(0)) this.finish(q, { ok: false, code: 'NO_ANSWERER', body: null });
-    }
+    this.apply({ type: 'TARGET', target });
   }
 
   recommend(id: string, n: number, done: QueryCallback): void {
@@ -98,29 +93,11 @@ export class QueryRouter {
     this.submit((q) => ({ q, op: 'search', v: -1, n }), Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), done);
   }
 
-  private submit(makeQuery: (q: number) => Query, vector: Buffer | null, done: QueryCallback): void {
-    if (this.pending.size >= this.options.maxInFlight) {
-      this.stats.shed++;
-      done({ ok: false, code: 'OVERLOADED', body: null });
-      return;
-    }
-    if (this.target.kind === 'none') {
-      done({ ok: false, code: 'NO_ANSWERER', body: null });
-      return;
-    }
-    const q = this.nextQ++;
-    this.pending.set(q, { query: makeQuery(q), vector, done, deadline: Date.now() + this.options.timeoutMs, slot: null, retried: false });
-    this.dispatch(q);
-  }
-
-  /**
-   * A child died or hung. What it had in flight is retried once on whoever answers next;
-   * nothing more goes to it until it is the target again.
-   */
+  /** A child died or hung: what it had in flight is lost to it (statecharts/routing.ts afterLostQuery). */
   slotFailed(slot: number): void {
-    if (this.target.kind === 'slot' && this.target.slot === slot) this.target = { kind: 'wait' };
+    this.apply({ type: 'SLOT_FAILED', slot });
     for (const [q, entry] of this.pending) {
-      if (entry.slot === slot) this.retry(q, entry);
+      if (entry.slot === slot) this.lost(q, entry);
     }
   }
 
@@ -131,19 +108,45 @@ export class QueryRouter {
     this.router.close();
   }
 
-  private isSuspect(slot: number): boolean {
-    return this.suspect !== null && this.suspect.slot === slot && Date.now() < this.suspect.until;
+  /** A routing event; held queries leave, or fail, when the new state says so. */
+  private apply(event: RoutingEvent): void {
+    const before = this.routing;
+    this.routing = nextRouting(before, event);
+    if (this.routing === before || this.held.length === 0) return;
+    const release = releaseHeld(this.routing, Date.now());
+    if (release === 'keep') return;
+    for (const q of this.held.splice(0)) {
+      if (release === 'dispatch') this.dispatch(q);
+      else this.finish(q, { ok: false, code: 'NO_ANSWERER', body: null });
+    }
+  }
+
+  private submit(makeQuery: (q: number) => Query, vector: Buffer | null, done: QueryCallback): void {
+    if (this.pending.size >= this.options.maxInFlight) {
+      this.stats.shed++;
+      done({ ok: false, code: 'OVERLOADED', body: null });
+      return;
+    }
+    if (!admits(this.routing)) {
+      done({ ok: false, code: 'NO_ANSWERER', body: null });
+      return;
+    }
+    const q = this.nextQ++;
+    this.pending.set(q, { query: makeQuery(q), vector, done, deadline: Date.now() + this.options.timeoutMs, slot: null, retried: false });
+    this.dispatch(q);
   }
 
   private dispatch(q: number): void {
     const entry = this.pending.get(q);
     if (!entry) return;
-    if (this.target.kind !== 'slot' || this.isSuspect(this.target.slot)) {
+    const dispatch = dispatchFor(this.routing, Date.now());
+    if (dispatch.kind !== 'send') {
       entry.slot = null;
-      this.held.push(q);
+      if (dispatch.kind === 'hold') this.held.push(q);
+      else this.finish(q, { ok: false, code: 'NO_ANSWERER', body: null });
       return;
     }
-    entry.slot = this.target.slot;
+    entry.slot = dispatch.slot;
     let batch = this.outbox.get(entry.slot);
     if (!batch) {
       batch = [];
@@ -184,16 +187,16 @@ export class QueryRouter {
     this.stats.sent += queries.length;
     this.writer.send([slotRoutingId(slot), ...encodeQueries(queries, vectors)], () => {
       // Not delivered (the child is gone or hung): these get their one retry, but not there.
-      this.suspect = { slot, until: Date.now() + this.options.suspectMs };
+      this.apply({ type: 'SEND_FAILED', slot, now: Date.now(), suspectMs: this.options.suspectMs });
       for (const { q } of queries) {
         const entry = this.pending.get(q);
-        if (entry && entry.slot === slot) this.retry(q, entry);
+        if (entry && entry.slot === slot) this.lost(q, entry);
       }
     });
   }
 
-  private retry(q: number, entry: Pending): void {
-    if (entry.retried) {
+  private lost(q: number, entry: Pending): void {
+    if (afterLostQuery(entry.retried) === 'fail') {
       this.finish(q, { ok: false, code: 'NO_ANSWERER', body: null });
       return;
     }
@@ -211,11 +214,7 @@ export class QueryRouter {
 
   private expire(): void {
     const now = Date.now();
-    if (this.suspect !== null && now >= this.suspect.until) {
-      // Nobody declared the slot dead: it was a passing hiccup. Resume sending to it.
-      this.suspect = null;
-      if (this.target.kind === 'slot') for (const q of this.held.splice(0)) this.dispatch(q);
-    }
+    this.apply({ type: 'TICK', now });
     for (const [q, entry] of this.pending) {
       if (entry.deadline > now) continue;
       this.stats.timedOut++;
@@ -247,11 +246,14 @@ export class QueryRouter {
             continue;
           }
           if (!reply.ok && reply.code === 'NO_INDEX') {
-            this.retry(reply.q, entry);
+            this.lost(reply.q, entry);
             continue;
           }
           this.stats.answered++;
-          this.finish(reply.q, reply.ok ? { ok: true, body: reply.body } : { ok: false, code: reply.code ?? 'INTERNAL', body: reply.body });
+          this.finish(
+            reply.q,
+            reply.ok ? { ok: true, body: reply.body } : { ok: false, code: childQueryCode(reply.code), body: reply.body },
+          );
         }
         // Queued replies arrive without a trip through the event loop: yield, or a steady stream of
         // them would hold off new connections and the heartbeat watchdog's timer.

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { writeProfilesJsonl } from '../builder/generate.js';
-import { listVersions, readLatest, readVerifiedManifest, versionDir } from '../index-version/format.js';
+import { listVersions, readLatest, versionDir } from '../index-version/format.js';
+import { readVerifiedManifest } from '../index-version/verify.js';
 import { HeldIndex } from '../roles/held-index.js';
 
 const builderMain = path.resolve(import.meta.dirname, '..', 'builder', 'main.js');

@@ -27,11 +27,11 @@ import {
   listVersions,
   ROWS_FILE,
   readLatest,
-  readVerifiedManifest,
   VECTORS_FILE,
   versionDir,
 } from '../index-version/format.js';
 import { RowTable } from '../index-version/row-table.js';
+import { readVerifiedManifest } from '../index-version/verify.js';
 import { HeldIndex } from '../roles/held-index.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

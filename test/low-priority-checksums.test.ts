@@ -6,7 +6,8 @@ import { closeSync, openSync, readdirSync, readFileSync, writeFileSync, writeSyn
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { hashFilesHere, IndexFormatError } from '../index-version/format.js';
+import { IndexFormatError } from '../index-version/errors.js';
+import { hashFilesHere } from '../index-version/verify.js';
 import { hashFilesAtNiceness } from '../roles/fetch/low-priority-checksums.js';
 import { isAlive } from './helpers/main-process.js';
 import { nicenessOf } from './helpers/niceness.js';

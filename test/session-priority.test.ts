@@ -82,7 +82,7 @@ if (!existsSync('/proc/self/autogroup')) {
 
   t.test('a running system: the fetching child is at the lower priority, the answerer never', async (t) => {
     // Paced to 250 KB/s, the first fetch of this 0.5 MB version takes about 2 s: long enough to be seen.
-    const fx = await startFixture(t, { count: 400, system: { fetchNiceness: 13, verifyMBps: 0.25 } });
+    const fx = await startFixture(t, { count: 400, system: { fetchPolicy: { niceness: 13, verifyBytesPerSecond: 250_000 } } });
     const seen = new Map<number, Set<number>>();
     let watching = true;
     const watcher = (async () => {

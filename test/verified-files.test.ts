@@ -3,7 +3,7 @@
 import { appendFileSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { type HashFiles, hashFilesHere } from '../index-version/format.js';
+import { type HashFiles, hashFilesHere } from '../index-version/verify.js';
 import { rememberVerified } from '../roles/fetch/verified-files.js';
 import { startFixture } from './helpers/system-fixture.js';
 import { waitFor } from './helpers/wait.js';

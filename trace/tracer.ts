@@ -6,7 +6,6 @@ import { createTraceRecorder, type TraceRecord } from './trace-record.js';
 export class Tracer {
   private readonly ring: TraceRecord[] = [];
   private next = 0;
-  private total = 0;
   private readonly file: Logger | null;
   readonly inspect: ReturnType<typeof createTraceRecorder>;
 
@@ -25,7 +24,6 @@ export class Tracer {
     if (this.ring.length < this.capacity) this.ring.push(record);
     else this.ring[this.next] = record;
     this.next = (this.next + 1) % this.capacity;
-    this.total++;
     this.file?.info(record, 'transition');
     this.onRecord(record);
   }
@@ -34,10 +32,6 @@ export class Tracer {
   recent(limit = 200): TraceRecord[] {
     const ordered = this.ring.length < this.capacity ? this.ring : [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
     return ordered.slice(-limit);
-  }
-
-  get recorded(): number {
-    return this.total;
   }
 
   flush(): void {

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Supervisor } from '../../supervisor/supervisor.js';
 import type { Tracer } from '../../trace/tracer.js';
-import { errors } from '../errors.js';
+import { httpError } from '../errors.js';
 import { sendError } from '../reply-error.js';
 
 export function observeRoutes(
@@ -15,7 +15,7 @@ export function observeRoutes(
   app.get('/ready', async (_request, reply) => {
     if (!supervisor.ready) {
       const { state } = supervisor.status();
-      return sendError(reply, { ...errors.noIndex(), message: `not ready: supervisor is ${state}, no index version is being served` });
+      return sendError(reply, httpError('TANDEM_ERR_NO_INDEX', `not ready: supervisor is ${state}, no index version is being served`));
     }
     return { ready: true, version: supervisor.status().servingVersion };
   });
@@ -24,7 +24,7 @@ export function observeRoutes(
 
   app.get<{ Querystring: { limit?: string } }>('/trace', async (request, reply) => {
     const raw = request.query.limit ?? '200';
-    if (!/^[0-9]{1,4}$/.test(raw) || Number(raw) < 1) return sendError(reply, errors.badLimit());
+    if (!/^[0-9]{1,4}$/.test(raw) || Number(raw) < 1) return sendError(reply, httpError('TANDEM_ERR_BAD_LIMIT'));
     return tracer.recent(Number(raw));
   });
 }

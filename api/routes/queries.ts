@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { QueryCallback } from '../../supervisor/query-router.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
-import { errors, MAX_N, MAX_VECTOR_LENGTH } from '../errors.js';
+import { httpError, MAX_N, MAX_VECTOR_LENGTH } from '../errors.js';
 import { outcomeError, sendError } from '../reply-error.js';
 
 export type QueryTarget = Pick<Supervisor, 'recommend' | 'search'>;
@@ -51,9 +51,9 @@ const searchBody = {
 export function queryRoutes(app: FastifyInstance, target: QueryTarget): void {
   app.get<{ Params: { id: string; n: string } }>('/recommend/:id/:n', (request, reply) => {
     const { id, n: rawN } = request.params;
-    if (!ID_PATTERN.test(id)) return sendError(reply, errors.badId());
-    if (!N_PATTERN.test(rawN) || Number(rawN) < 1) return sendError(reply, errors.badN(rawN));
-    if (rawN.length > 6 || Number(rawN) > MAX_N) return sendError(reply, errors.nTooLarge(rawN));
+    if (!ID_PATTERN.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
+    if (!N_PATTERN.test(rawN) || Number(rawN) < 1) return sendError(reply, httpError('TANDEM_ERR_BAD_N', rawN));
+    if (rawN.length > 6 || Number(rawN) > MAX_N) return sendError(reply, httpError('TANDEM_ERR_N_TOO_LARGE', rawN));
     target.recommend(id, Number(rawN), replyWith(request, reply));
     return reply;
   });
@@ -61,8 +61,10 @@ export function queryRoutes(app: FastifyInstance, target: QueryTarget): void {
   app.post<{ Body: { vector: number[]; n: number } }>('/search', { schema: { body: searchBody } }, (request, reply) => {
     const { vector, n } = request.body;
     // JSON has no NaN or Infinity literals, but 1e999 parses to Infinity.
-    if (!vector.every(Number.isFinite)) return sendError(reply, errors.badVector('every number in vector must be finite'));
-    if (vector.every((x) => x === 0)) return sendError(reply, errors.badVector('vector must not be all zeros: it has no direction'));
+    if (!vector.every(Number.isFinite))
+      return sendError(reply, httpError('TANDEM_ERR_BAD_VECTOR', 'every number in vector must be finite'));
+    if (vector.every((x) => x === 0))
+      return sendError(reply, httpError('TANDEM_ERR_BAD_VECTOR', 'vector must not be all zeros: it has no direction'));
     target.search(Float32Array.from(vector), n, replyWith(request, reply));
     return reply;
   });

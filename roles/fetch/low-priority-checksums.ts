@@ -1,20 +1,23 @@
-// A fetch verifies every file of a version (1.3 GB at 1M profiles, about a second of a core)
-// while the other child answers queries on the same cores. Hashing in the fetching child itself
-// made p99 inside swap windows 1.5-1.9x the p99 outside them at 1M (BENCHMARKS.md); a helper
-// process at lower priority hashes with idle CPU instead. Also for small versions: hashing a 6 MB
-// version in the child instead of starting a helper was measured worse at 10k (p99 in/out 2.1-2.7x
-// against 1.4-1.6x), although the fetch took half as long.
+// A fetch verifies every file of a version while the other child answers on the same cores; a
+// helper process at a lower priority hashes with idle CPU instead (BENCHMARKS.md, fetch A/B).
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { lowerPriority } from '../../common/niceness.js';
-import { type HashFiles, hashFilesHere, hashFilesPaced, IndexFormatError } from '../../index-version/format.js';
+import { IndexFormatError } from '../../index-version/errors.js';
+import { type HashFiles, hashFilesHere, hashFilesInProcess } from '../../index-version/verify.js';
 import type { ChecksumReply } from './checksum-helper.js';
+import { pacePerFile } from './pace.js';
 
 const HELPER = fileURLToPath(new URL('./checksum-helper.js', import.meta.url));
 
+/** Hashes in this process, each file read no faster than `bytesPerSecond` (0: as fast as it can). */
+export function hashFilesPaced(bytesPerSecond: number): HashFiles {
+  return hashFilesInProcess(pacePerFile(bytesPerSecond));
+}
+
 /**
  * Hashes in a helper process at `niceness` (1-19); 0 hashes in this process. Either way each file
- * is read no faster than `bytesPerSecond` (roles/fetch/pace.ts); 0 reads as fast as it can.
+ * is read no faster than `bytesPerSecond`; 0 reads as fast as it can.
  */
 export function hashFilesAtNiceness(niceness: number, bytesPerSecond = 0): HashFiles {
   if (niceness <= 0) return bytesPerSecond > 0 ? hashFilesPaced(bytesPerSecond) : hashFilesHere;

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { HashFiles } from '../../index-version/format.js';
+import type { HashFiles } from '../../index-version/verify.js';
 
 interface Identity {
   dev: string;

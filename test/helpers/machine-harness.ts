@@ -1,7 +1,7 @@
 // Runs the real supervisor and slot machines with recording actions and a simulated clock:
 // the swap cycle with no processes, sockets or waiting.
-import { type AnyActorRef, createActor, SimulatedClock } from 'xstate';
-import { type CommandToSend, DEFAULT_SLOT_TIMEOUTS, type SlotTimeouts, slotMachine } from '../../statecharts/slot.js';
+import { type ActorRefFrom, createActor, SimulatedClock } from 'xstate';
+import { type CommandToSend, DEFAULT_SLOT_TIMEOUTS, type SlotMachine, type SlotTimeouts, slotMachine } from '../../statecharts/slot.js';
 import { slotActorId, supervisorMachine } from '../../statecharts/supervisor.js';
 import { createTraceRecorder, stateToString, type TraceRecord } from '../../trace/trace-record.js';
 
@@ -45,7 +45,7 @@ export function startHarness(timeouts: Partial<SlotTimeouts> = {}, options: { st
     inspect: recorder,
   });
   actor.start();
-  const slotRef = (n: number) => actor.system.get(slotActorId(n)) as AnyActorRef;
+  const slotRef = (n: number): ActorRefFrom<SlotMachine> => actor.system.get(slotActorId(n));
   let pid = 1000;
   return {
     actor,

@@ -1,0 +1,17 @@
+// Timings both sides of the channel must agree on: one table, read by the supervisor and the child.
+
+export const CHANNEL_DEFAULTS = {
+  /** Each side says something at least this often. */
+  heartbeatMs: 500,
+  /** The supervisor declares a child hung after this much silence (a fetching child is exempt). */
+  heartbeatTimeoutMs: 2000,
+  /** A child leaves after this much silence from the supervisor: never shorter than 4 missed beats. */
+  orphanMs: 5000,
+  /** A ZeroMQ send that cannot complete by then fails instead of blocking its socket's one writer. */
+  sendTimeoutMs: 1000,
+} as const;
+
+/** How long a child waits for a word from its supervisor before it treats itself as orphaned. */
+export function orphanMsFor(heartbeatTimeoutMs: number): number {
+  return Math.max(CHANNEL_DEFAULTS.orphanMs, 4 * heartbeatTimeoutMs);
+}

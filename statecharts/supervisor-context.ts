@@ -1,0 +1,101 @@
+// What the supervisor machine knows: its context, its events, and the pure readings of that
+// context its guards and actions share (which slot is spare, which version is worth fetching).
+import type { SlotToSupervisorEvent } from './events.js';
+import type { SlotTimeouts } from './slot.js';
+
+export const SLOT_COUNT = 2;
+
+export interface SlotView {
+  /** Idle or standby: able to take a command now. */
+  ready: boolean;
+  /** The version the child holds (it may still answer with it). */
+  version: string | null;
+}
+
+export interface SupervisorInput {
+  slotTimeouts: SlotTimeouts;
+  /**
+   * Keep the spare child loaded with the served version too, so it can take over at once if the
+   * answerer dies. Free in view mode (shared page cache); a second copy in load mode.
+   */
+  standby: boolean;
+  /**
+   * How long after entering `serving` the standby fetch waits: right after a swap the old
+   * answerer would otherwise load the new version at once, a second full fetch inside the swap
+   * window competing for the same cores (measured by the swap benchmark).
+   */
+  standbyDelayMs: number;
+  now: () => number;
+}
+
+export interface SupervisorContext {
+  slotTimeouts: SlotTimeouts;
+  standby: boolean;
+  standbyDelayMs: number;
+  now: () => number;
+  servingSince: number;
+  /** Where each version seen lives (the newest few), to fetch the served one for standby. */
+  paths: Record<string, string>;
+  slots: SlotView[];
+  /** The slot every new query goes to; null while nobody can answer. */
+  answerer: number | null;
+  /** The version the answerer serves. */
+  servingVersion: string | null;
+  /** A slot fetching or being promoted. */
+  candidate: number | null;
+  /** The previous answerer while it drains. */
+  retiring: number | null;
+  latestSeen: { version: string; path: string } | null;
+  /** Versions whose fetch failed on their merits (bad checksum, missing file): never retried. */
+  quarantined: string[];
+  hasServed: boolean;
+  stoppedSlots: number;
+}
+
+export type SupervisorEvent = SlotToSupervisorEvent | { type: 'VERSION_SEEN'; version: string; path: string } | { type: 'SHUTDOWN' };
+
+export function slotActorId(slot: number): string {
+  return `slot-${slot}`;
+}
+
+export const isNewer = (version: string | null, than: string | null) => version !== null && (than === null || version > than);
+
+export function withSlot(slots: SlotView[], slot: number, view: Partial<SlotView>): SlotView[] {
+  return slots.map((current, index) => (index === slot ? { ...current, ...view } : current));
+}
+
+/** The slot that is neither answering nor retiring, if any. */
+export function spareSlot(context: SupervisorContext): number | null {
+  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    if (slot !== context.answerer && slot !== context.retiring) return slot;
+  }
+  return null;
+}
+
+/**
+ * The newest version seen that is worth fetching: not quarantined and newer than what is served.
+ * Usually LATEST; an older one when LATEST turned out bad and nothing is being served.
+ */
+export function fetchableLatest(context: SupervisorContext): string | null {
+  let best: string | null = null;
+  for (const version of Object.keys(context.paths)) {
+    if (context.quarantined.includes(version) || !isNewer(version, context.servingVersion)) continue;
+    if (isNewer(version, best)) best = version;
+  }
+  return best;
+}
+
+/** A ready slot holding the newest promotable version, for taking over when nobody answers. */
+export function bestHeld(context: SupervisorContext): number | null {
+  let best: number | null = null;
+  context.slots.forEach((view, slot) => {
+    if (!view.ready || view.version === null || context.quarantined.includes(view.version)) return;
+    if (best === null || isNewer(view.version, context.slots[best]!.version)) best = slot;
+  });
+  return best;
+}
+
+export function firstReady(context: SupervisorContext): number | null {
+  const slot = context.slots.findIndex((view) => view.ready);
+  return slot === -1 ? null : slot;
+}

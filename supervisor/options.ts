@@ -1,0 +1,64 @@
+// What the supervisor can be told, its defaults in one table, and what it reports in /status.
+import type { Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { FetchPolicy } from '../channel/fetch-policy.js';
+import type { LoadMode } from '../channel/protocol.js';
+import type { SlotTimeouts } from '../statecharts/slot.js';
+import type { Tracer } from '../trace/tracer.js';
+import type { QueryRouter } from './query-router.js';
+
+export interface SupervisorOptions {
+  dataDir: string;
+  mode: LoadMode;
+  log: Logger;
+  tracer: Tracer;
+  /** Where the children's own log lines go. */
+  childLogs: Writable;
+  slotTimeouts?: Partial<SlotTimeouts>;
+  heartbeatMs?: number;
+  heartbeatTimeoutMs?: number;
+  queryTimeoutMs?: number;
+  maxInFlight?: number;
+  /** Queries per message to a child at most (see QueryRouterOptions.maxBatch). */
+  maxBatch?: number;
+  pollMs?: number;
+  /** Keep the spare child loaded with the served version... */
+  standby?: boolean;
+  /** ...starting this long after the last swap, so not inside the swap window. */
+  standbyDelayMs?: number;
+  /** How children fetch; each field left out is DEFAULT_FETCH_POLICY's. */
+  fetchPolicy?: Partial<FetchPolicy>;
+  /** The program each child runs, per slot; a test may substitute a double. */
+  childScript?: string | ((slot: number) => string);
+}
+
+export const SUPERVISOR_DEFAULTS = {
+  queryTimeoutMs: 5000,
+  maxInFlight: 10_000,
+  // 24-32 per batch measured best at c=64 (BENCHMARKS.md): fewer cost messages, more idle turns.
+  maxBatch: 32,
+  pollMs: 250,
+  standby: true,
+  standbyDelayMs: 3000,
+} as const;
+
+export interface SlotStatus {
+  slot: number;
+  pid: number | null;
+  role: 'answer' | 'fetch' | 'draining';
+  state: string;
+  version: string | null;
+  restarts: number;
+  lastFailure: string | null;
+}
+
+export interface SupervisorStatus {
+  state: string;
+  servingVersion: string | null;
+  latestVersion: string | null;
+  answerer: number | null;
+  quarantined: string[];
+  slots: SlotStatus[];
+  queries: QueryRouter['stats'] & { inFlight: number };
+  swaps: number;
+}

@@ -1,0 +1,36 @@
+// GET /status from the machines' snapshots: a reading, never a second source of truth.
+import type { SnapshotFrom } from 'xstate';
+import type { SlotMachine } from '../statecharts/slot.js';
+import type { supervisorMachine } from '../statecharts/supervisor.js';
+import { stateToString } from '../trace/trace-record.js';
+import type { SlotStatus, SupervisorStatus } from './options.js';
+import type { SlotHandle } from './slot-handle.js';
+
+export function statusOf(
+  supervisor: SnapshotFrom<typeof supervisorMachine>,
+  slots: { handle: SlotHandle; snapshot: SnapshotFrom<SlotMachine> | undefined }[],
+  queries: SupervisorStatus['queries'],
+  swaps: number,
+): SupervisorStatus {
+  const { context } = supervisor;
+  return {
+    state: stateToString(supervisor.value),
+    servingVersion: context.servingVersion,
+    latestVersion: context.latestSeen?.version ?? null,
+    answerer: context.answerer,
+    quarantined: context.quarantined,
+    slots: slots.map(
+      ({ handle: { slot, restarts }, snapshot }): SlotStatus => ({
+        slot,
+        pid: snapshot?.context.pid ?? null,
+        role: slot === context.answerer ? 'answer' : slot === context.retiring ? 'draining' : 'fetch',
+        state: snapshot ? stateToString(snapshot.value) : 'stopped',
+        version: snapshot?.context.version ?? null,
+        restarts,
+        lastFailure: snapshot?.context.lastFailure ?? null,
+      }),
+    ),
+    queries,
+    swaps,
+  };
+}
