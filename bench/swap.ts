@@ -148,7 +148,20 @@ function sortedP(values: number[], p: number): number {
   return percentile(Float64Array.from(values).sort(), p);
 }
 
-async function startTarget(target: SwapTarget, dataDir: string, port: number, runsDir: string): Promise<ChildProcess | null> {
+/** A variant of a run: extra flags for tandem's main process, and a label that keeps its files apart. */
+export interface SwapVariant {
+  label: string;
+  tandemArgs: string[];
+  swaps?: number;
+}
+
+async function startTarget(
+  target: SwapTarget,
+  dataDir: string,
+  port: number,
+  runsDir: string,
+  variant?: SwapVariant,
+): Promise<ChildProcess | null> {
   if (target === 'pm2') {
     await pm2(['kill']).catch(() => '');
     await pm2([
@@ -188,20 +201,22 @@ async function startTarget(target: SwapTarget, dataDir: string, port: number, ru
     runsDir,
     '--log-level',
     'warn',
+    ...(variant?.tandemArgs ?? []),
   ]);
 }
 
-export async function swapRun(dataset: Dataset, target: SwapTarget, connections: number): Promise<SwapRow> {
+export async function swapRun(dataset: Dataset, target: SwapTarget, connections: number, variant?: SwapVariant): Promise<SwapRow> {
   const cadence = cadenceFor(dataset);
-  const swaps = swapsWanted();
+  const swaps = variant?.swaps ?? swapsWanted();
   const work = ensureDir(path.join(CACHE, dataset.name, 'swap'));
   const dataDir = await freshDataDir(dataset, path.join(work, 'data'));
-  const runsDir = path.join(work, `runs-${target}-${connections}`);
+  const tag = `${target}-${connections}${variant ? `-${variant.label}` : ''}`;
+  const runsDir = path.join(work, `runs-${tag}`);
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
-  const main = await startTarget(target, dataDir, port, runsDir);
+  const main = await startTarget(target, dataDir, port, runsDir, variant);
   const seconds = Math.ceil((swaps + 1) * cadence + 2);
-  const out = path.join(work, `records-${target}-${connections}.bin`);
+  const out = path.join(work, `records-${tag}.bin`);
   const loadgenArgs = [
     path.join(DIST, 'bench', 'loadgen.js'),
     '--port',

@@ -1,0 +1,75 @@
+// What each tail-latency mechanism buys: swap runs under load with the mechanism on and off,
+// alternating (on/off, off/on, ...) so drift falls on both arms alike. The figure is the p99 of
+// requests inside swap windows over the p99 outside, per arm; plus requests/s and failures.
+// Writes bench/results/mechanisms-<dataset>.json.
+//   node dist/bench/mechanisms.js [dataset]   (BENCH_MECH_ROUNDS=3, BENCH_MECH_SWAPS=10, BENCH_MECH_CONNECTIONS=64)
+import path from 'node:path';
+import { log, machine, QUICK, RESULTS, writeJson } from './common.js';
+import { type DatasetName, prepareDataset } from './datasets.js';
+import { type SwapRow, swapRun } from './swap.js';
+
+/** Each mechanism and the flags that switch it off alone (service/main.ts). */
+export const MECHANISMS = [
+  { name: 'session niceness', off: ['--no-fetch-session'] },
+  { name: 'checksum helper', off: ['--no-checksum-helper'] },
+  { name: 'paced checksum pass', off: ['--verify-rate', '0'] },
+  { name: 'remembered hashes', off: ['--no-remember-hashes'] },
+  { name: 'standby delay', off: ['--standby-delay-ms', '0'] },
+] as const;
+
+export interface MechanismArm {
+  round: number;
+  on: boolean;
+  p99Ratio: number;
+  p99InsideMs: number;
+  p99OutsideMs: number;
+  rps: number;
+  failed: number;
+  swaps: number;
+}
+
+export interface MechanismResult {
+  name: string;
+  offFlags: readonly string[];
+  arms: MechanismArm[];
+}
+
+const arm = (round: number, on: boolean, row: SwapRow): MechanismArm => ({
+  round,
+  on,
+  p99Ratio: row.p99Ratio,
+  p99InsideMs: row.p99InsideMs,
+  p99OutsideMs: row.p99OutsideMs,
+  rps: row.rps,
+  failed: row.failed,
+  swaps: row.swaps,
+});
+
+export async function benchMechanisms(name: DatasetName): Promise<MechanismResult[]> {
+  const dataset = await prepareDataset(name);
+  const rounds = Number(process.env.BENCH_MECH_ROUNDS ?? (QUICK ? 1 : 3));
+  const swaps = Number(process.env.BENCH_MECH_SWAPS ?? (QUICK ? 3 : 10));
+  const connections = Number(process.env.BENCH_MECH_CONNECTIONS ?? 64);
+  const only = process.env.BENCH_MECH_ONLY?.split(',');
+  const results: MechanismResult[] = [];
+  for (const mechanism of MECHANISMS.filter((m) => !only || only.includes(m.name))) {
+    const arms: MechanismArm[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      // Alternate which arm goes first, so a slow drift of the machine favours neither.
+      const order = round % 2 === 1 ? [true, false] : [false, true];
+      for (const on of order) {
+        const label = `${mechanism.name.replace(/\W+/g, '-')}-${on ? 'on' : 'off'}-${round}`;
+        const row = await swapRun(dataset, 'tandem-view', connections, { label, tandemArgs: on ? [] : [...mechanism.off], swaps });
+        arms.push(arm(round, on, row));
+        log(`mechanisms ${mechanism.name} round ${round} ${on ? 'on' : 'off'}: p99 in/out ${row.p99Ratio.toFixed(2)}x`);
+      }
+    }
+    results.push({ name: mechanism.name, offFlags: mechanism.off, arms });
+  }
+  writeJson(path.join(RESULTS, `mechanisms-${name}.json`), { machine: machine(), dataset: name, connections, swaps, rounds, results });
+  return results;
+}
+
+if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
+  await benchMechanisms((process.argv[2] as DatasetName | undefined) ?? 'demo-10k');
+}
