@@ -183,3 +183,21 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
 export function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
+
+/** The command line of tandem's main process as every benchmark starts it. */
+export function tandemCommand(dataDir: string, port: number, mode: 'view' | 'load', runsDir: string, extra: string[] = []): string[] {
+  return [
+    path.join(DIST, 'service', 'main.js'),
+    '--data',
+    dataDir,
+    '--port',
+    String(port),
+    '--mode',
+    mode,
+    '--runs',
+    runsDir,
+    '--log-level',
+    'warn',
+    ...extra,
+  ];
+}

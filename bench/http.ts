@@ -18,6 +18,7 @@ import {
   ROUNDS,
   spawnTracked,
   stopTracked,
+  tandemCommand,
   WARMUP_SEC,
   waitFor200,
   writeJson,
@@ -51,19 +52,7 @@ export function startServer(kind: ServerKind, dataDir: string, mode: 'view' | 'l
   const url = `http://127.0.0.1:${port}`;
   const child =
     kind === 'tandem'
-      ? spawnTracked(process.execPath, [
-          path.join(DIST, 'service', 'main.js'),
-          '--data',
-          dataDir,
-          '--port',
-          String(port),
-          '--mode',
-          mode,
-          '--runs',
-          path.join(CACHE, 'runs'),
-          '--log-level',
-          'warn',
-        ])
+      ? spawnTracked(process.execPath, tandemCommand(dataDir, port, mode, path.join(CACHE, 'runs')))
       : spawnTracked(process.execPath, [
           path.join(DIST, 'bench', 'servers', 'single.js'),
           '--data',

@@ -21,6 +21,7 @@ import {
   run,
   spawnTracked,
   stopTracked,
+  tandemCommand,
   waitFor200,
   writeJson,
 } from './common.js';
@@ -189,20 +190,7 @@ async function startTarget(
     return null;
   }
   const mode = target === 'tandem-view' ? 'view' : 'load';
-  return spawnTracked(process.execPath, [
-    path.join(DIST, 'service', 'main.js'),
-    '--data',
-    dataDir,
-    '--port',
-    String(port),
-    '--mode',
-    mode,
-    '--runs',
-    runsDir,
-    '--log-level',
-    'warn',
-    ...(variant?.tandemArgs ?? []),
-  ]);
+  return spawnTracked(process.execPath, tandemCommand(dataDir, port, mode, runsDir, variant?.tandemArgs));
 }
 
 export async function swapRun(dataset: Dataset, target: SwapTarget, connections: number, variant?: SwapVariant): Promise<SwapRow> {

@@ -37,11 +37,7 @@ t.test('through boot and a swap, new queries go to the slot the machine names, s
 
 t.test('the answerer dies and nobody holds a version: routing fails fast again', async (t) => {
   const h = startHarness();
-  h.bootSlot(0);
-  h.bootSlot(1);
-  h.actor.send({ type: 'VERSION_SEEN', version: 'v1', path: '/d/v1' });
-  h.completeFetch(0);
-  h.ackLast(0);
+  h.serveFirstVersion();
   h.slot(0).send({ type: 'EXITED', code: null, signal: 'SIGKILL' });
   t.not(h.state(), 'serving');
   t.same(routeFor(h.actor.getSnapshot()), { kind: 'none' });

@@ -1,14 +1,6 @@
 import t from 'tap';
 import { startHarness } from './helpers/machine-harness.js';
 
-function serveFirstVersion(h: ReturnType<typeof startHarness>) {
-  h.bootSlot(0);
-  h.bootSlot(1);
-  h.actor.send({ type: 'VERSION_SEEN', version: 'v1', path: '/d/v1' });
-  h.completeFetch(0);
-  h.ackLast(0); // ANSWER
-}
-
 t.test('boot: first version is fetched, then promoted to answerer', async (t) => {
   const h = startHarness();
   t.equal(h.state(), 'booting');
@@ -31,7 +23,7 @@ t.test('boot: first version is fetched, then promoted to answerer', async (t) =>
 
 t.test('swap cycle: fetcher loads newer version, takes over, old answerer drains', async (t) => {
   const h = startHarness();
-  serveFirstVersion(h);
+  h.serveFirstVersion();
   h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
   t.equal(h.state(), 'fetching');
   t.match(h.last(1), { type: 'FETCH', version: 'v2' });
@@ -125,7 +117,7 @@ t.test('a stale ack is ignored and traced, never applied', async (t) => {
 
 t.test('answerer crash: the other child, if it holds an index, takes over', async (t) => {
   const h = startHarness();
-  serveFirstVersion(h);
+  h.serveFirstVersion();
   h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
   h.swap(1, 0);
   t.equal(h.context().answerer, 1);
@@ -141,7 +133,7 @@ t.test('answerer crash: the other child, if it holds an index, takes over', asyn
 
 t.test('answerer crash with nobody holding an index: degraded, then recovers', async (t) => {
   const h = startHarness({ backoffBaseMs: 50 });
-  serveFirstVersion(h);
+  h.serveFirstVersion();
   h.slot(0).send({ type: 'EXITED', code: 1, signal: null });
   t.equal(h.context().answerer, null);
   // slot 1 is idle and v1 is the latest: it fetches at once
@@ -159,7 +151,7 @@ t.test('answerer crash with nobody holding an index: degraded, then recovers', a
 
 t.test('fetch failure quarantines the version; serving continues', async (t) => {
   const h = startHarness();
-  serveFirstVersion(h);
+  h.serveFirstVersion();
   h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
   const fetch = h.last(1)!;
   h.slot(1).send({ type: 'ACK', seq: fetch.seq });
@@ -176,7 +168,7 @@ t.test('fetch failure quarantines the version; serving continues', async (t) => 
 
 t.test('heartbeat loss kills an answering child but not a fetching one', async (t) => {
   const h = startHarness();
-  serveFirstVersion(h);
+  h.serveFirstVersion();
   h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
   h.ackLast(1);
   h.slot(1).send({ type: 'HEARTBEAT_LOST', silentMs: 9000 });
@@ -188,7 +180,7 @@ t.test('heartbeat loss kills an answering child but not a fetching one', async (
 
 t.test('shutdown: both slots get SHUTDOWN, machine stops when both exited', async (t) => {
   const h = startHarness();
-  serveFirstVersion(h);
+  h.serveFirstVersion();
   h.actor.send({ type: 'SHUTDOWN' });
   t.match(h.last(0), { type: 'SHUTDOWN' });
   t.match(h.last(1), { type: 'SHUTDOWN' });
@@ -228,7 +220,7 @@ t.test('restart intensity: too many crashes in the window slow the restarts down
 
 t.test('standby: the spare child loads the served version, and takes over at once on a crash', async (t) => {
   const h = startHarness({}, { standby: true });
-  serveFirstVersion(h);
+  h.serveFirstVersion();
   t.equal(h.state(), 'fetching');
   t.match(h.last(1), { type: 'FETCH', version: 'v1' }, 'the spare fetches the served version');
   h.completeFetch(1);
@@ -250,7 +242,7 @@ t.test('standby: the spare child loads the served version, and takes over at onc
 
 t.test('LATEST quarantined and nobody serving: the newest good version is fetched instead', async (t) => {
   const h = startHarness({ backoffBaseMs: 10 });
-  serveFirstVersion(h);
+  h.serveFirstVersion();
   h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
   const fetch = h.last(1)!;
   h.slot(1).send({ type: 'ACK', seq: fetch.seq });
@@ -284,7 +276,7 @@ t.test('first fetch fails: the next good version is tried, nothing waits forever
 
 t.test('standby waits out the swap window before loading the new version', async (t) => {
   const h = startHarness({}, { standby: true, standbyDelayMs: 3000 });
-  serveFirstVersion(h);
+  h.serveFirstVersion();
   t.equal(h.state(), 'serving', 'no standby fetch right after the first promotion');
   h.clock.increment(3000);
   t.equal(h.state(), 'fetching', 'the delay passed: the spare loads the served version');

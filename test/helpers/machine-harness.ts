@@ -62,6 +62,14 @@ export function startHarness(timeouts: Partial<SlotTimeouts> = {}, options: { st
     context: () => actor.getSnapshot().context,
     /** The last command sent to a slot. */
     last: (n: number) => [...sent].reverse().find((s) => s.slot === n)?.command,
+    /** Both children up, v1 fetched by slot 0 and promoted: the service is serving. */
+    serveFirstVersion() {
+      this.bootSlot(0);
+      this.bootSlot(1);
+      actor.send({ type: 'VERSION_SEEN', version: 'v1', path: '/d/v1' });
+      this.completeFetch(0);
+      this.ackLast(0); // ANSWER
+    },
     bootSlot(n: number) {
       slotRef(n).send({ type: 'SPAWNED', pid: ++pid });
       slotRef(n).send({ type: 'HELLO', pid });
