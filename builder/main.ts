@@ -10,8 +10,8 @@ import { readLatest, versionDir } from '../index-version/format.js';
 import { readVerifiedManifest } from '../index-version/verify.js';
 import { buildIndex } from './build.js';
 import { isBuilderError } from './errors.js';
-import { DEFAULT_KEEP } from './publish.js';
 import { RebuildScheduler } from './rebuild-scheduler.js';
+import { DEFAULT_KEEP } from './retention.js';
 
 interface CliOptions {
   source: string;

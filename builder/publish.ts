@@ -2,7 +2,6 @@
 // directory or nothing: files are written under a `.tmp-` name that listVersions() never
 // matches, fsynced, and only then renamed into place; LATEST is replaced the same way. A crash
 // at any point leaves at worst an invisible temporary, which retention removes later.
-import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import path from 'node:path';
@@ -19,18 +18,17 @@ import {
   type Manifest,
   ROWS_FILE,
   readLatest,
+  temporarySuffix,
   VECTORS_FILE,
   versionDir,
 } from '../index-version/format.js';
 import { encodeRowTable, type ProfileFields } from '../index-version/row-table.js';
 import { sha256File } from '../index-version/verify.js';
 import { BuilderError } from './errors.js';
-import { deleteGently } from './gentle-delete.js';
+import { DEFAULT_KEEP, pruneVersions } from './retention.js';
 
-export const DEFAULT_KEEP = 4;
 // A temporary this old belongs to a builder that died; a live build touches its files far more often.
-export const STALE_TMP_MS = 10 * 60 * 1000;
-const TMP_MARKER = '.tmp-';
+
 const PUBLISH_ATTEMPTS = 5;
 
 /** What the builder knows about a version before it has a name, a time and checksums. */
@@ -108,15 +106,11 @@ async function writeDurably(file: string, data: string | Uint8Array): Promise<vo
   }
 }
 
-function tmpSuffix(): string {
-  return `${TMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`;
-}
-
 /** An invisible directory to write a version's files into. */
 export async function createStaging(dataDir: string, now: Date = new Date()): Promise<StagingArea> {
   const root = indexesDir(dataDir);
   await mkdir(root, { recursive: true });
-  const dir = path.join(root, `${formatVersionName(now)}${tmpSuffix()}`);
+  const dir = path.join(root, `${formatVersionName(now)}${temporarySuffix()}`);
   await mkdir(dir);
   return { dataDir, dir };
 }
@@ -127,7 +121,7 @@ export async function discardStaging(staging: StagingArea): Promise<void> {
 
 async function replaceLatest(dataDir: string, version: string): Promise<void> {
   const root = indexesDir(dataDir);
-  const tmp = path.join(root, `${LATEST_FILE}${tmpSuffix()}`);
+  const tmp = path.join(root, `${LATEST_FILE}${temporarySuffix()}`);
   try {
     await writeDurably(tmp, `${version}\n`);
     await rename(tmp, path.join(root, LATEST_FILE));
@@ -161,71 +155,6 @@ export async function advanceLatest(dataDir: string): Promise<string | null> {
     await replaceLatest(dataDir, newest);
   }
   return readLatest(dataDir);
-}
-
-async function newestMtimeMs(entry: string): Promise<number> {
-  const info = await stat(entry);
-  let newest = info.mtimeMs;
-  // A staging dir's own mtime only moves when a file is created; its files move while they grow.
-  if (info.isDirectory()) {
-    for (const name of await readdir(entry)) {
-      try {
-        newest = Math.max(newest, (await stat(path.join(entry, name))).mtimeMs);
-      } catch {
-        // Vanished meanwhile: nothing to learn from it.
-      }
-    }
-  }
-  return newest;
-}
-
-export interface RetentionResult {
-  deletedVersions: string[];
-  deletedTemporaries: string[];
-  /**
-   * Of those, the ones some process still mapped or held open (a child serving a version retention
-   * no longer keeps): unlinked at once, their memory freed only when that process lets go.
-   */
-  stillInUse: string[];
-}
-
-/**
- * Deletes all but the newest `keep` versions, and temporaries abandoned for STALE_TMP_MS.
- * LATEST's target survives whatever `keep` says: it is what a restarting child loads.
- */
-export async function pruneVersions(dataDir: string, keep: number = DEFAULT_KEEP, now: number = Date.now()): Promise<RetentionResult> {
-  if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`keep must be an integer >= 1, got ${keep}`);
-  const root = indexesDir(dataDir);
-  const latest = await readLatest(dataDir);
-  const versions = await listVersions(dataDir);
-  const deletedVersions: string[] = [];
-  const stillInUse: string[] = [];
-  for (const version of versions.slice(0, Math.max(0, versions.length - keep))) {
-    if (version === latest) continue;
-    // Renamed to a temporary's name first: out of every reader's sight, and swept if we crash.
-    if ((await deleteGently(path.join(root, version), `${version}${tmpSuffix()}`)) === 'in-use') stillInUse.push(version);
-    deletedVersions.push(version);
-  }
-
-  const deletedTemporaries: string[] = [];
-  let names: string[] = [];
-  try {
-    names = await readdir(root);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  for (const name of names) {
-    if (!name.includes(TMP_MARKER)) continue;
-    const entry = path.join(root, name);
-    try {
-      if (now - (await newestMtimeMs(entry)) <= STALE_TMP_MS) continue;
-      if ((await deleteGently(entry, `${name}${tmpSuffix()}`)) === 'in-use') stillInUse.push(name);
-      deletedTemporaries.push(name);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-  }
-  return { deletedVersions, deletedTemporaries, stillInUse };
 }
 
 export interface CommitOptions {

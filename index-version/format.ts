@@ -1,5 +1,7 @@
 // The on-disk layout of one index version, shared by the builder (writes it) and the roles
 // (read it). One module so the two sides cannot drift apart.
+
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -103,4 +105,11 @@ export async function listVersions(dataDir: string): Promise<string[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
+}
+
+/** Marks a name being written (a version, LATEST): never a version name, so no reader sees it. */
+export const TEMPORARY_MARKER = '.tmp-';
+
+export function temporarySuffix(): string {
+  return `${TEMPORARY_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`;
 }

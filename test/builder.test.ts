@@ -8,16 +8,8 @@ import usearch from 'usearch';
 import { buildIndex, DEFAULT_PARAMS } from '../builder/build.js';
 import { RECALL_TARGET } from '../builder/calibrate.js';
 import { generateProfiles, type Profile, writeProfilesJsonl } from '../builder/generate.js';
-import {
-  advanceLatest,
-  formatVersionName,
-  newVersionName,
-  parseVersionName,
-  pruneVersions,
-  publishVersion,
-  STALE_TMP_MS,
-  writeLatest,
-} from '../builder/publish.js';
+import { advanceLatest, formatVersionName, newVersionName, parseVersionName, publishVersion, writeLatest } from '../builder/publish.js';
+import { pruneVersions, STALE_TMP_MS } from '../builder/retention.js';
 import { createVectorizer } from '../builder/vectorize.js';
 import {
   INDEX_FILE,

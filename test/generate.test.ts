@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { CITIES, FEMALE_NAMES, generateProfiles, INTERESTS, MALE_NAMES, SURNAMES, writeProfilesJsonl } from '../builder/generate.js';
+import { CITIES, FEMALE_NAMES, INTERESTS, MALE_NAMES, SURNAMES } from '../builder/demo-vocabulary.js';
+import { generateProfiles, writeProfilesJsonl } from '../builder/generate.js';
 import { fnv1a32, mulberry32, sample } from '../builder/random.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
