@@ -57,6 +57,8 @@ function gitCommit(): string {
   }
 }
 
+export type Machine = ReturnType<typeof machine>;
+
 export function machine() {
   const cpu = cpus();
   return {

@@ -23,6 +23,7 @@ export interface MechanismArm {
   p99Ratio: number;
   p99InsideMs: number;
   p99OutsideMs: number;
+  p99Ms: number;
   rps: number;
   failed: number;
   swaps: number;
@@ -40,6 +41,7 @@ const arm = (round: number, on: boolean, row: SwapRow): MechanismArm => ({
   p99Ratio: row.p99Ratio,
   p99InsideMs: row.p99InsideMs,
   p99OutsideMs: row.p99OutsideMs,
+  p99Ms: row.p99Ms,
   rps: row.rps,
   failed: row.failed,
   swaps: row.swaps,

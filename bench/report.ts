@@ -5,19 +5,11 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
-import { log, RESULTS, ROOT, readJson } from './common.js';
+import { log, type Machine, RESULTS, ROOT, readJson } from './common.js';
 import type { HttpRow } from './http.js';
+import { type MechanismsFile, mechanismsSection } from './mechanisms-report.js';
 import type { SwapRow } from './swap.js';
 import { errorsOf } from './wrk.js';
-
-interface Machine {
-  commit?: string;
-  date: string;
-  cores: number;
-  cpuModel: string;
-  memoryGiB: number;
-  node: string;
-}
 
 interface HttpFile {
   machine: Machine;
@@ -357,6 +349,17 @@ export async function writeReport(): Promise<void> {
       sections.push(swapSection(file, picture));
     } else sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
   }
+
+  sections.push('## 4. What each tail-latency mechanism buys', '');
+  sections.push(
+    "The mechanisms that keep a fetch off the answerer's back (`channel/fetch-policy.ts`) and the standby delay, each switched off alone in swap runs of section 3's kind (tandem `view`), against the defaults. A mechanism keeps its place only where its row shows a difference beyond the spread of the rounds.",
+    '',
+  );
+  const mechanisms = readJson<MechanismsFile>(path.join(RESULTS, 'mechanisms-demo-10k.json'));
+  if (mechanisms) {
+    machines.push(mechanisms.machine);
+    sections.push(mechanismsSection(mechanisms));
+  } else sections.push('*Not run yet.*', '');
 
   const m = machines[0];
   md.push(

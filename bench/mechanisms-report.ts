@@ -1,0 +1,43 @@
+// BENCHMARKS.md's section on the tail-latency mechanisms, from bench/results/mechanisms-*.json.
+import type { Machine } from './common.js';
+import type { MechanismArm, MechanismResult } from './mechanisms.js';
+
+export interface MechanismsFile {
+  machine: Machine;
+  dataset: string;
+  connections: number;
+  swaps: number;
+  rounds: number;
+  results: MechanismResult[];
+}
+
+function spread(values: number[], digits: number): string {
+  if (values.length === 0) return '-';
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  const range = sorted.length > 1 ? ` (${sorted[0]!.toFixed(digits)}-${sorted.at(-1)!.toFixed(digits)})` : '';
+  return `${median.toFixed(digits)}${range}`;
+}
+
+function column(arms: MechanismArm[], on: boolean, pick: (arm: MechanismArm) => number, digits: number): string {
+  return spread(arms.filter((a) => a.on === on).map(pick), digits);
+}
+
+export function mechanismsSection(file: MechanismsFile): string {
+  const lines = [
+    `### ${file.dataset}, ${file.connections} connections, ${file.swaps} swaps per run, ${file.rounds} rounds of on/off in alternating order`,
+    '',
+    `Each row switches one mechanism off alone (the flag named) against the default with everything on. Median (range) over the rounds. Command: \`node dist/bench/mechanisms.js ${file.dataset}\`, ${file.machine.date.slice(0, 16).replace('T', ' ')} UTC, commit ${file.machine.commit ?? 'unknown'}.`,
+    '',
+    '| mechanism | off with | p99 in/out, on | p99 in/out, off | p99 inside ms, on | off | p99 all ms, on | off | req/s, on | off | failed on / off |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const { name, offFlags, arms } of file.results) {
+    const failed = (on: boolean) => arms.filter((a) => a.on === on).reduce((sum, a) => sum + a.failed, 0);
+    lines.push(
+      `| ${name} | \`${offFlags.join(' ')}\` | ${column(arms, true, (a) => a.p99Ratio, 2)} | ${column(arms, false, (a) => a.p99Ratio, 2)} | ${column(arms, true, (a) => a.p99InsideMs, 1)} | ${column(arms, false, (a) => a.p99InsideMs, 1)} | ${column(arms, true, (a) => a.p99Ms, 1)} | ${column(arms, false, (a) => a.p99Ms, 1)} | ${column(arms, true, (a) => a.rps, 0)} | ${column(arms, false, (a) => a.rps, 0)} | ${failed(true)} / ${failed(false)} |`,
+    );
+  }
+  lines.push('');
+  return lines.join('\n');
+}
