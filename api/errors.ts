@@ -29,6 +29,11 @@ export const HTTP_ERRORS = {
   TANDEM_ERR_BAD_JSON: { status: 400, message: (why: string) => `the body is not valid JSON: ${why}` },
   /** Any other malformed request the HTTP layer refuses (bad header, bad URL encoding). */
   TANDEM_ERR_BAD_REQUEST: { status: 400, message: (why: string) => why },
+  TANDEM_ERR_UNAUTHORIZED: {
+    status: 401,
+    message: () => 'this route changes profiles: send Authorization: Bearer <write token>',
+  },
+  TANDEM_ERR_FORBIDDEN: { status: 403, message: () => 'the token is not one this service accepts for writes' },
   TANDEM_ERR_UNKNOWN_ID: { status: 404, message: (why: string) => why },
   TANDEM_ERR_NO_ROUTE: {
     status: 404,
@@ -75,6 +80,8 @@ export function httpError<C extends HttpErrorCode>(code: C, ...args: MessageArgs
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   413: 'Payload Too Large',
