@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { hashFilesHere, IndexFormatError } from '../index-version/format.js';
 import { hashFilesAtNiceness } from '../roles/fetch/low-priority-checksums.js';
-import { isAlive } from './helpers/main-process.js';
 import { nicenessOf } from './helpers/niceness.js';
 import { PROGRAMS } from './helpers/paths.js';
+import { isAlive } from './helpers/spawn.js';
 import { waitFor } from './helpers/wait.js';
 
 const HASHER_MODULE = fileURLToPath(new URL('../roles/fetch/low-priority-checksums.js', import.meta.url));
