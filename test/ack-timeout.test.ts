@@ -2,12 +2,12 @@
 // restarted; the other slot takes the work and the service recovers. Nothing hangs.
 import path from 'node:path';
 import t from 'tap';
+import { FIXTURES, PROGRAMS } from './helpers/paths.js';
 import { startFixture } from './helpers/system-fixture.js';
 import { waitFor } from './helpers/wait.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '..', '..');
-const realChild = path.join(repoRoot, 'dist', 'roles', 'child.js');
-const neverAcks = path.join(repoRoot, 'test', 'fixtures', 'never-acks-child.mjs');
+const realChild = PROGRAMS.child;
+const neverAcks = path.join(FIXTURES, 'never-acks-child.mjs');
 
 t.test('a child that never acks FETCH is timed out and replaced; the other slot serves', async (t) => {
   let slot0Spawns = 0;
