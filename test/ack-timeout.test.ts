@@ -2,12 +2,13 @@
 // restarted; the other slot takes the work and the service recovers. Nothing hangs.
 import path from 'node:path';
 import t from 'tap';
+import type { TraceRecord } from '../trace/trace-record.js';
+import { FIXTURES, PROGRAMS } from './helpers/paths.js';
 import { startFixture } from './helpers/system-fixture.js';
 import { waitFor } from './helpers/wait.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '..', '..');
-const realChild = path.join(repoRoot, 'dist', 'roles', 'child.js');
-const neverAcks = path.join(repoRoot, 'test', 'fixtures', 'never-acks-child.mjs');
+const realChild = PROGRAMS.child;
+const neverAcks = path.join(FIXTURES, 'never-acks-child.mjs');
 
 t.test('a child that never acks FETCH is timed out and replaced; the other slot serves', async (t) => {
   let slot0Spawns = 0;
@@ -34,10 +35,8 @@ t.test('a child that never acks FETCH is timed out and replaced; the other slot 
   const timeouts = await waitFor(
     'a traced ack timeout on slot 0',
     async () => {
-      const trace = await fx.get('/trace?limit=5000');
-      const found = trace.body.filter(
-        (r: { actor: string; event: string; to: string }) => r.actor === 'slot-0' && r.event === 'timeout:ackTimeout' && r.to === 'crashed',
-      );
+      const trace = await fx.get<TraceRecord[]>('/trace?limit=5000');
+      const found = trace.body.filter((r) => r.actor === 'slot-0' && r.event === 'timeout:ackTimeout' && r.to === 'crashed');
       return found.length >= 1 ? found : null;
     },
     10_000,

@@ -275,7 +275,7 @@ t.test('POST /search finds the profiles nearest to a vector', async (t) => {
   t.equal(neighbours.length, 4);
   t.equal(neighbours[0]!._id, fx.ids[5], 'its own profile comes first');
   t.ok(neighbours[0]!.distance < 1e-5);
-  const byId = (await fx.get(`/recommend/${fx.ids[5]}/3`)).body as { _id: string }[];
+  const byId = (await fx.get<{ _id: string }[]>(`/recommend/${fx.ids[5]}/3`)).body;
   t.same(
     neighbours.slice(1).map((n) => n._id),
     byId.map((n) => n._id),

@@ -1,5 +1,4 @@
 // A builder killed mid-publish never leaves a partial version where a fetcher would look.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,8 +7,9 @@ import { writeProfilesJsonl } from '../builder/generate.js';
 import { listVersions, readLatest, versionDir } from '../index-version/format.js';
 import { readVerifiedManifest } from '../index-version/verify.js';
 import { HeldIndex } from '../roles/held-index.js';
-
-const builderMain = path.resolve(import.meta.dirname, '..', 'builder', 'main.js');
+import { PROGRAMS } from './helpers/paths.js';
+import { spawnNode } from './helpers/spawn.js';
+import { waitFor } from './helpers/wait.js';
 
 t.test('SIGKILL at random points of a build: LATEST and every version dir stay complete', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tandem-builder-crash-'));
@@ -19,12 +19,10 @@ t.test('SIGKILL at random points of a build: LATEST and every version dir stay c
   await writeProfilesJsonl(source, count, 5);
   const runBuilder = async (killAfterMs: number | null) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [builderMain, '--source', source, '--data', dir, '--threads', '1', '--batch-size', '500'], {
-      stdio: 'ignore',
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs ?? 120_000);
-    const code = await exited;
+    const builder = await spawnNode(t, PROGRAMS.builder, ['--source', source, '--data', dir, '--threads', '1', '--batch-size', '500']);
+    // The kill is the fault under test; the wait for the exit is bounded either way.
+    const timer = killAfterMs === null ? undefined : setTimeout(() => builder.child.kill('SIGKILL'), killAfterMs);
+    const { code } = await waitFor('the builder to exit', builder.exited, 120_000);
     clearTimeout(timer);
     return { code, ms: Date.now() - started };
   };

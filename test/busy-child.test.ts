@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import t from 'tap';
 import { generateProfiles } from '../builder/generate.js';
 import { mulberry32 } from '../builder/random.js';
+import type { TraceRecord } from '../trace/trace-record.js';
 import { startLoad } from './helpers/load.js';
 import { startFixture } from './helpers/system-fixture.js';
 import { waitFor } from './helpers/wait.js';
@@ -39,9 +40,9 @@ t.test('an answerer under constant slow-query load keeps its heartbeat and is no
   const report = await load.stop();
   t.ok(report.ok > 100, `load ran (${report.ok} answered)`);
   t.same(report.failures.slice(0, 5), [], 'every request answered');
-  const trace = await fx.get('/trace?limit=5000');
+  const trace = await fx.get<TraceRecord[]>('/trace?limit=5000');
   // A fetching child may lapse inside a long native load; that is traced and tolerated by design.
-  const lost = trace.body.filter((r: { event: string; from: string }) => r.event === 'HEARTBEAT_LOST' && !r.from.startsWith('fetching'));
+  const lost = trace.body.filter((r) => r.event === 'HEARTBEAT_LOST' && !r.from?.startsWith('fetching'));
   t.same(lost, [], 'no serving child lost its heartbeat');
   t.same(
     (await fx.status()).slots.map((slot) => slot.restarts),

@@ -2,8 +2,17 @@
 // ZeroMQ, the HTTP API. Nothing here is a double.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
+import type { TraceRecord } from '../trace/trace-record.js';
 import { startFixture } from './helpers/system-fixture.js';
 import { waitFor } from './helpers/wait.js';
+
+/** One result of /recommend, as the API documents it. */
+interface Neighbour {
+  _id: string;
+  name: string;
+  surname: string;
+  distance: number;
+}
 
 t.test('serves recommendations, swaps on a new version with no failed request', async (t) => {
   const fx = await startFixture(t, { count: 400 });
@@ -14,16 +23,16 @@ t.test('serves recommendations, swaps on a new version with no failed request', 
   t.not(first.answerer, null, 'a child answers');
 
   const id = fx.ids[3]!;
-  const ok = await fx.get(`/recommend/${id}/5`);
+  const ok = await fx.get<Neighbour[]>(`/recommend/${id}/5`);
   t.equal(ok.status, 200);
   t.match(ok.headers.get('content-type'), /application\/json/);
   t.equal(ok.body.length, 5);
   for (const profile of ok.body) t.match(profile, { _id: String, name: String, surname: String, distance: Number });
   t.notOk(
-    ok.body.some((p: { _id: string }) => p._id === id),
+    ok.body.some((p) => p._id === id),
     'the profile itself is excluded',
   );
-  const distances = ok.body.map((p: { distance: number }) => p.distance);
+  const distances = ok.body.map((p) => p.distance);
   t.same(
     distances,
     [...distances].sort((a, b) => a - b),
@@ -32,7 +41,7 @@ t.test('serves recommendations, swaps on a new version with no failed request', 
 
   const all = await fx.get(`/recommend/${id}/100`);
   t.equal(all.status, 200);
-  const capped = await fx.get(`/recommend/${fx.ids[0]}/100`);
+  const capped = await fx.get<Neighbour[]>(`/recommend/${fx.ids[0]}/100`);
   t.equal(capped.body.length, 100, 'n up to the cap is honoured');
 
   // Continuous queries from several workers across two swaps.
@@ -79,14 +88,12 @@ t.test('serves recommendations, swaps on a new version with no failed request', 
   t.equal(status.slots.filter((s) => s.role === 'answer').length, 1, 'exactly one answerer');
   t.equal(status.slots.find((s) => s.role === 'answer')!.version, v3.version);
 
-  const trace = await fx.get('/trace?limit=2000');
+  const trace = await fx.get<TraceRecord[]>('/trace?limit=2000');
   t.equal(trace.status, 200);
-  const swaps = trace.body.filter(
-    (r: { actor: string; event: string; to: string }) => r.actor === 'supervisor' && r.event === 'SLOT_ANSWERING' && r.to === 'draining',
-  );
+  const swaps = trace.body.filter((r) => r.actor === 'supervisor' && r.event === 'SLOT_ANSWERING' && r.to === 'draining');
   t.equal(swaps.length, 2, 'both swaps are in /trace');
   t.ok(
-    trace.body.some((r: { event: string; from: string; to: string }) => r.event === 'DRAINED' && r.to === 'idle'),
+    trace.body.some((r) => r.event === 'DRAINED' && r.to === 'idle'),
     'the drain is traced',
   );
 });
@@ -148,12 +155,12 @@ t.test('API contract: bad input gets a clear 4xx JSON error', async (t) => {
     t.equal(response.status, status, `${pathname} -> ${status}`);
     t.match(response.body, { statusCode: status, code: String, message }, `${pathname} explains itself`);
   }
-  const more = await fx.get(`/recommend/${id}/100`);
+  const more = await fx.get<Neighbour[]>(`/recommend/${id}/100`);
   t.equal(more.status, 200);
   t.equal(more.body.length, 100, 'n within the cap but larger than what exists would return all; here 100 of 119');
   const tiny = await startFixture(t, { count: 6 });
   await waitFor('tiny served', async () => (await tiny.status()).servingVersion);
-  const everything = await tiny.get(`/recommend/${tiny.ids[0]}/50`);
+  const everything = await tiny.get<Neighbour[]>(`/recommend/${tiny.ids[0]}/50`);
   t.equal(everything.status, 200);
   t.equal(everything.body.length, 5, 'n larger than what exists: everything that exists, the profile excluded');
 

@@ -4,6 +4,7 @@ import { appendFileSync, readFileSync, rmSync, truncateSync, writeFileSync } fro
 import path from 'node:path';
 import t from 'tap';
 import { INDEX_FILE, MANIFEST_FILE } from '../index-version/format.js';
+import type { TraceRecord } from '../trace/trace-record.js';
 import { startLoad } from './helpers/load.js';
 import { type Fixture, startFixture } from './helpers/system-fixture.js';
 import { tally } from './helpers/tally.js';
@@ -66,7 +67,7 @@ t.test('hung answer child (SIGSTOP): detected by heartbeat, killed, queries rout
   await waitFor('more load after', () => load.report.sent > load.report.ok - 1 && load.report.ok > 400);
   const report = await load.stop();
   t.same(report.failures, [], `no request failed (${report.sent} sent, max ${report.maxLatencyMs.toFixed(0)} ms)`);
-  const trace = (await fx.get('/trace?limit=5000')).body as { actor: string; event: string; to: string }[];
+  const trace = (await fx.get<TraceRecord[]>('/trace?limit=5000')).body;
   t.ok(
     trace.some((r) => r.actor === `slot-${victim.slot}` && r.event === 'HEARTBEAT_LOST' && r.to === 'crashed'),
     'heartbeat loss traced',
@@ -121,7 +122,7 @@ t.test('bad index versions are quarantined; the current version keeps serving', 
     const report = await load.stop();
     t.equal(status.servingVersion, first, `${name}: the old version still serves`);
     t.same(report.failures, [], `${name}: no request failed`);
-    const trace = (await fx.get('/trace?limit=5000')).body as { event: string; detail?: string; version?: string }[];
+    const trace = (await fx.get<TraceRecord[]>('/trace?limit=5000')).body;
     t.ok(
       trace.some((r) => r.event === 'FETCH_FAILED' && code.test(r.detail ?? '')),
       `${name}: failure traced with its code`,

@@ -1,13 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { CITIES, FEMALE_NAMES, INTERESTS, MALE_NAMES, SURNAMES } from '../builder/demo-vocabulary.js';
 import { generateProfiles, writeProfilesJsonl } from '../builder/generate.js';
 import { fnv1a32, mulberry32, sample } from '../builder/random.js';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'dist/builder/generate-cli.js');
+import { PROGRAMS } from './helpers/paths.js';
+import { finished, spawnNode } from './helpers/spawn.js';
 
 t.test('mulberry32 and fnv1a32 are stable across runs', async (t) => {
   const a = mulberry32(1);
@@ -104,14 +102,14 @@ t.test('tribes make the data clustered, not uniform', async (t) => {
 
 t.test('the CLI writes byte-identical files for the same seed, atomically', async (t) => {
   const dir = t.testdir();
-  const run = (out: string, seed: number) =>
-    spawnSync(process.execPath, [CLI, '--count', '2500', '--seed', String(seed), '--out', out], { encoding: 'utf8', timeout: 20_000 });
-  const first = run(path.join(dir, 'a/profiles.jsonl'), 11);
-  t.equal(first.status, 0, first.stderr);
-  const second = run(path.join(dir, 'b.jsonl'), 11);
-  t.equal(second.status, 0, second.stderr);
-  const third = run(path.join(dir, 'c.jsonl'), 12);
-  t.equal(third.status, 0, third.stderr);
+  const run = async (out: string, seed: number) =>
+    finished(await spawnNode(t, PROGRAMS.generate, ['--count', '2500', '--seed', String(seed), '--out', out]));
+  const first = await run(path.join(dir, 'a/profiles.jsonl'), 11);
+  t.equal(first.code, 0, first.stderr);
+  const second = await run(path.join(dir, 'b.jsonl'), 11);
+  t.equal(second.code, 0, second.stderr);
+  const third = await run(path.join(dir, 'c.jsonl'), 12);
+  t.equal(third.code, 0, third.stderr);
   const a = readFileSync(path.join(dir, 'a/profiles.jsonl'));
   t.ok(a.equals(readFileSync(path.join(dir, 'b.jsonl'))), 'byte-identical');
   t.notOk(a.equals(readFileSync(path.join(dir, 'c.jsonl'))), 'another seed differs');
@@ -121,8 +119,8 @@ t.test('the CLI writes byte-identical files for the same seed, atomically', asyn
   t.same(JSON.parse(lines[0]!), [...generateProfiles({ count: 1, seed: 11 })][0], 'matches the library');
   t.same(readdirSync(dir).sort(), ['a', 'b.jsonl', 'c.jsonl'], 'no temporaries left');
 
-  const bad = spawnSync(process.execPath, [CLI, '--count', 'many'], { encoding: 'utf8', timeout: 20_000 });
-  t.not(bad.status, 0, 'bad --count is rejected');
+  const bad = await finished(await spawnNode(t, PROGRAMS.generate, ['--count', 'many']));
+  t.not(bad.code, 0, 'bad --count is rejected');
 });
 
 t.test('writeProfilesJsonl streams a large count in bounded memory', async (t) => {

@@ -1,14 +1,14 @@
 // Retention deletes a version step by step only when nobody uses it: a version a process still
 // maps (an answerer's viewed index) or holds open must keep its bytes, or that process dies of
 // SIGBUS; such a version is unlinked at once instead.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { DEFAULT_PARAMS } from '../builder/build.js';
 import { deleteGently, fileKey, inUse } from '../builder/gentle-delete.js';
 import { createEngineIndex } from '../index-version/engine.js';
+import { FIXTURES } from './helpers/paths.js';
+import { spawnNode } from './helpers/spawn.js';
 import { waitFor } from './helpers/wait.js';
 
 const DIMS = 8;
@@ -42,51 +42,29 @@ t.test('a version another process maps is unlinked at once, and that process kee
   const root = t.testdir();
   const { dir, index } = versionWithIndex(root, 'v2');
   // The viewer maps the index (usearch view()) and answers a search for every line on stdin.
-  const script = `
-    import usearch from 'usearch';
-    const index = new usearch.Index({ dimensions: ${DIMS}, metric: 'ip', connectivity: 16, quantization: 'f32', multi: false });
-    index.view(${JSON.stringify(index)});
-    process.stdout.write('viewing\\n');
-    process.stdin.setEncoding('utf8').on('data', () => {
-      const found = index.search(new Float32Array(${DIMS}).fill(0.5), 3, 1);
-      process.stdout.write('found ' + found.keys.length + '\\n');
-    });`;
-  const viewer = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: path.resolve(import.meta.dirname, '..', '..'),
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  t.teardown(() => viewer.kill('SIGKILL'));
-  let out = '';
-  viewer.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  await waitFor('the viewer to map the index', () => out.includes('viewing'), 10_000);
+  const viewer = await spawnNode(t, path.join(FIXTURES, 'index-viewer.mjs'), [index, String(DIMS)], { stdin: 'pipe' });
+  await waitFor('the viewer to map the index', () => viewer.stdout().includes('viewing'), 10_000);
 
   t.equal(await deleteGently(dir, 'v2.tmp-test', STEP), 'in-use', 'a mapped version is not shrunk');
   t.notOk(existsSync(dir), 'the version is gone from the directory');
-  viewer.stdin.write('search\n');
-  await waitFor('the viewer to answer after the delete', () => out.includes('found 3'), 10_000);
+  viewer.child.stdin!.write('search\n');
+  await waitFor('the viewer to answer after the delete', () => viewer.stdout().includes('found 3'), 10_000);
   t.pass('the process that maps it still searches it (no SIGBUS)');
-  viewer.stdin.end();
-  viewer.kill('SIGTERM');
-  await once(viewer, 'exit');
+  viewer.child.stdin!.end();
+  viewer.child.kill('SIGTERM');
+  await waitFor('the viewer to exit', viewer.exited, 10_000);
 });
 
 t.test('inUse sees a file held open by another process', async (t) => {
   const root = t.testdir();
   const file = path.join(root, 'held');
   writeFileSync(file, 'x');
-  const holder = spawn(
-    process.execPath,
-    ['-e', `require('fs').openSync(${JSON.stringify(file)}, 'r'); console.log('open'); setInterval(() => {}, 1000)`],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  t.teardown(() => holder.kill('SIGKILL'));
-  let out = '';
-  holder.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  await waitFor('the holder to open the file', () => out.includes('open'), 10_000);
+  const holder = await spawnNode(t, path.join(FIXTURES, 'hold-open.mjs'), [file]);
+  await waitFor('the holder to open the file', () => holder.stdout().includes('open'), 10_000);
   const { dev, ino } = statSync(file);
   const key = new Set([fileKey(dev, ino)]);
   t.ok(inUse(key), 'held open: in use');
-  holder.kill('SIGKILL');
-  await once(holder, 'exit');
+  holder.child.kill('SIGKILL');
+  await waitFor('the holder to exit', holder.exited, 10_000);
   t.notOk(inUse(key), 'after the holder is gone: not in use');
 });

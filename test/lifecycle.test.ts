@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import type { SupervisorStatus } from '../supervisor/supervisor.js';
-import { isAlive, type MainProcess, startMainProcess } from './helpers/main-process.js';
+import { type MainProcess, startMainProcess } from './helpers/main-process.js';
+import { isAlive } from './helpers/spawn.js';
 import { tally } from './helpers/tally.js';
 import { waitFor } from './helpers/wait.js';
 

@@ -1,20 +1,16 @@
 // A fetch's checksums are computed by a helper process at low priority: same hashes, same error
 // codes, the priority really applied, and no helper outlives the child that started it.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { IndexFormatError } from '../index-version/errors.js';
 import { hashFilesHere } from '../index-version/verify.js';
 import { hashFilesAtNiceness } from '../roles/fetch/low-priority-checksums.js';
-import { isAlive } from './helpers/main-process.js';
 import { nicenessOf } from './helpers/niceness.js';
-import { PROGRAMS } from './helpers/paths.js';
+import { FIXTURES, PROGRAMS } from './helpers/paths.js';
+import { finished, isAlive, spawnNode, spawnProcess } from './helpers/spawn.js';
 import { waitFor } from './helpers/wait.js';
-
-const HASHER_MODULE = fileURLToPath(new URL('../roles/fetch/low-priority-checksums.js', import.meta.url));
 
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -34,9 +30,11 @@ function helperPidFor(file: string): number | undefined {
   return undefined;
 }
 
-function fifo(dir: string): string {
-  const file = path.join(dir, 'never-written');
-  execFileSync('mkfifo', [file]);
+/** A FIFO nobody writes to yet: a helper hashing it blocks until the test writes. */
+async function fifo(t: Test): Promise<string> {
+  const file = path.join(t.testdir(), 'never-written');
+  const made = await finished(await spawnProcess(t, 'mkfifo', [file]));
+  if (made.code !== 0) throw new Error(`mkfifo failed: ${made.stderr}`);
   return file;
 }
 
@@ -75,11 +73,8 @@ t.test('a paced pass reads no faster than asked, in the helper and in this proce
 t.test('the supervisor refuses a verify rate that is not a number >= 0', async (t) => {
   const main = PROGRAMS.service;
   for (const bad of ['-1', 'fast', '']) {
-    const run = spawnSync(process.execPath, [main, '--verify-rate', bad, '--port', '0', '--data', t.testdir()], {
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
-    t.not(run.status, 0, `--verify-rate ${JSON.stringify(bad)}: a non-zero exit`);
+    const run = await finished(await spawnNode(t, main, ['--verify-rate', bad, '--port', '0', '--data', t.testdir()]));
+    t.not(run.code, 0, `--verify-rate ${JSON.stringify(bad)}: a non-zero exit`);
     t.match(run.stderr, /--verify-rate must be a number of MB\/s >= 0/, 'and a message that names the option');
   }
 });
@@ -99,7 +94,7 @@ t.test('a file the helper cannot read is FILE_MISSING, as in this process', asyn
 });
 
 t.test('the helper runs at the niceness asked for', async (t) => {
-  const file = fifo(t.testdir());
+  const file = await fifo(t);
   const hashing = hashFilesAtNiceness(13)([file]);
   // Blocked on the FIFO until we write, so there is time to look at it.
   const pid = await waitFor('the checksum helper', () => helperPidFor(file), 5000);
@@ -112,15 +107,13 @@ t.test('the helper runs at the niceness asked for', async (t) => {
 });
 
 t.test('a helper whose parent is killed exits too', async (t) => {
-  const file = fifo(t.testdir());
-  const script = `const { hashFilesAtNiceness } = await import(${JSON.stringify(HASHER_MODULE)}); await hashFilesAtNiceness(10)([${JSON.stringify(file)}]);`;
-  const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
-  t.teardown(() => parent.kill('SIGKILL'));
+  const file = await fifo(t);
+  const parent = await spawnNode(t, path.join(FIXTURES, 'hash-at-niceness.mjs'), ['10', file]);
   const helper = await waitFor('the checksum helper', () => helperPidFor(file), 5000);
   t.teardown(() => {
     if (isAlive(helper)) process.kill(helper, 'SIGKILL');
   });
-  parent.kill('SIGKILL');
+  parent.child.kill('SIGKILL');
   await waitFor('the orphaned helper to exit', () => !isAlive(helper), 5000);
   t.pass('the helper exited after its parent was killed');
 });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { RebuildScheduler } from '../builder/rebuild-scheduler.js';
+import { waitFor } from './helpers/wait.js';
 
 /** A build whose end the test decides, so no assertion depends on how fast the machine is. */
 function gatedBuilds() {
@@ -24,20 +25,14 @@ function gatedBuilds() {
   };
 }
 
-async function until(probe: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+// The scheduler's own timers are a few ms: its waits look every 5 ms and give up after 5 s.
 
 t.test('a burst of requests is debounced into one build', async (t) => {
   const b = gatedBuilds();
   const s = new RebuildScheduler({ debounceMs: 30, run: b.run });
   for (let i = 0; i < 5; i++) s.request(`change ${i}`);
   t.same(b.runs, [], 'nothing before the quiet time');
-  await until(() => b.runs.length > 0, 'the build');
+  await waitFor('the build', () => b.runs.length > 0, 5000, 5);
   await sleep(60);
   t.same(b.runs, ['change 4'], 'one build, for the last request');
   b.finishOne();
@@ -54,10 +49,10 @@ t.test('requests during a build cause exactly one more build, never two at once'
   s.request('c', true);
   t.same(b.runs, ['first']);
   b.finishOne();
-  await until(() => b.runs.length === 2, 'the follow-up build');
+  await waitFor('the follow-up build', () => b.runs.length === 2, 5000, 5);
   t.same(b.runs, ['first', 'c']);
   b.finishOne();
-  await until(() => !s.building, 'idle');
+  await waitFor('idle', () => !s.building, 5000, 5);
   t.same(b.runs, ['first', 'c'], 'no third build');
   t.equal(b.maxActive(), 1);
   await s.stop();
@@ -73,9 +68,9 @@ t.test('a failing build does not wedge the scheduler', async (t) => {
     },
   });
   s.request('one', true);
-  await until(() => !s.building, 'the first build to fail');
+  await waitFor('the first build to fail', () => !s.building, 5000, 5);
   s.request('two', true);
-  await until(() => !s.building, 'the second build to fail');
+  await waitFor('the second build to fail', () => !s.building, 5000, 5);
   t.same(runs, ['one', 'two']);
   await s.stop();
 });

@@ -1,14 +1,22 @@
 // Private endpoints, a handshake a stranger cannot pass, and no secrets in logs or traces.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { Router } from 'zeromq';
+import { PROGRAMS } from './helpers/paths.js';
+import { spawnNode } from './helpers/spawn.js';
 import { startFixture } from './helpers/system-fixture.js';
 import { waitFor } from './helpers/wait.js';
 
-const childMain = path.resolve(import.meta.dirname, '..', 'roles', 'child.js');
+/** The session token as the supervisor hands it to a child: in the environment it started the child with. */
+function tokenGivenTo(pid: number): string {
+  const variable = readFileSync(`/proc/${pid}/environ`, 'utf8')
+    .split('\0')
+    .find((entry) => entry.startsWith('TANDEM_TOKEN='));
+  return variable?.slice('TANDEM_TOKEN='.length) ?? '';
+}
 
 t.test('endpoints live in a 0700 directory; the token appears in no log or trace', async (t) => {
   const fx = await startFixture(t, { count: 100 });
@@ -17,7 +25,7 @@ t.test('endpoints live in a 0700 directory; the token appears in no log or trace
   t.equal(statSync(supervisor.runtimeDir).mode & 0o777, 0o700, 'runtime dir is private');
   const v2 = await fx.publish();
   await fx.waitServing(v2.version);
-  const token = (supervisor as unknown as { token: string }).token;
+  const token = tokenGivenTo((await fx.status()).slots[0]!.pid!);
   t.match(token, /^[0-9a-f]{48}$/);
   fx.log.flush();
   fx.system.tracer.flush();
@@ -38,35 +46,30 @@ t.test('a child obeys only its own supervisor session', async (t) => {
   await router.bind(endpoint);
   const queryRouter = new Router({ linger: 0 });
   await queryRouter.bind(`ipc://${dir}/query`);
-  const child = spawn(process.execPath, [childMain], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    env: { ...process.env, TANDEM_SLOT: '0', TANDEM_CONTROL: endpoint, TANDEM_QUERY: `ipc://${dir}/query`, TANDEM_TOKEN: 'right-token' },
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.teardown(async () => {
-    child.kill('SIGKILL');
-    await exited;
+  t.teardown(() => {
     router.close();
     queryRouter.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  // Its stdin a pipe held open, as the supervisor does: a child leaves when its stdin closes.
+  const child = await spawnNode(t, PROGRAMS.child, [], {
+    stdin: 'pipe',
+    env: { ...process.env, TANDEM_SLOT: '0', TANDEM_CONTROL: endpoint, TANDEM_QUERY: `ipc://${dir}/query`, TANDEM_TOKEN: 'right-token' },
+  });
   const next = async () => {
-    const [id, frame] = await Promise.race([
-      router.receive(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no message in 5 s')), 5_000)),
-    ]);
+    const [id, frame] = await waitFor('a message from the child', router.receive(), 5_000);
     return { id: id!, message: JSON.parse(frame!.toString()) as { type: string; token?: string } };
   };
   const hello = await next();
   t.match(hello.message, { type: 'HELLO', token: 'right-token' });
   // A command before WELCOME is ignored: no ACK, only heartbeats (which start after WELCOME).
   await router.send([hello.id, JSON.stringify({ type: 'FETCH', seq: 1, version: 'v1', path: dir, mode: 'view' })]);
-  const silence = await Promise.race([
-    next().then((m) => m.message.type),
-    new Promise<string>((resolve) => setTimeout(() => resolve('silence'), 700)),
-  ]);
+  // Here nothing arriving is the outcome expected, so a race with a fixed time, not a waitFor.
+  const early = router.receive().then(() => 'a message');
+  early.catch(() => undefined); // still pending when the router closes at teardown
+  const silence = await Promise.race([early, sleep(700, 'silence')]);
   t.equal(silence, 'silence', 'FETCH before WELCOME is not acted on');
   await router.send([hello.id, JSON.stringify({ type: 'WELCOME', session: 'someone-else' })]);
-  const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 5_000))]);
+  const { code } = await waitFor('the child to leave', child.exited, 5_000);
   t.equal(code, 1, 'a WELCOME from another session makes the child leave');
 });

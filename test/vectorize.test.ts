@@ -1,8 +1,7 @@
 import path from 'node:path';
 import t from 'tap';
 import { BUILTIN_VECTORIZER, createVectorizer, DEFAULT_DIMS, loadVectorizer, vectorFromField } from '../builder/vectorize.js';
-
-const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures');
+import { FIXTURES } from './helpers/paths.js';
 
 function cosineDistance(a: Float32Array, b: Float32Array): number {
   let dot = 0;

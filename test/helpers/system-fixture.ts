@@ -26,6 +26,12 @@ export interface FixtureOptions {
   dims?: number;
 }
 
+export interface Reply<Body> {
+  status: number;
+  headers: Headers;
+  body: Body;
+}
+
 export interface Fixture {
   dir: string;
   dataDir: string;
@@ -37,7 +43,8 @@ export interface Fixture {
   /** Builds a version elsewhere, damages it, then publishes it as a faulty builder would. */
   publishDamaged(damage: (dir: string) => void): Promise<Manifest>;
   status(): Promise<SupervisorStatus>;
-  get(pathname: string): Promise<{ status: number; headers: Headers; body: any }>;
+  /** A GET on the API; `Body` is the shape the caller expects of the JSON (unchecked; a non-JSON reply's body is its text). */
+  get<Body = unknown>(pathname: string): Promise<Reply<Body>>;
   waitServing(version: string, timeoutMs?: number): Promise<SupervisorStatus>;
 }
 
@@ -84,7 +91,7 @@ export async function startFixture(t: Test, options: FixtureOptions = {}): Promi
     log.flush();
     if (!process.env.TANDEM_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
   });
-  const get = async (pathname: string) => {
+  const get = async <Body = unknown>(pathname: string): Promise<Reply<Body>> => {
     const response = await fetch(system.url + pathname, { signal: AbortSignal.timeout(10_000) });
     const text = await response.text();
     let body: unknown = text;
@@ -93,9 +100,9 @@ export async function startFixture(t: Test, options: FixtureOptions = {}): Promi
     } catch {
       // not JSON: the assertion on it will say so
     }
-    return { status: response.status, headers: response.headers, body: body as any };
+    return { status: response.status, headers: response.headers, body: body as Body };
   };
-  const status = async () => (await get('/status')).body as SupervisorStatus;
+  const status = async () => (await get<SupervisorStatus>('/status')).body;
   return {
     dir,
     dataDir,
