@@ -2,7 +2,7 @@
 // directory or nothing: files are written under a `.tmp-` name that listVersions() never
 // matches, fsynced, and only then renamed into place; LATEST is replaced the same way. A crash
 // at any point leaves at worst an invisible temporary, which retention removes later.
-import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';

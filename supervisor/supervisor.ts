@@ -15,7 +15,7 @@ import { routeFor } from '../statecharts/routing.js';
 import { DEFAULT_SLOT_TIMEOUTS, type SlotMachine, type SlotTimeouts, slotMachine } from '../statecharts/slot.js';
 import { SLOT_COUNT, slotActorId, supervisorMachine } from '../statecharts/supervisor.js';
 import { ControlChannel } from './control-channel.js';
-import { type SlotStatus, SUPERVISOR_DEFAULTS, type SupervisorOptions, type SupervisorStatus } from './options.js';
+import { SUPERVISOR_DEFAULTS, type SupervisorOptions, type SupervisorStatus } from './options.js';
 import { type QueryCallback, QueryRouter } from './query-router.js';
 import { SlotHandle } from './slot-handle.js';
 import { spawnSlotProcess } from './slot-process.js';
