@@ -164,3 +164,18 @@ t.test('the schema compiles in an ajv configured as Fastify can be (draft-07, st
   t.notOk(check({ ...valid, age: '20' }), 'no coercion');
   t.ok(check({ ...valid, seeking: { ageMin: 50, ageMax: 20 } }), 'the order of the age range is checked in code, not the schema');
 });
+
+t.test('in Fastify: removeAdditional must be off, or a misspelt seeking key is dropped instead of refused', async (t) => {
+  const { default: Fastify } = await import('fastify');
+  const body = { ...valid, extra: 1, seeking: { agemin: 30 } };
+  const answers: Record<string, unknown>[] = [];
+  for (const removeAdditional of [true, false]) {
+    const app = Fastify({ ajv: { customOptions: { coerceTypes: false, removeAdditional } } });
+    app.post('/profiles', { schema: { body: profileSchema } }, async (request) => request.body);
+    const reply = await app.inject({ method: 'POST', url: '/profiles', payload: body });
+    answers.push({ status: reply.statusCode, body: reply.json() });
+    await app.close();
+  }
+  t.match(answers[0], { status: 200, body: { extra: 1, seeking: {} } }, "Fastify's default strips it");
+  t.match(answers[1], { status: 400, body: { message: /seeking must NOT have additional properties/ } });
+});
