@@ -1,0 +1,73 @@
+// A consistent view of every live profile at one seq, for the builder. It holds a read transaction
+// on a connection of its own: in WAL mode the writer goes on committing, and the view does not move.
+import Database from 'better-sqlite3';
+import type { Profile } from '../profiles/schema.js';
+import { guarded } from './errors.js';
+import { checkReadable } from './migrations.js';
+import { decodeVector } from './vector-blob.js';
+
+export interface SnapshotRow {
+  id: string;
+  /** The seq of this profile's last write (<= the snapshot's seq). */
+  seq: number;
+  profile: Profile;
+  vector: Float32Array | null;
+}
+
+interface StoredRow {
+  id: string;
+  seq: number;
+  profile: string;
+  vector: Buffer | null;
+}
+
+export class StoreSnapshot {
+  #closed = false;
+
+  private constructor(
+    private readonly db: Database.Database,
+    /** Every write up to this seq is in the view, none after it. */
+    readonly seq: number,
+    /** Live profiles in the view. */
+    readonly count: number,
+  ) {}
+
+  static open(path: string, busyTimeoutMs: number): StoreSnapshot {
+    return guarded(() => {
+      const db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+      try {
+        checkReadable(db, path);
+        // A deferred BEGIN takes its read mark at the first SELECT: seq, count and rows share it.
+        db.exec('BEGIN');
+        const state = db.prepare('SELECT last_seq AS seq, live_count AS count FROM store_state').get() as { seq: number; count: number };
+        return new StoreSnapshot(db, state.seq, state.count);
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+    });
+  }
+
+  /** Live profiles in storage order; may be iterated more than once while the snapshot is open. */
+  *profiles(): Generator<SnapshotRow> {
+    if (this.#closed) throw new Error('snapshot is closed');
+    const rows = this.db
+      .prepare('SELECT id, seq, profile, vector FROM profiles WHERE profile IS NOT NULL')
+      .iterate() as IterableIterator<StoredRow>;
+    for (const row of rows) {
+      yield {
+        id: row.id,
+        seq: row.seq,
+        profile: JSON.parse(row.profile) as Profile,
+        vector: row.vector === null ? null : decodeVector(row.vector),
+      };
+    }
+  }
+
+  /** Ends the read transaction, so checkpoints can reclaim the WAL behind it. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.db.close();
+  }
+}
