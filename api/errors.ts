@@ -1,5 +1,8 @@
 // Every error the HTTP API answers with, keyed by its stable code: the status, and a message a
-// person can act on. The one table of this boundary; nothing else spells a TANDEM_ERR_ code.
+// person can act on. The one table of this boundary: the profile and store contracts' codes are
+// taken in whole, the API's own are added here.
+import { PROFILE_ERRORS } from '../profiles/errors.js';
+import { STORE_ERRORS } from '../store/errors.js';
 
 export const MAX_N = 100;
 /** Longest vector POST /search accepts; the index's own dimensions decide what fits. */
@@ -12,14 +15,28 @@ const short = (text: string, max: number) => JSON.stringify(text.length > max ? 
 /** The routes a lost client is pointed to. */
 const ROUTES_HINT = 'GET /recommend/:id/:n, POST /search, GET /health, /ready, /status or /trace';
 
+type ContractTable = Record<string, { statusCode: number; summary: string }>;
+type FromContract<T extends ContractTable> = { [K in keyof T]: { status: T[K]['statusCode']; message: (why?: string) => string } };
+
+/** A contract's codes as HTTP errors: its status, the caller's reason or the contract's summary. */
+function fromContract<T extends ContractTable>(table: T): FromContract<T> {
+  const entries = Object.entries(table).map(([code, { statusCode, summary }]) => [
+    code,
+    { status: statusCode, message: (why?: string) => why ?? summary },
+  ]);
+  return Object.fromEntries(entries) as FromContract<T>;
+}
+
 export const HTTP_ERRORS = {
+  ...fromContract(PROFILE_ERRORS),
+  ...fromContract(STORE_ERRORS),
   TANDEM_ERR_BAD_N: { status: 400, message: (raw: string) => `n must be a positive whole number (1 to ${MAX_N}), got ${short(raw, 40)}` },
   TANDEM_ERR_N_TOO_LARGE: {
     status: 400,
     message: (raw: string) =>
       `n is ${raw.length > 12 ? `${raw.slice(0, 12)}…` : raw}; at most ${MAX_N} recommendations can be asked for at once`,
   },
-  TANDEM_ERR_BAD_ID: { status: 400, message: () => 'id must be 1 to 128 characters of letters, digits, "_" or "-"' },
+  TANDEM_ERR_BAD_ID: { status: 400, message: (why?: string) => why ?? 'id must be 1 to 128 characters of letters, digits, "_" or "-"' },
   TANDEM_ERR_BAD_VECTOR: { status: 400, message: (why: string) => why },
   TANDEM_ERR_BAD_QUERY: { status: 400, message: (why: string) => why },
   TANDEM_ERR_BAD_LIMIT: { status: 400, message: () => 'limit must be a whole number from 1 to 9999' },
@@ -27,6 +44,8 @@ export const HTTP_ERRORS = {
   TANDEM_ERR_BAD_BODY: { status: 400, message: (why: string) => why },
   /** The body is not JSON at all (or empty). */
   TANDEM_ERR_BAD_JSON: { status: 400, message: (why: string) => `the body is not valid JSON: ${why}` },
+  /** An NDJSON line over the body limit: reported, skipped, the stream goes on. */
+  TANDEM_ERR_LINE_TOO_LONG: { status: 400, message: (why: string) => why },
   /** Any other malformed request the HTTP layer refuses (bad header, bad URL encoding). */
   TANDEM_ERR_BAD_REQUEST: { status: 400, message: (why: string) => why },
   TANDEM_ERR_UNAUTHORIZED: {
@@ -58,6 +77,11 @@ export const HTTP_ERRORS = {
   },
   TANDEM_ERR_OVERLOADED: { status: 503, retryAfterSec: 1, message: () => 'too many queries in flight; retry shortly' },
   TANDEM_ERR_SHUTTING_DOWN: { status: 503, retryAfterSec: 1, message: () => 'shutting down' },
+  TANDEM_ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    retryAfterSec: 1,
+    message: (why?: string) => why ?? STORE_ERRORS.TANDEM_ERR_STORE_UNAVAILABLE.summary,
+  },
   TANDEM_ERR_QUERY_TIMEOUT: { status: 504, retryAfterSec: 1, message: () => 'the answer process did not reply in time; retry shortly' },
 } as const satisfies Record<string, { status: number; retryAfterSec?: number; message: (...args: never[]) => string }>;
 

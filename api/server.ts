@@ -2,21 +2,29 @@
 // to the current answer child.
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { ProfileStore } from '../store/profile-store.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { Tracer } from '../trace/tracer.js';
 import { BODY_LIMIT, httpError } from './errors.js';
 import { type FastifyRaisedError, fromFastifyError } from './fastify-errors.js';
 import { sendError } from './reply-error.js';
 import { observeRoutes } from './routes/observe.js';
+import { profileRoutes } from './routes/profiles.js';
 import { queryRoutes } from './routes/queries.js';
 
 export interface ApiOptions {
   supervisor: Pick<Supervisor, 'recommend' | 'search' | 'status' | 'ready'>;
   tracer: Pick<Tracer, 'recent'>;
   log: Logger;
+  /** The profile store and the tokens that may write it; without a store there is no write API. */
+  profiles?: { store: ProfileStore; writeTokens: readonly string[] };
 }
 
 // For 405 versus 404: which paths exist, and with which method.
+const PROFILE_ROUTE_METHODS: [RegExp, string][] = [
+  [/^\/profiles\/bulk$/, 'POST'],
+  [/^\/profiles\/[^/]*$/, 'GET, PUT, DELETE'],
+];
 const ROUTE_METHODS: [RegExp, string][] = [
   [/^\/recommend\/[^/]*\/[^/]*$/, 'GET'],
   [/^\/search$/, 'POST'],
@@ -42,11 +50,13 @@ export function buildApi(options: ApiOptions) {
   app.removeContentTypeParser('text/plain');
   queryRoutes(app, options.supervisor);
   observeRoutes(app, options.supervisor, options.tracer);
+  if (options.profiles) profileRoutes(app, options.profiles.store, options.profiles.writeTokens);
 
   app.setNotFoundHandler((request, reply) => {
     const pathname = request.url.split('?')[0]!;
-    const allowed = ROUTE_METHODS.find(([pattern]) => pattern.test(pathname))?.[1];
-    if (allowed && allowed !== request.method) {
+    const routes = options.profiles ? [...PROFILE_ROUTE_METHODS, ...ROUTE_METHODS] : ROUTE_METHODS;
+    const allowed = routes.find(([pattern]) => pattern.test(pathname))?.[1];
+    if (allowed && !allowed.split(', ').includes(request.method)) {
       reply.header('allow', allowed === 'GET' ? 'GET, HEAD' : allowed);
       return sendError(reply, httpError('TANDEM_ERR_METHOD_NOT_ALLOWED', request.method, pathname, allowed));
     }

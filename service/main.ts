@@ -6,6 +6,7 @@ import { bytesPerSecondFromMBps, DEFAULT_FETCH_POLICY } from '../channel/fetch-p
 import { isNiceness } from '../common/niceness.js';
 import { SUPERVISOR_DEFAULTS } from '../supervisor/options.js';
 import { markLatestRun, startSystem } from './system.js';
+import { writeTokens } from './write-token.js';
 
 const program = new Command()
   .name('tandem')
@@ -41,6 +42,11 @@ const program = new Command()
       'how long after a swap the spare child waits before loading the served version as hot standby',
     ).default(String(SUPERVISOR_DEFAULTS.standbyDelayMs)),
   )
+  .addOption(new Option('--store <file>', 'the profile store (SQLite); default <data>/profiles.db').env('TANDEM_STORE'))
+  .option(
+    '--write-token-file <file>',
+    'where a write token is generated when TANDEM_WRITE_TOKEN(_FILE) sets none; default <data>/write-token',
+  )
   .option('--runs <dir>', 'where each run keeps its trace file', 'run')
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'));
 program.parse();
@@ -58,6 +64,8 @@ const opts = program.opts<{
   checksumHelper: boolean;
   rememberHashes: boolean;
   standbyDelayMs: string;
+  store?: string;
+  writeTokenFile?: string;
 }>();
 
 const port = Number(opts.port);
@@ -82,8 +90,13 @@ if (!Number.isSafeInteger(standbyDelayMs) || standbyDelayMs < 0) {
 
 const log = pino({ name: 'tandem', level: opts.logLevel });
 const runDir = path.join(opts.runs, new Date().toISOString().replace(/[:.]/g, '-'));
+const dataDir = path.resolve(opts.data);
 const system = await startSystem({
-  dataDir: path.resolve(opts.data),
+  profiles: {
+    storePath: path.resolve(opts.store ?? path.join(dataDir, 'profiles.db')),
+    writeTokens: writeTokens(process.env, path.resolve(opts.writeTokenFile ?? path.join(dataDir, 'write-token')), log),
+  },
+  dataDir,
   runDir,
   port,
   host: opts.host,

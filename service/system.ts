@@ -5,6 +5,7 @@ import path from 'node:path';
 import { httpError } from '../api/errors.js';
 import { sendError } from '../api/reply-error.js';
 import { buildApi } from '../api/server.js';
+import { ProfileStore } from '../store/profile-store.js';
 import { Supervisor, type SupervisorOptions } from '../supervisor/supervisor.js';
 import type { TraceRecord } from '../trace/trace-record.js';
 import { Tracer } from '../trace/tracer.js';
@@ -15,6 +16,8 @@ export interface SystemOptions extends Omit<SupervisorOptions, 'tracer'> {
   port: number;
   host: string;
   onTrace?: (record: TraceRecord) => void;
+  /** The profile store's file and the tokens that may write it; no store, no write API. */
+  profiles?: { storePath: string; writeTokens: readonly string[]; dims?: number };
 }
 
 export interface RunningSystem {
@@ -23,6 +26,8 @@ export interface RunningSystem {
   supervisor: Supervisor;
   tracer: Tracer;
   traceFile: string;
+  /** The profile store, when the system has one. */
+  store: ProfileStore | null;
   /**
    * Reports not-ready, keeps serving for `graceMs` (connections already queued in the kernel's
    * accept backlog would otherwise be reset), then stops accepting, lets in-flight requests
@@ -35,9 +40,15 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   mkdirSync(options.runDir, { recursive: true });
   const traceFile = path.join(options.runDir, 'trace.jsonl');
   const tracer = new Tracer(traceFile, 5000, options.onTrace);
-  const { runDir: _runDir, port: _port, host: _host, onTrace: _onTrace, log, ...supervisorOptions } = options;
+  const { runDir: _runDir, port: _port, host: _host, onTrace: _onTrace, profiles: _profiles, log, ...supervisorOptions } = options;
+  const store = options.profiles ? ProfileStore.open(options.profiles.storePath, { dims: options.profiles.dims }) : null;
   const supervisor = await Supervisor.start({ ...supervisorOptions, log: log.child({ component: 'supervisor' }), tracer });
-  const app = buildApi({ supervisor, tracer, log: options.log.child({ component: 'api' }) });
+  const app = buildApi({
+    supervisor,
+    tracer,
+    log: options.log.child({ component: 'api' }),
+    ...(store && options.profiles ? { profiles: { store, writeTokens: options.profiles.writeTokens } } : {}),
+  });
   let draining = false;
   // Readiness goes first: a balancer watching /ready stops sending before the listener closes.
   app.addHook('onRequest', async (request, reply) => {
@@ -47,6 +58,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await app.listen({ port: options.port, host: options.host });
   } catch (err) {
     await supervisor.stop();
+    store?.close();
     throw err;
   }
   const address = app.server.address();
@@ -58,11 +70,13 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     supervisor,
     tracer,
     traceFile,
+    store,
     stop(graceMs = 0) {
       stopping ??= (async () => {
         draining = true;
         if (graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs));
         await app.close();
+        store?.close();
         await supervisor.stop();
       })();
       return stopping;

@@ -21,6 +21,8 @@ export interface FixtureOptions {
   /** Runs after the first publish, before the system starts: e.g. publish a damaged version. */
   beforeStart?: (fx: Pick<Fixture, 'publish' | 'publishDamaged'>) => Promise<void>;
   system?: Partial<SystemOptions>;
+  /** A profile store in the test's folder, writable with these tokens: the write API is on. */
+  writeTokens?: string[];
   /** Writes the profile source instead of the demo generator (then `dims` says their vector size). */
   writeSource?: (file: string) => Promise<void>;
   dims?: number;
@@ -83,6 +85,7 @@ export async function startFixture(t: Test, options: FixtureOptions = {}): Promi
     mode: 'view',
     log,
     childLogs,
+    ...(options.writeTokens ? { profiles: { storePath: path.join(dir, 'profiles.db'), writeTokens: options.writeTokens } } : {}),
     ...options.system,
   });
   t.teardown(async () => {
