@@ -36,7 +36,14 @@ function makeBytearray(args: readonly unknown[], at: number): Uint8Array {
   throw invalid(`bytearray(...) wants bytes or (str, 'latin-1'), got ${describe(data)}`, at);
 }
 
+/** bytes(): protocol 2 writes an empty bytes as a call of bytes with no arguments. */
+function makeBytes(args: readonly unknown[], at: number): Uint8Array {
+  if (args.length === 0) return new Uint8Array(0);
+  return makeBytearray(args, at);
+}
+
 const setOps: Reconstructor = { call: makeSet };
+const bytesOps: Reconstructor = { call: makeBytes };
 const bytearrayOps: Reconstructor = { call: makeBytearray };
 const ndarray: Reconstructor = {}; // only an argument of _reconstruct: never called
 const numpyPairs = (prefix: string): Array<[string, string, Reconstructor]> => [
@@ -54,9 +61,11 @@ const ENTRIES: Array<[string, string, Reconstructor]> = [
   ['builtins', 'set', setOps],
   ['builtins', 'frozenset', setOps],
   ['builtins', 'bytearray', bytearrayOps],
+  ['builtins', 'bytes', bytesOps],
   ['__builtin__', 'set', setOps], // protocol 2 writes Python 2's module name
   ['__builtin__', 'frozenset', setOps],
   ['__builtin__', 'bytearray', bytearrayOps],
+  ['__builtin__', 'bytes', bytesOps],
   ['bson.objectid', 'ObjectId', { newobj: newObjectId, call: callObjectId }],
 ];
 

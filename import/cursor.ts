@@ -87,15 +87,14 @@ export class Cursor {
     this.pos = end + 1;
   }
 
-  /** Text up to the next newline (consumed, not returned), ASCII only as CPython writes them. */
+  /** A GLOBAL/INST module or name: UTF-8 up to the next newline (consumed, not returned). */
   line(what: string, at: number): string {
     const end = this.bytes.indexOf(0x0a, this.pos);
     if (end < 0) throw truncated(`${what} has no terminating newline`, at);
     if (end - this.pos > MAX_LINE) throw invalid(`${what} is longer than ${MAX_LINE} bytes`, at);
     const raw = this.bytes.subarray(this.pos, end);
     this.pos = end + 1;
-    for (const b of raw) if (b > 0x7e || b < 0x20) throw invalid(`${what} holds a byte 0x${b.toString(16)} outside printable ASCII`, at);
-    return Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('latin1');
+    return decodeUtf8(raw, at);
   }
 }
 

@@ -43,5 +43,7 @@ export const truncated = (detail: string, at: number) => new PickleError(PICKLE_
 export const unsupported = (detail: string, at: number) => new PickleError(PICKLE_ERROR_CODES.unsupported, detail, at);
 
 export function refused(global: string, at: number, why = 'it is not on the allowlist of data-only names'): PickleRefusedError {
-  return new PickleRefusedError(global, `refused to load ${global} from a pickle: ${why}; nothing was executed`, at);
+  // The field keeps the exact name; the message escapes one that could forge log lines.
+  const shown = /^[\x20-\x7e]{1,200}$/.test(global) ? global : JSON.stringify(global.slice(0, 200));
+  return new PickleRefusedError(global, `refused to load ${shown} from a pickle: ${why}; nothing was executed`, at);
 }

@@ -18,12 +18,13 @@ export class Machine {
   private readonly marks: number[] = [];
   private readonly memo = new Map<number, unknown>();
   private frameEnd = 0;
-  private rootDecided = false;
   private root: unknown[] | null = null;
   /** Stream mode: top-level records appended since the caller last took them. */
   readonly ready: unknown[] = [];
   done = false;
   result: unknown = null;
+  /** What reconstructors may still allocate: their data comes from the pickle, so more means amplification. */
+  private budget: number;
 
   constructor(
     bytes: Uint8Array,
@@ -31,6 +32,7 @@ export class Machine {
     private readonly stream: boolean,
   ) {
     this.cur = new Cursor(bytes);
+    this.budget = 2 * bytes.length + 65_536;
   }
 
   /** Runs to STOP, or in stream mode until some top-level records are ready. */
@@ -40,17 +42,6 @@ export class Machine {
 
   private floor(): number {
     return this.marks.at(-1) ?? 0;
-  }
-
-  private push(v: unknown, at: number): void {
-    if (this.stream && !this.rootDecided && this.stack.length === 0 && this.marks.length === 0) {
-      // The first value on an empty stack is the top-level list that the records are appended to.
-      this.rootDecided = true;
-      if (!isList(v)) throw unsupported(`the top-level object starts as ${describe(v)}, not a list of records`, at);
-      this.root = v;
-      for (const item of v.splice(0)) this.ready.push(item);
-    }
-    this.stack.push(v);
   }
 
   private pop(at: number): unknown {
@@ -71,8 +62,19 @@ export class Machine {
 
   private append(list: unknown, items: readonly unknown[], at: number): void {
     if (!isList(list)) throw invalid(`APPEND to ${describe(list)}, which is not a list`, at);
+    if (this.stream && this.root === null && this.marks.length === 0 && this.stack.length === 1 && this.stack[0] === list) {
+      this.adoptRoot(list, at);
+    }
     const target = this.stream && list === this.root ? this.ready : list;
     for (const v of items) target.push(plain(v, at));
+  }
+
+  /** Stream mode: the list alone on the stack that records are appended to is the top-level one. */
+  private adoptRoot(list: unknown[], at: number): void {
+    for (const v of this.memo.values())
+      if (v === list) throw unsupported('the top-level list refers to itself: read it with readPickle', at);
+    this.root = list;
+    for (const item of list.splice(0)) this.ready.push(item);
   }
 
   private setItems(dict: unknown, items: readonly unknown[], at: number): void {
@@ -93,23 +95,35 @@ export class Machine {
     const v = this.memo.get(idx);
     if (v === undefined) throw invalid(`memo slot ${idx} is fetched but was never stored`, at);
     if (v === PRUNED) throw new Error(`pickle pre-scan missed a fetch of memo slot ${idx}`); // a bug here, not in the pickle
-    this.push(v, at);
+    this.stack.push(v);
   }
 
   private build(at: number): void {
     const state = this.pop(at);
     const inst = this.top(at);
     if (!(inst instanceof Internal)) throw invalid(`BUILD on ${describe(inst)}, which takes no state`, at);
-    const built = inst.build(state, at);
+    const built = this.charge(inst.build(state, at), at);
     this.stack[this.stack.length - 1] = built;
     if (inst instanceof Pending) for (const k of inst.memoKeys) if (this.memo.get(k) === inst) this.memo.set(k, built);
+  }
+
+  /** Counts a reconstructed value against the budget (bytes of a buffer, items of a set, else 1). */
+  private charge(v: unknown, at: number): unknown {
+    this.budget -=
+      v instanceof Uint8Array || v instanceof Float32Array || v instanceof Float64Array ? v.byteLength : v instanceof Set ? v.size : 1;
+    if (this.budget < 0) throw invalid('reconstructed values outgrow the pickle: data is reused by reference to amplify it', at);
+    return v;
   }
 
   private stop(at: number): void {
     if (this.marks.length > 0) throw invalid('STOP while a MARK is still open', at);
     if (this.stack.length !== 1) throw invalid(`STOP with ${this.stack.length} values on the stack instead of 1`, at);
-    if (this.stream && this.stack[0] !== this.root) throw unsupported('the top-level object is not the list the records went to', at);
     if (this.cur.remaining > 0) throw invalid(`${this.cur.remaining} bytes follow STOP`, this.cur.pos);
+    if (this.stream && this.root === null && isList(this.stack[0])) this.adoptRoot(this.stack[0], at);
+    if (this.stream && this.stack[0] !== this.root) {
+      const what = this.root === null ? describe(this.stack[0]) : 'another object than the list the records went to';
+      throw unsupported(`the top-level object is ${what}, not a list of records`, at);
+    }
     this.result = plain(this.stack[0], at);
     this.done = true;
   }
@@ -121,7 +135,7 @@ export class Machine {
     const name = OPCODES[code]?.name ?? '';
     const literal = readLiteral(this.cur, code, name, at);
     const pushed = literal !== NOT_LITERAL ? literal : this.exec(code, name, at);
-    if (pushed !== NOTHING) this.push(pushed, at);
+    if (pushed !== NOTHING) this.stack.push(pushed);
   }
 
   /** Runs one opcode that is not a literal; returns the value it pushes, or NOTHING. */
@@ -239,27 +253,27 @@ export class Machine {
       case OP.INST: {
         const module = cur.line(name, at);
         const fn = resolveGlobal(module, cur.line(name, at), at);
-        return callGlobal(fn, makeTuple(this.popMark(at)), at);
+        return this.charge(callGlobal(fn, makeTuple(this.popMark(at)), at), at);
       }
       case OP.OBJ: {
         const [fn, ...args] = this.popMark(at);
         if (fn === undefined) throw invalid('OBJ needs a class after its MARK', at);
-        return callGlobal(fn, makeTuple(args), at);
+        return this.charge(callGlobal(fn, makeTuple(args), at), at);
       }
       case OP.REDUCE: {
         const args = this.pop(at);
-        return callGlobal(this.pop(at), args, at);
+        return this.charge(callGlobal(this.pop(at), args, at), at);
       }
       case OP.NEWOBJ: {
         const args = this.pop(at);
-        return newObject(this.pop(at), args, at);
+        return this.charge(newObject(this.pop(at), args, at), at);
       }
       case OP.NEWOBJ_EX: {
         const kwargs = this.pop(at);
         const args = this.pop(at);
         if (!isDict(kwargs) || Object.keys(kwargs).length > 0)
           throw unsupported(`NEWOBJ_EX with keyword arguments (${describe(kwargs)})`, at);
-        return newObject(this.pop(at), args, at);
+        return this.charge(newObject(this.pop(at), args, at), at);
       }
       case OP.BUILD:
         this.build(at);

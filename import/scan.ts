@@ -56,8 +56,8 @@ export function scanFetchedMemo(bytes: Uint8Array): Set<number> {
         cur.skipLine(what, at);
         break;
       case 'lines2':
-        cur.line(what, at);
-        cur.line(what, at);
+        cur.skipLine(what, at);
+        cur.skipLine(what, at);
         break;
     }
   }

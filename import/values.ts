@@ -43,9 +43,11 @@ export abstract class Pending extends Internal {
 
 /** A tuple holding Internal values (e.g. reconstructor arguments); plain tuples are frozen arrays. */
 export class InternalTuple extends Internal {
-  readonly what = 'a tuple of reconstructor arguments';
+  readonly what: string;
   constructor(readonly items: readonly unknown[]) {
     super();
+    const inner = items.find((v) => v instanceof Internal) as Internal;
+    this.what = `a tuple holding ${inner.what}`;
   }
 }
 
