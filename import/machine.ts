@@ -16,7 +16,9 @@ export class Machine {
   private readonly cur: Cursor;
   private readonly stack: unknown[] = [];
   private readonly marks: number[] = [];
-  private readonly memo = new Map<number, unknown>();
+  /** Memo slots by index (CPython writes them densely from 0); MEMOIZE numbers by how many exist. */
+  private readonly memo: unknown[] = [];
+  private memoSize = 0;
   private frameEnd = 0;
   private root: unknown[] | null = null;
   /** Stream mode: top-level records appended since the caller last took them. */
@@ -71,8 +73,8 @@ export class Machine {
 
   /** Stream mode: the list alone on the stack that records are appended to is the top-level one. */
   private adoptRoot(list: unknown[], at: number): void {
-    for (const v of this.memo.values())
-      if (v === list) throw unsupported('the top-level list refers to itself: read it with readPickle', at);
+    for (const idx of this.fetched)
+      if (this.memo[idx] === list) throw unsupported('the top-level list refers to itself: read it with readPickle', at);
     this.root = list;
     for (const item of list.splice(0)) this.ready.push(item);
   }
@@ -87,12 +89,13 @@ export class Machine {
     const v = this.top(at);
     const kept = this.fetched.has(idx);
     if (kept && this.stream && v === this.root) throw unsupported('the top-level list refers to itself: read it with readPickle', at);
-    this.memo.set(idx, kept ? v : PRUNED);
+    if (this.memo[idx] === undefined) this.memoSize++;
+    this.memo[idx] = kept ? v : PRUNED;
     if (kept && v instanceof Pending) v.memoKeys.push(idx);
   }
 
   private get(idx: number, at: number): void {
-    const v = this.memo.get(idx);
+    const v = this.memo[idx];
     if (v === undefined) throw invalid(`memo slot ${idx} is fetched but was never stored`, at);
     if (v === PRUNED) throw new Error(`pickle pre-scan missed a fetch of memo slot ${idx}`); // a bug here, not in the pickle
     this.stack.push(v);
@@ -104,7 +107,7 @@ export class Machine {
     if (!(inst instanceof Internal)) throw invalid(`BUILD on ${describe(inst)}, which takes no state`, at);
     const built = this.charge(inst.build(state, at), at);
     this.stack[this.stack.length - 1] = built;
-    if (inst instanceof Pending) for (const k of inst.memoKeys) if (this.memo.get(k) === inst) this.memo.set(k, built);
+    if (inst instanceof Pending) for (const k of inst.memoKeys) if (this.memo[k] === inst) this.memo[k] = built;
   }
 
   /** Counts a reconstructed value against the budget (bytes of a buffer, items of a set, else 1). */
@@ -232,7 +235,7 @@ export class Machine {
         this.put(cur.u4(name, at), at);
         return NOTHING;
       case OP.MEMOIZE:
-        this.put(this.memo.size, at);
+        this.put(this.memoSize, at);
         return NOTHING;
       case OP.BINGET:
         this.get(cur.u1(name, at), at);
