@@ -52,9 +52,9 @@ export function buildApi(options: ApiOptions) {
   observeRoutes(app, options.supervisor, options.tracer);
   if (options.profiles) profileRoutes(app, options.profiles.store, options.profiles.writeTokens);
 
+  const routes = options.profiles ? [...PROFILE_ROUTE_METHODS, ...ROUTE_METHODS] : ROUTE_METHODS;
   app.setNotFoundHandler((request, reply) => {
     const pathname = request.url.split('?')[0]!;
-    const routes = options.profiles ? [...PROFILE_ROUTE_METHODS, ...ROUTE_METHODS] : ROUTE_METHODS;
     const allowed = routes.find(([pattern]) => pattern.test(pathname))?.[1];
     if (allowed && !allowed.split(', ').includes(request.method)) {
       reply.header('allow', allowed === 'GET' ? 'GET, HEAD' : allowed);

@@ -6,6 +6,8 @@ import { MAX_ROW_BYTES } from '../index-version/row-table.js';
 
 export const MAX_ID_LENGTH = 128;
 export const ID_PATTERN = `^[A-Za-z0-9_-]{1,${MAX_ID_LENGTH}}$`;
+/** The same rule for a path parameter. */
+export const ID_REGEXP = new RegExp(ID_PATTERN);
 /**
  * Longest name and surname, in code points (what ajv's maxLength counts). JSON.stringify writes a
  * code point as at most 6 bytes (`\u001f`, a lone surrogate), so `{"_id":…,"name":…,"surname":…,

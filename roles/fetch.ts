@@ -64,7 +64,7 @@ export function createFetcher(policy: FetchPolicy, verifiedDir: string | undefin
   }
 
   /** Loads the version the command names; the reply is FETCHED or FETCH_FAILED. */
-  return async function fetch(command: FetchCommand): Promise<ChildToSupervisor> {
+  return async function fetchVersion(command: FetchCommand): Promise<ChildToSupervisor> {
     if (!policy.lowerSession) return open(command);
     // The whole fetch is background work: set back before FETCHED, so this child never answers lowered.
     return atSessionNiceness(

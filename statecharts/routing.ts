@@ -50,7 +50,7 @@ function sameTarget(a: RouteTarget, b: RouteTarget): boolean {
 export function nextRouting(state: RoutingState, event: RoutingEvent): RoutingState {
   switch (event.type) {
     case 'TARGET':
-      if (sameTarget(state.target, event.target)) return state.target === event.target ? state : { ...state, target: event.target };
+      if (sameTarget(state.target, event.target)) return state;
       // A new decision of the machine supersedes what the router suspected.
       return { target: event.target, suspect: null };
     case 'SLOT_FAILED':

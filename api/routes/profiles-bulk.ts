@@ -28,7 +28,13 @@ function write(store: ProfileStore, chunk: { line: number; profile: Profile }[])
     const failure = storeFailure(err);
     if (!failure) throw err;
     // Nothing of the chunk was kept (one transaction): every line of it says so.
-    return chunk.map(({ line, profile }) => ({ line, _id: profile._id, ok: false, code: failure.code, message: failure.message }));
+    return chunk.map(({ line, profile }) => ({
+      line,
+      _id: profile._id,
+      ok: false,
+      code: failure.error.code,
+      message: failure.error.message,
+    }));
   }
 }
 

@@ -2,6 +2,7 @@
 // with the change sequence it got; a write the store could not make is a 503, never a silent loss.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ProfileRejectedError } from '../../profiles/errors.js';
+import { ID_REGEXP } from '../../profiles/schema.js';
 import { StoreUnavailableError } from '../../store/errors.js';
 import type { ProfileStore } from '../../store/profile-store.js';
 import { type ApiError, httpError } from '../errors.js';
@@ -9,27 +10,20 @@ import { sendError } from '../reply-error.js';
 import { requireWriteToken } from '../write-auth.js';
 import { bulkWrite } from './profiles-bulk.js';
 
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-
 /** What a store failure means to a client; anything else is a bug and goes to the error handler. */
-export function storeFailure(err: unknown): (ApiError & { problems?: unknown }) | null {
+export function storeFailure(err: unknown): { error: ApiError; problems?: unknown } | null {
   if (err instanceof ProfileRejectedError) {
     const first = err.problems[0];
-    return { ...httpError(first?.code ?? 'TANDEM_ERR_INVALID_PROFILE', err.message), problems: err.problems };
+    return { error: httpError(first?.code ?? 'TANDEM_ERR_INVALID_PROFILE', err.message), problems: err.problems };
   }
-  if (err instanceof StoreUnavailableError) return httpError('TANDEM_ERR_STORE_UNAVAILABLE', err.message);
+  if (err instanceof StoreUnavailableError) return { error: httpError('TANDEM_ERR_STORE_UNAVAILABLE', err.message) };
   return null;
 }
 
 function sendStoreFailure(reply: FastifyReply, err: unknown): FastifyReply {
   const failure = storeFailure(err);
   if (!failure) throw err;
-  const { problems, ...error } = failure;
-  if (!problems) return sendError(reply, error);
-  if (error.retryAfterSec !== undefined) reply.header('retry-after', String(error.retryAfterSec));
-  return reply
-    .code(error.statusCode)
-    .send({ statusCode: error.statusCode, error: 'Bad Request', code: error.code, message: error.message, problems });
+  return sendError(reply, failure.error, failure.problems ? { problems: failure.problems } : {});
 }
 
 export function profileRoutes(app: FastifyInstance, store: ProfileStore, writeTokens: readonly string[]): void {
@@ -39,7 +33,7 @@ export function profileRoutes(app: FastifyInstance, store: ProfileStore, writeTo
   // problem with our codes and keeps unknown fields; a route schema would strip or recode them.
   app.put<{ Params: { id: string }; Body: unknown }>('/profiles/:id', writer, (request, reply) => {
     const { id } = request.params;
-    if (!ID_PATTERN.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
+    if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
     const body = request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return sendError(reply, httpError('TANDEM_ERR_BAD_PROFILE', 'the body must be a JSON object: the profile'));
@@ -58,7 +52,7 @@ export function profileRoutes(app: FastifyInstance, store: ProfileStore, writeTo
 
   app.get<{ Params: { id: string } }>('/profiles/:id', (request, reply) => {
     const { id } = request.params;
-    if (!ID_PATTERN.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
+    if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
     try {
       const profile = store.get(id);
       if (!profile) return sendError(reply, httpError('TANDEM_ERR_UNKNOWN_ID', `no profile with _id ${JSON.stringify(id)}`));
@@ -70,7 +64,7 @@ export function profileRoutes(app: FastifyInstance, store: ProfileStore, writeTo
 
   app.delete<{ Params: { id: string } }>('/profiles/:id', writer, (request, reply) => {
     const { id } = request.params;
-    if (!ID_PATTERN.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
+    if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
     try {
       const deleted = store.delete(id);
       if (!deleted) return sendError(reply, httpError('TANDEM_ERR_UNKNOWN_ID', `no profile with _id ${JSON.stringify(id)}`));

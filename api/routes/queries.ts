@@ -1,5 +1,6 @@
 // The query routes: by profile id, and by vector. Both go to the current answer child.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ID_REGEXP } from '../../profiles/schema.js';
 import type { QueryCallback } from '../../supervisor/query-router.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
 import { httpError, MAX_N, MAX_VECTOR_LENGTH } from '../errors.js';
@@ -7,7 +8,6 @@ import { outcomeError, sendError } from '../reply-error.js';
 
 export type QueryTarget = Pick<Supervisor, 'recommend' | 'search'>;
 
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const N_PATTERN = /^[0-9]+$/;
 
 // During an outage every request fails the same way; one line a second with a count says as much
@@ -51,7 +51,7 @@ const searchBody = {
 export function queryRoutes(app: FastifyInstance, target: QueryTarget): void {
   app.get<{ Params: { id: string; n: string } }>('/recommend/:id/:n', (request, reply) => {
     const { id, n: rawN } = request.params;
-    if (!ID_PATTERN.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
+    if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
     if (!N_PATTERN.test(rawN) || Number(rawN) < 1) return sendError(reply, httpError('TANDEM_ERR_BAD_N', rawN));
     if (rawN.length > 6 || Number(rawN) > MAX_N) return sendError(reply, httpError('TANDEM_ERR_N_TOO_LARGE', rawN));
     target.recommend(id, Number(rawN), replyWith(request, reply));
