@@ -30,6 +30,7 @@ const HTTP_ERROR_OF: Record<QueryErrorCode, (outcome: Failed) => ApiError> = {
   BAD_QUERY: (outcome) => httpError('TANDEM_ERR_BAD_QUERY', childMessage(outcome) ?? 'the query does not fit the index being served'),
   NO_INDEX: () => httpError('TANDEM_ERR_NO_INDEX'),
   NO_ANSWERER: () => httpError('TANDEM_ERR_NO_INDEX'),
+  CHANGES_UNAVAILABLE: () => httpError('TANDEM_ERR_STORE_UNAVAILABLE', 'the live profile changes could not be read; retry shortly'),
   OVERLOADED: () => httpError('TANDEM_ERR_OVERLOADED'),
   TIMEOUT: () => httpError('TANDEM_ERR_QUERY_TIMEOUT'),
   INTERNAL: (outcome) => httpError('TANDEM_ERR_INTERNAL', `query failed: ${outcome.code}`),

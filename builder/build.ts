@@ -1,11 +1,8 @@
 // Source JSONL -> published index version, streaming: records are read, vectorized and checked one
 // line at a time, vectors go to disk and into the index in batches, so a million profiles never
 // exist as one JS array (the usearch graph is the only whole copy in memory).
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { createEngineIndex, normalizeInPlace } from '../index-version/engine.js';
@@ -23,6 +20,7 @@ import { calibrateExpansion } from './calibrate.js';
 import { BuilderError } from './errors.js';
 import { FileSink } from './file-sink.js';
 import { commitStaging, createStaging, discardStaging, type StagingArea, vectorBytes } from './publish.js';
+import { openSource, type ProfileSource } from './sources.js';
 import { RecordValidator } from './validate.js';
 import { loadVectorizer } from './vectorize.js';
 
@@ -46,7 +44,8 @@ export const DEFAULT_BATCH_SIZE = 10_000;
 const MAX_SKIPPED_SAMPLES = 100;
 
 export interface BuildOptions {
-  source: string;
+  /** A JSONL file path, or where to read: the store (a snapshot) or a file. */
+  source: string | ProfileSource;
   dataDir: string;
   /** Defaults to the vectorizer's own dims (128 for the built-in one). */
   dims?: number;
@@ -68,31 +67,31 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 export async function buildIndex(options: BuildOptions): Promise<Manifest> {
   const started = performance.now();
   const { logger, signal } = options;
-  const source = path.resolve(options.source);
+  const sourceSpec: ProfileSource = typeof options.source === 'string' ? { kind: 'file', path: options.source } : options.source;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const threads = options.threads ?? availableParallelism();
   // Spread only defined overrides: `{ connectivity: undefined }` from a CLI must not erase a default.
   const overrides = Object.fromEntries(Object.entries(options.params ?? {}).filter(([, v]) => v !== undefined));
   const params: EngineParams = { ...DEFAULT_PARAMS, ...overrides, engine: 'usearch' };
 
-  try {
-    const info = await stat(source);
-    if (!info.isFile()) throw new Error('not a regular file');
-  } catch (err) {
-    throw new BuilderError('TANDEM_ERR_SOURCE_UNREADABLE', `${source}: ${(err as Error).message}`, { cause: err });
-  }
   const vectorizer = await loadVectorizer(options.vectorizerPath, options.dims);
   const { dims } = vectorizer;
   const validator = new RecordValidator({ dims, vectorize: vectorizer.vectorize });
 
   const index = createEngineIndex(params, dims);
 
-  const staging: StagingArea = await createStaging(options.dataDir);
+  const input = await openSource(sourceSpec);
+  const source = input.label;
+  let staging: StagingArea;
+  try {
+    staging = await createStaging(options.dataDir);
+  } catch (err) {
+    input.close();
+    throw err;
+  }
   const vectorsOut = new FileSink(path.join(staging.dir, VECTORS_FILE));
   const rowsOut = new FileSink(path.join(staging.dir, ROWS_FILE));
   const rowTable = new RowTableWriter();
-  const input = createReadStream(source);
-  const lines = createInterface({ input, crlfDelay: Infinity });
 
   const byReason: Partial<Record<SkipReason, number>> = {};
   const samples: SkippedRecord[] = [];
@@ -122,10 +121,8 @@ export async function buildIndex(options: BuildOptions): Promise<Manifest> {
   };
 
   try {
-    let lineNo = 0;
-    for await (const text of lines) {
-      lineNo++;
-      const result = validator.check(text, lineNo);
+    for await (const record of input.records()) {
+      const result = 'text' in record ? validator.check(record.text, record.position) : validator.checkValue(record.value, record.position);
       if (result === null) continue;
       if (!result.ok) {
         const { skipped } = result;
@@ -143,6 +140,7 @@ export async function buildIndex(options: BuildOptions): Promise<Manifest> {
       if (batchFill === batchSize) await flush();
     }
     await flush();
+    input.close();
     await rowsOut.write(rowTable.finish());
     await Promise.all([vectorsOut.close(), rowsOut.close()]);
 
@@ -180,7 +178,9 @@ export async function buildIndex(options: BuildOptions): Promise<Manifest> {
         metric: params.metric,
         params: { ...params, expansionSearch: calibration.expansionSearch },
         vectorizer: vectorizer.name,
+        ...(options.vectorizerPath ? { vectorizerModule: path.resolve(options.vectorizerPath) } : {}),
         source,
+        ...(input.storeSeq !== undefined ? { storeSeq: input.storeSeq } : {}),
         buildMs: Math.round(performance.now() - started),
         calibration,
         skipped: { total: skippedTotal, byReason, samples },
@@ -188,8 +188,7 @@ export async function buildIndex(options: BuildOptions): Promise<Manifest> {
       { keep: options.keep, logger },
     );
   } catch (err) {
-    lines.close();
-    input.destroy();
+    input.close();
     await Promise.all([vectorsOut.abort(), rowsOut.abort()]);
     await discardStaging(staging).catch(() => {});
     throw err;

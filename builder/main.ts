@@ -1,8 +1,6 @@
-// The builder process: `node dist/builder/main.js --source data/profiles.jsonl --data data`.
-// One-shot by default (build, publish, exit); `--watch` keeps running and publishes a new
-// version whenever the source changes (and every N seconds with `--every`).
-import { type Stats, unwatchFile, watchFile } from 'node:fs';
-import { stat as statAsync } from 'node:fs/promises';
+// The builder process: `node dist/builder/main.js --store data/profiles.db --data data` (or
+// `--source profiles.jsonl`). One-shot by default (build, publish, exit); `--watch` keeps running
+// and publishes a new version whenever the source changes (and every N seconds with `--every`).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino, { type Logger } from 'pino';
 import { BACKGROUND_NICENESS, lowerPriority } from '../common/niceness.js';
@@ -12,9 +10,13 @@ import { buildIndex } from './build.js';
 import { isBuilderError } from './errors.js';
 import { RebuildScheduler } from './rebuild-scheduler.js';
 import { DEFAULT_KEEP } from './retention.js';
+import { watchSource } from './source-watch.js';
+import type { ProfileSource } from './sources.js';
 
 interface CliOptions {
-  source: string;
+  source?: string;
+  store?: string;
+  maxDelayMs: number;
   data: string;
   dims?: number;
   vectorizer?: string;
@@ -55,14 +57,21 @@ function positiveNumber(value: string): number {
 function parseArgs(argv: string[]): CliOptions {
   return new Command()
     .name('builder')
-    .description('build and publish tandem index versions from a JSONL profile source')
-    .requiredOption('--source <file>', 'profiles, one JSON object per line')
+    .description('build and publish tandem index versions from the profile store or a JSONL file')
+    .addOption(new Option('--store <file>', 'the profile store (SQLite) to build from').env('TANDEM_STORE').conflicts('source'))
+    .option('--source <file>', 'a file of profiles, one JSON object per line, instead of the store')
     .option('--data <dir>', 'data directory (versions go to <data>/indexes)', 'data')
     .option('--dims <n>', "vector dimensions (default: the vectorizer's, 128 built in)", integer(1))
     .option('--vectorizer <module>', 'ES module exporting vectorize(profile) and optionally dims')
     .option('--watch', 'keep running and publish when the source changes', false)
     .option('--every <seconds>', 'with --watch: also republish every N seconds', positiveNumber)
     .option('--debounce-ms <ms>', 'with --watch: quiet time after a source change before building', integer(0), 500)
+    .option(
+      '--max-delay-ms <ms>',
+      'with --watch: build at the latest this long after a change, however busy the writes (live changes are served meanwhile)',
+      integer(0),
+      10_000,
+    )
     .addOption(new Option('--poll-ms <ms>', 'with --watch: source polling interval').argParser(integer(10)).default(300))
     .option('--keep <n>', 'versions to keep on disk', integer(1), DEFAULT_KEEP)
     .option('--threads <n>', 'threads for index construction (default: all cores)', integer(1))
@@ -86,15 +95,23 @@ function parseArgs(argv: string[]): CliOptions {
     .opts<CliOptions>();
 }
 
+function sourceOf(options: CliOptions): ProfileSource {
+  if (options.source) return { kind: 'file', path: options.source };
+  if (options.store) return { kind: 'store', path: options.store };
+  process.stderr.write('builder: say where profiles come from: --store <file> (or TANDEM_STORE) or --source <file>\n');
+  process.exit(2);
+}
+
 function errorFields(err: unknown): { code?: string; error: string } {
   const code = (err as { code?: unknown }).code;
   return { ...(typeof code === 'string' ? { code } : {}), error: err instanceof Error ? err.message : String(err) };
 }
 
 async function buildOnce(options: CliOptions, logger: Logger, signal: AbortSignal, reason: string) {
-  logger.info({ reason, source: options.source }, 'build started');
+  const source = sourceOf(options);
+  logger.info({ reason, source: source.path, from: source.kind }, 'build started');
   const manifest = await buildIndex({
-    source: options.source,
+    source,
     dataDir: options.data,
     dims: options.dims,
     vectorizerPath: options.vectorizer,
@@ -112,6 +129,7 @@ async function buildOnce(options: CliOptions, logger: Logger, signal: AbortSigna
       skipped: manifest.skipped.total,
       skippedByReason: manifest.skipped.byReason,
       buildMs: manifest.buildMs,
+      storeSeq: manifest.storeSeq ?? null,
       reason,
     },
     'published',
@@ -119,33 +137,16 @@ async function buildOnce(options: CliOptions, logger: Logger, signal: AbortSigna
   return manifest;
 }
 
-/** Whether the service should publish at start: nothing usable published, or the source changed since. */
-async function sourceIsAhead(options: CliOptions, logger: Logger): Promise<boolean> {
-  let sourceMtime: number;
-  try {
-    sourceMtime = (await statAsync(options.source)).mtimeMs;
-  } catch (err) {
-    logger.warn({ source: options.source, ...errorFields(err) }, 'source not readable yet; waiting for it');
-    return false;
-  }
+/** The latest published version's manifest, or null when there is none usable. */
+async function latestManifest(options: CliOptions, logger: Logger) {
   const latest = await readLatest(options.data);
-  if (latest === null) return true;
+  if (latest === null) return null;
   try {
-    const manifest = await readVerifiedManifest(versionDir(options.data, latest));
-    if (sourceMtime > Date.parse(manifest.created)) return true;
-    logger.info({ version: latest }, 'latest version is up to date with the source');
-    return false;
+    return await readVerifiedManifest(versionDir(options.data, latest));
   } catch (err) {
     logger.warn({ version: latest, ...errorFields(err) }, 'latest version is unusable; rebuilding');
-    return true;
+    return null;
   }
-}
-
-function sourceChanged(curr: Stats, prev: Stats): boolean {
-  // Missing file: watchFile reports zeroed stats. Wait for it to reappear rather than fail a build.
-  if (curr.ino === 0 && curr.mtimeMs === 0) return false;
-  // ino catches an atomic rename even within one mtime tick.
-  return curr.mtimeMs !== prev.mtimeMs || curr.ino !== prev.ino || curr.size !== prev.size;
 }
 
 async function runOnce(options: CliOptions, logger: Logger): Promise<number> {
@@ -173,6 +174,7 @@ async function runService(options: CliOptions, logger: Logger): Promise<number> 
   const controller = new AbortController();
   const scheduler = new RebuildScheduler({
     debounceMs: options.debounceMs,
+    maxDelayMs: options.maxDelayMs,
     run: async (reason) => {
       try {
         await buildOnce(options, logger, controller.signal, reason);
@@ -187,13 +189,14 @@ async function runService(options: CliOptions, logger: Logger): Promise<number> 
     },
   });
 
+  const watch = watchSource(sourceOf(options), options.pollMs);
   const stopped = new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
       logger.info({ signal, building: scheduler.building }, 'stopping');
-      unwatchFile(options.source);
+      watch.stop();
       clearInterval(every);
       controller.abort();
       void scheduler.stop().then(resolve);
@@ -201,19 +204,22 @@ async function runService(options: CliOptions, logger: Logger): Promise<number> 
     process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
   });
 
-  watchFile(options.source, { interval: options.pollMs, persistent: true }, (curr, prev) => {
-    if (sourceChanged(curr, prev)) scheduler.request('source changed');
-  });
+  // Watching before the first check: a change between the two is then seen by one or the other.
+  watch.start((reason) => scheduler.request(reason));
   const every = options.every ? setInterval(() => scheduler.request('every', true), options.every * 1000) : undefined;
-  logger.info({ source: options.source, data: options.data, every: options.every ?? null }, 'watching source');
+  const source = sourceOf(options);
+  logger.info({ source: source.path, from: source.kind, data: options.data, every: options.every ?? null }, 'watching source');
 
-  if (await sourceIsAhead(options, logger)) scheduler.request('start', true);
+  const { ahead, why } = await watch.ahead(await latestManifest(options, logger));
+  logger.info({ ahead }, why);
+  if (ahead) scheduler.request('start', true);
   await stopped;
   logger.info('stopped');
   return 0;
 }
 
 const options = parseArgs(process.argv);
+sourceOf(options);
 // Synchronous stdout: log lines are few, and a line written just before exit must not be lost.
 const logger = pino({ name: 'builder', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination({ dest: 1, sync: true }));
 // Before any work, so index construction's threads inherit it: a build or a retention delete at

@@ -1,16 +1,23 @@
 // When to rebuild in service mode. Source writes come in bursts (an editor's save, a generator's
 // chunks, a temp-file rename), so requests are debounced; builds are expensive and publish in
 // order, so at most one runs at a time, and a request that arrives during a build is remembered
-// and served by exactly one more build afterwards, however many requests it stands for.
+// and served by exactly one more build afterwards, however many requests it stands for. A steady
+// stream of changes (profile writes all day) would keep a pure debounce waiting forever, so
+// `maxDelayMs` bounds how long the first request of a burst waits.
 
 export interface RebuildSchedulerOptions {
   debounceMs: number;
+  /** The longest a request waits for quiet before it builds anyway; no bound when absent. */
+  maxDelayMs?: number;
   /** One build + publish. Must handle its own errors: a failed build must not stop the service. */
   run: (reason: string) => Promise<void>;
 }
 
 export class RebuildScheduler {
   readonly #debounceMs: number;
+  readonly #maxDelayMs: number;
+  /** When the burst being debounced must build at the latest. */
+  #deadline: number | undefined;
   readonly #run: (reason: string) => Promise<void>;
   #timer: NodeJS.Timeout | undefined;
   #current: Promise<void> | undefined;
@@ -19,7 +26,10 @@ export class RebuildScheduler {
 
   constructor(options: RebuildSchedulerOptions) {
     if (!(options.debounceMs >= 0)) throw new RangeError(`debounceMs must be >= 0, got ${options.debounceMs}`);
+    if (options.maxDelayMs !== undefined && !(options.maxDelayMs >= 0))
+      throw new RangeError(`maxDelayMs must be >= 0, got ${options.maxDelayMs}`);
     this.#debounceMs = options.debounceMs;
+    this.#maxDelayMs = options.maxDelayMs ?? Number.POSITIVE_INFINITY;
     this.#run = options.run;
   }
 
@@ -33,13 +43,20 @@ export class RebuildScheduler {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (immediate || this.#debounceMs === 0) {
+      this.#deadline = undefined;
       this.#trigger(reason);
       return;
     }
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#trigger(reason);
-    }, this.#debounceMs);
+    const now = Date.now();
+    this.#deadline ??= now + this.#maxDelayMs;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#deadline = undefined;
+        this.#trigger(reason);
+      },
+      Math.max(0, Math.min(this.#debounceMs, this.#deadline - now)),
+    );
   }
 
   #trigger(reason: string): void {

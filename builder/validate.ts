@@ -102,6 +102,11 @@ export class RecordValidator {
     } catch (err) {
       return reject(line, null, 'invalid_json', (err as Error).message);
     }
+    return this.checkValue(parsed, line);
+  }
+
+  /** A record that is already a value (a stored profile); `line` is its position in the source. */
+  checkValue(parsed: unknown, line: number): CheckResult {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       return reject(line, null, 'invalid_json', `expected a JSON object, got ${describe(parsed)}`);
     }

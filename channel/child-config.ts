@@ -14,6 +14,9 @@ export interface ChildConfig {
   fetchPolicy: FetchPolicy;
   /** Where verified files' hashes are remembered, shared by both children (roles/fetch/verified-files.ts). */
   verifiedDir?: string;
+  /** The profile store, read-only: a child serves its changes since its version (roles/live-changes.ts). */
+  storePath?: string;
+  liveChangesPollMs: number;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -43,6 +46,8 @@ export function readChildConfig(env: NodeJS.ProcessEnv): ChildConfig {
     sendTimeoutMs: milliseconds(env, 'TANDEM_SEND_TIMEOUT_MS', CHANNEL_DEFAULTS.sendTimeoutMs),
     fetchPolicy: env.TANDEM_FETCH_POLICY ? parseFetchPolicy(env.TANDEM_FETCH_POLICY) : DEFAULT_FETCH_POLICY,
     ...(env.TANDEM_VERIFIED_DIR ? { verifiedDir: env.TANDEM_VERIFIED_DIR } : {}),
+    ...(env.TANDEM_LIVE_STORE ? { storePath: env.TANDEM_LIVE_STORE } : {}),
+    liveChangesPollMs: milliseconds(env, 'TANDEM_LIVE_POLL_MS', CHANNEL_DEFAULTS.liveChangesPollMs),
   };
 }
 
@@ -57,5 +62,7 @@ export function childEnv(config: ChildConfig): Record<string, string> {
     TANDEM_SEND_TIMEOUT_MS: String(config.sendTimeoutMs),
     TANDEM_FETCH_POLICY: JSON.stringify(config.fetchPolicy),
     ...(config.verifiedDir ? { TANDEM_VERIFIED_DIR: config.verifiedDir } : {}),
+    ...(config.storePath ? { TANDEM_LIVE_STORE: config.storePath } : {}),
+    TANDEM_LIVE_POLL_MS: String(config.liveChangesPollMs),
   };
 }

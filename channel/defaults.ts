@@ -9,6 +9,8 @@ export const CHANNEL_DEFAULTS = {
   orphanMs: 5000,
   /** A ZeroMQ send that cannot complete by then fails instead of blocking its socket's one writer. */
   sendTimeoutMs: 1000,
+  /** A child reads the store's new changes this often when no query made it (the spare gets none). */
+  liveChangesPollMs: 100,
 } as const;
 
 /** How long a child waits for a word from its supervisor before it treats itself as orphaned. */

@@ -8,7 +8,11 @@ export const CHILD_QUERY_ERRORS = {
   NO_INDEX: 'the child holds no index (it is between versions): the router retries elsewhere',
   BAD_QUERY: 'the query does not fit the index (a vector of other dimensions)',
   INTERNAL: 'the search itself failed',
+  CHANGES_UNAVAILABLE: 'the child could not read the profile changes the query must see: the router retries elsewhere',
 } as const;
+
+/** Codes that say nothing of the query, only of that child: the query gets its retry on the other. */
+export const RETRY_ELSEWHERE: ReadonlySet<ChildQueryErrorCode> = new Set(['NO_INDEX', 'CHANGES_UNAVAILABLE']);
 
 /** The router's own outcomes for a query no child answered. */
 export const ROUTER_QUERY_ERRORS = {

@@ -19,7 +19,17 @@ export type ChildToSupervisor =
   | { type: 'FETCHED'; seq: number; version: string; count: number; dims: number; loadMs: number }
   | { type: 'FETCH_FAILED'; seq: number; version: string; error: string; code: FetchErrorCode }
   | { type: 'DRAINED'; seq: number }
-  | { type: 'HEARTBEAT' };
+  | { type: 'HEARTBEAT'; live?: LiveChangesReport };
+
+/** A child's delta, as its heartbeat reports it for /status. */
+export interface LiveChangesReport {
+  /** The store seq its version was built from. */
+  fromSeq: number;
+  /** Every change up to this seq is applied. */
+  appliedSeq: number;
+  /** Ids changed or deleted since its version. */
+  changed: number;
+}
 
 export type FetchCommand = Extract<SupervisorToChild, { type: 'FETCH' }>;
 

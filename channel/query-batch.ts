@@ -2,7 +2,9 @@
 // and their replies likewise: one ZeroMQ send per batch, not per query (an awaited send per
 // request costs more than the search; BENCHMARKS.md).
 //
-//   request:  [header, vec0, vec1…]    header = JSON [{q, op, id, n} | {q, op, v, n}, ...], vec i = raw float32
+//   request:  [header, vec0, vec1…]    header = JSON {seq, queries: [{q, op, id, n} | {q, op, v, n}, ...]}, vec i = raw float32
+//                                      seq = the profile store's change seq when sent: the child
+//                                      answers with every change up to it applied
 //   reply:    [header, bodies]         header = JSON [{q, ok, code?, len}, ...], bodies = body 0, body 1…
 //                                      concatenated (body i = JSON bytes, `len` long)
 //
@@ -36,14 +38,20 @@ export interface ReplyHead {
   code?: ChildQueryErrorCode;
 }
 
-export function encodeQueries(queries: Query[], vectors: Buffer[] = []): Buffer[] {
-  return [Buffer.from(JSON.stringify(queries)), ...vectors];
+export interface QueryBatch {
+  /** Changes up to this store seq must be visible to the answers (0: no store). */
+  seq: number;
+  queries: Query[];
 }
 
-export function decodeQueries(frame: Buffer): Query[] {
-  const parsed: unknown = JSON.parse(frame.toString('utf8'));
-  if (!Array.isArray(parsed)) throw new Error('query batch is not an array');
-  return parsed as Query[];
+export function encodeQueries(queries: Query[], vectors: Buffer[] = [], seq = 0): Buffer[] {
+  return [Buffer.from(JSON.stringify({ seq, queries } satisfies QueryBatch)), ...vectors];
+}
+
+export function decodeQueries(frame: Buffer): QueryBatch {
+  const parsed = JSON.parse(frame.toString('utf8')) as Partial<QueryBatch> | null;
+  if (!parsed || !Array.isArray(parsed.queries) || !Number.isSafeInteger(parsed.seq)) throw new Error('query batch is not {seq, queries}');
+  return parsed as QueryBatch;
 }
 
 export function encodeReplies(heads: ReplyHead[], bodies: Buffer[]): Buffer[] {

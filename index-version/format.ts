@@ -60,7 +60,11 @@ export interface Manifest {
   metric: Metric;
   params: EngineParams;
   vectorizer: string;
+  /** The vectorizer's module when not the built-in one: the answer role vectorizes live changes with it. */
+  vectorizerModule?: string;
   source: string;
+  /** The profile store's change seq the version was built from; absent for a file source. */
+  storeSeq?: number;
   buildMs: number;
   calibration?: SearchCalibration;
   files: Record<string, { bytes: number; sha256: string }>;

@@ -50,6 +50,11 @@ export function encodedRowBytes(fields: ProfileFields): number {
   return encodeRow(fields).bytes.length;
 }
 
+/** A row's bytes as rows.bin stores them, for a result built outside an index version (live changes). */
+export function encodeResultRow(fields: ProfileFields): Buffer {
+  return encodeRow(fields).bytes;
+}
+
 /**
  * Streams a row table out: `add()` returns each row's bytes for the caller to write, `finish()` the
  * tables and trailer that end the file. Holds 8 bytes per row (offset and id hash), never the rows.

@@ -2,7 +2,9 @@
 import type { Logger } from 'pino';
 import type { ChildQueryErrorCode } from '../channel/errors.js';
 import { decodeQueries, encodeReplies, errorBody, type Query, type ReplyHead } from '../channel/query-batch.js';
+import type { IndexSlot } from './fetch.js';
 import type { HeldIndex, NearestRequest } from './held-index.js';
+import type { LiveChanges } from './live-changes.js';
 
 function vectorFrame(frames: Buffer[], index: number, dims: number): Float32Array | string {
   const frame = frames[index];
@@ -15,9 +17,9 @@ function vectorFrame(frames: Buffer[], index: number, dims: number): Float32Arra
 type Failure = { ok: false; code: ChildQueryErrorCode; message: string };
 
 /** What a query asks the index for, or why it cannot be asked. */
-function toRequest(held: HeldIndex, query: Query, vectors: Buffer[]): NearestRequest | Failure {
+function toRequest(held: HeldIndex, live: LiveChanges | null, query: Query, vectors: Buffer[]): NearestRequest | Failure {
   if (!(Number.isSafeInteger(query.n) && query.n >= 1)) return badQuery();
-  if (query.op === 'recommend' && typeof query.id === 'string') return held.recommendRequest(query.id, query.n);
+  if (query.op === 'recommend' && typeof query.id === 'string') return held.recommendRequest(query.id, query.n, live);
   if (query.op === 'search') {
     const vector = vectorFrame(vectors, query.v, held.dims);
     return typeof vector === 'string' ? { ok: false, code: 'BAD_QUERY', message: vector } : held.searchRequest(vector, query.n);
@@ -29,10 +31,24 @@ function badQuery(): Failure {
   return { ok: false, code: 'BAD_QUERY', message: 'query must be recommend {id, n} or search {v, n} with n a positive integer' };
 }
 
-export function answerBatch(held: HeldIndex | null, header: Buffer, vectors: Buffer[], log: Logger): Buffer[] {
-  let queries: Query[];
+/** Applies the store's changes up to `seq`; false when they cannot be read (nothing may be answered then). */
+function caughtUp(live: LiveChanges | null, seq: number, log: Logger): boolean {
+  if (live === null || live.appliedSeq >= seq) return true;
   try {
-    queries = decodeQueries(header);
+    live.catchUp();
+    return true;
+  } catch (err) {
+    log.error({ err, seq, appliedSeq: live.appliedSeq }, 'live profile changes unreadable');
+    return false;
+  }
+}
+
+export function answerBatch(slot: IndexSlot, header: Buffer, vectors: Buffer[], log: Logger): Buffer[] {
+  const { held, live } = slot;
+  let queries: Query[];
+  let seq: number;
+  try {
+    ({ queries, seq } = decodeQueries(header));
   } catch (err) {
     // Without the query numbers nothing can be answered; the supervisor's timeout reports it.
     log.error({ err }, 'undecodable query batch dropped');
@@ -48,11 +64,16 @@ export function answerBatch(held: HeldIndex | null, header: Buffer, vectors: Buf
     for (const query of queries) fail(query.q, 'NO_INDEX', 'this child holds no index version');
     return encodeReplies(heads, bodies);
   }
+  // An answer that misses a write acknowledged before the query was sent would contradict it.
+  if (!caughtUp(live, seq, log)) {
+    for (const query of queries) fail(query.q, 'CHANGES_UNAVAILABLE', 'this child cannot read the live profile changes');
+    return encodeReplies(heads, bodies);
+  }
   const requests: NearestRequest[] = [];
   const asked: number[] = [];
   for (const query of queries) {
     try {
-      const request = toRequest(held, query, vectors);
+      const request = toRequest(held, live, query, vectors);
       if ('code' in request) {
         fail(query.q, request.code, request.message);
         continue;
@@ -66,7 +87,7 @@ export function answerBatch(held: HeldIndex | null, header: Buffer, vectors: Buf
   }
   let results: Buffer[];
   try {
-    results = held.nearestMany(requests);
+    results = held.nearestMany(requests, live);
   } catch (err) {
     log.error({ err, queries: requests.length }, 'batch search failed');
     for (const q of asked) fail(q, 'INTERNAL', (err as Error).message);

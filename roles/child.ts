@@ -4,7 +4,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import pino from 'pino';
 import { Dealer } from 'zeromq';
 import { readChildConfig } from '../channel/child-config.js';
-import type { ChildToSupervisor, SupervisorToChild } from '../channel/protocol.js';
+import type { ChildToSupervisor, LiveChangesReport, SupervisorToChild } from '../channel/protocol.js';
 import { slotRoutingId } from '../channel/protocol.js';
 import { SocketWriter } from '../channel/socket-writer.js';
 import { answerBatch } from './answer.js';
@@ -21,8 +21,8 @@ queries.connect(config.queryEndpoint);
 const controlOut = new SocketWriter(control, (err) => log.error({ err }, 'control send failed'));
 const queryOut = new SocketWriter(queries, (err) => log.error({ err }, 'query reply send failed'));
 
-const index: IndexSlot = { held: null };
-const fetchVersion = createFetcher(config.fetchPolicy, config.verifiedDir, index, log);
+const index: IndexSlot = { held: null, live: null };
+const fetchVersion = createFetcher(config.fetchPolicy, config.verifiedDir, config.storePath, index, log);
 let welcomed = false;
 let lastHeardFromSupervisor = Date.now();
 
@@ -41,6 +41,7 @@ function exit(code: number, reason: string, supervisorGone = false): void {
   if (exiting) return;
   exiting = true;
   log.info({ reason, code }, 'child exiting');
+  index.live?.close();
   index.held?.close();
   controlOut.close();
   queryOut.close();
@@ -64,12 +65,28 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => log.info({ signal }, 'stop signal left to the supervisor, which sends SHUTDOWN'));
 }
 
+function liveReport(): { live?: LiveChangesReport } {
+  const { held, live } = index;
+  if (!held || !live) return {};
+  return { live: { fromSeq: held.manifest.storeSeq ?? 0, appliedSeq: live.appliedSeq, changed: live.changed } };
+}
+
 const heartbeat = setInterval(() => {
-  if (welcomed) tell({ type: 'HEARTBEAT' });
+  if (welcomed) tell({ type: 'HEARTBEAT', ...liveReport() });
   const silentMs = Date.now() - lastHeardFromSupervisor;
   if (silentMs > config.orphanMs) exit(1, `no word from supervisor for ${silentMs} ms`, true);
 }, config.heartbeatMs);
 heartbeat.unref();
+
+// Between queries too (the spare never gets any): the catch-up a query would do stays small.
+const followChanges = setInterval(() => {
+  try {
+    index.live?.catchUp();
+  } catch (err) {
+    log.warn({ err }, 'live profile changes unreadable; queries will retry elsewhere until they are');
+  }
+}, config.liveChangesPollMs);
+followChanges.unref();
 
 async function onCommand(message: SupervisorToChild): Promise<void> {
   switch (message.type) {
@@ -125,7 +142,7 @@ async function controlLoop(): Promise<void> {
 
 async function queryLoop(): Promise<void> {
   for await (const [header, ...vectors] of queries) {
-    queryOut.send(answerBatch(index.held, header!, vectors, log));
+    queryOut.send(answerBatch(index, header!, vectors, log));
     // ZeroMQ hands over an already queued message without a trip through the event loop, so under
     // constant load this loop ran on microtasks alone, starved the heartbeat timer, and the
     // supervisor killed a busy child as hung (measured: 1,024-dim searches at 16 connections).

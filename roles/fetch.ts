@@ -7,12 +7,16 @@ import { atSessionNiceness, sessionNiceness } from '../common/niceness.js';
 import { IndexFormatError } from '../index-version/errors.js';
 import type { HashFiles } from '../index-version/verify.js';
 import { hashFilesAtNiceness, hashFilesPaced } from './fetch/low-priority-checksums.js';
+import { openLiveChanges } from './fetch/open-live-changes.js';
 import { rememberVerified, type VerifiedStats } from './fetch/verified-files.js';
 import { HeldIndex } from './held-index.js';
+import type { LiveChanges } from './live-changes.js';
 
 /** The child's one index, shared by its roles: the fetch fills it, the answer role reads it. */
 export interface IndexSlot {
   held: HeldIndex | null;
+  /** The store's changes since `held` was built; null without a store. */
+  live: LiveChanges | null;
 }
 
 /** How the checksum pass runs under `policy`; `stats` says what the last pass hashed. */
@@ -37,11 +41,19 @@ function releaseDroppedIndex(): void {
 // Its own frame: a caller that read `slot.held` would still hold the old index in a register while
 // it runs the collection, and the collection would keep it (measured: one stale mapping per child).
 function dropHeldIndex(slot: IndexSlot): void {
+  slot.live?.close();
+  slot.live = null;
   slot.held?.close();
   slot.held = null;
 }
 
-export function createFetcher(policy: FetchPolicy, verifiedDir: string | undefined, slot: IndexSlot, log: Logger) {
+export function createFetcher(
+  policy: FetchPolicy,
+  verifiedDir: string | undefined,
+  storePath: string | undefined,
+  slot: IndexSlot,
+  log: Logger,
+) {
   const checksums = checksumsFor(policy, verifiedDir);
 
   async function open(command: FetchCommand): Promise<ChildToSupervisor> {
@@ -51,10 +63,17 @@ export function createFetcher(policy: FetchPolicy, verifiedDir: string | undefin
     const started = performance.now();
     try {
       const held = await HeldIndex.open(command.path, command.mode, command.version, checksums.hashFiles);
+      try {
+        slot.live = storePath ? await openLiveChanges(held, storePath, log) : null;
+      } catch (err) {
+        held.close();
+        throw err;
+      }
       slot.held = held;
       const loadMs = Math.round(performance.now() - started);
       const { version, count, dims } = held;
-      log.info({ version, count, dims, mode: command.mode, loadMs, checksums: checksums.stats() }, 'version fetched');
+      const delta = slot.live && { fromSeq: held.manifest.storeSeq ?? 0, appliedSeq: slot.live.appliedSeq, changed: slot.live.changed };
+      log.info({ version, count, dims, mode: command.mode, loadMs, checksums: checksums.stats(), delta }, 'version fetched');
       return { type: 'FETCHED', seq: command.seq, version, count, dims, loadMs };
     } catch (err) {
       const code = err instanceof IndexFormatError ? err.code : 'LOAD_FAILED';

@@ -10,6 +10,7 @@ import { INDEX_FILE, type Manifest, ROWS_FILE, VECTORS_FILE } from '../index-ver
 import { readFullyAt } from '../index-version/read-at.js';
 import { ResultWriter, RowTable } from '../index-version/row-table.js';
 import { type HashFiles, hashFilesHere, readVerifiedManifest } from '../index-version/verify.js';
+import type { DeltaMatches, LiveChanges } from './live-changes.js';
 
 /** Keys and distances, nearest first, as usearch returns them. */
 export interface Matches {
@@ -22,6 +23,8 @@ export interface NearestRequest {
   vector: Float32Array;
   n: number;
   excludeRow: number;
+  /** The live change to leave out (the querying profile's own, when it changed since the version). */
+  excludeSlot?: number;
 }
 
 /** A result body is the JSON array the API sends as is: [{_id, name, surname, distance}, …]. */
@@ -151,22 +154,27 @@ export class HeldIndex {
   }
 
   /** The n profiles nearest to `id`, nearest first, `id` itself excluded. */
-  recommend(id: string, n: number): RecommendResult {
-    const request = this.recommendRequest(id, n);
-    return 'code' in request ? request : { ok: true, body: this.nearestMany([request])[0]! };
+  recommend(id: string, n: number, live: LiveChanges | null = null): RecommendResult {
+    const request = this.recommendRequest(id, n, live);
+    return 'code' in request ? request : { ok: true, body: this.nearestMany([request], live)[0]! };
   }
 
-  /** A recommend query as a batch request: the profile's own vector (a fresh copy), itself left out. */
-  recommendRequest(id: string, n: number): NearestRequest | Extract<RecommendResult, { ok: false }> {
+  /**
+   * A recommend query as a batch request: the profile's own vector (a fresh copy), itself left
+   * out. A live change of the profile wins over the version's row; a delete since makes it unknown.
+   */
+  recommendRequest(id: string, n: number, live: LiveChanges | null = null): NearestRequest | Extract<RecommendResult, { ok: false }> {
     const row = this.rows.rowOf(id);
-    if (row === undefined)
-      return { ok: false, code: 'UNKNOWN_ID', message: `no profile with _id ${JSON.stringify(id)} in index version ${this.version}` };
-    return { vector: this.vectorInto(row, new Float32Array(this.dims)), n, excludeRow: row };
+    const change = live?.lookup(id) ?? { state: 'absent' as const };
+    if (change.state === 'gone' || (change.state === 'absent' && row === undefined))
+      return { ok: false, code: 'UNKNOWN_ID', message: `no profile with _id ${JSON.stringify(id)}` };
+    if (change.state === 'live') return { vector: change.vector, n, excludeRow: row ?? -1, excludeSlot: change.slot };
+    return { vector: this.vectorInto(row!, new Float32Array(this.dims)), n, excludeRow: row! };
   }
 
   /** Nearest to a caller's vector: scaled to unit length first when the index holds unit vectors. */
-  nearestTo(vector: Float32Array, n: number): Buffer {
-    return this.nearestMany([this.searchRequest(vector, n)])[0]!;
+  nearestTo(vector: Float32Array, n: number, live: LiveChanges | null = null): Buffer {
+    return this.nearestMany([this.searchRequest(vector, n)], live)[0]!;
   }
 
   searchRequest(vector: Float32Array, n: number): NearestRequest {
@@ -177,25 +185,21 @@ export class HeldIndex {
    * Result bodies for a batch, in order. Requests that want the same number of matches share one
    * engine call: the binding's per-call cost is a good part of a small search. Only equal
    * wants share, since usearch widens its search to k, so a request's result never depends on
-   * what else came in its batch.
+   * what else came in its batch. With live changes, the version's out-of-date rows are dropped
+   * (searching again, wider, when too few are left) and the changes' exact matches merged in.
    */
-  nearestMany(requests: NearestRequest[]): Buffer[] {
-    const bodies: Buffer[] = new Array(requests.length);
+  nearestMany(requests: NearestRequest[], live: LiveChanges | null = null): Buffer[] {
+    const matches: Matches[] = new Array(requests.length);
     const byWant = new Map<number, number[]>();
     requests.forEach((request, i) => {
       const want = Math.min(request.n + (request.excludeRow >= 0 ? 1 : 0), this.rows.count);
-      if (want <= 0) {
-        bodies[i] = this.encode({ keys: [], distances: [] }, request.n);
-        return;
+      if (want <= 0) matches[i] = { keys: [], distances: [] };
+      else if (this.fullScan) matches[i] = this.search(request.vector, want);
+      else {
+        const group = byWant.get(want);
+        if (group) group.push(i);
+        else byWant.set(want, [i]);
       }
-      if (this.fullScan) {
-        const matches = exactNearest(this.vectorsInHeap!, request.vector, this.dims, want, this.manifest.params.metric);
-        bodies[i] = this.encode(matches, request.n, request.excludeRow);
-        return;
-      }
-      const group = byWant.get(want);
-      if (group) group.push(i);
-      else byWant.set(want, [i]);
     });
     for (const [want, group] of byWant) {
       let flat = requests[group[0]!]!.vector;
@@ -208,23 +212,54 @@ export class HeldIndex {
       group.forEach((i, j) => {
         const start = j * want;
         const end = start + Number(found.counts?.[j] ?? found.keys.length);
-        const matches = { keys: found.keys.subarray(start, end), distances: found.distances.subarray(start, end) };
-        bodies[i] = this.encode(matches, requests[i]!.n, requests[i]!.excludeRow);
+        matches[i] = { keys: found.keys.subarray(start, end), distances: found.distances.subarray(start, end) };
       });
     }
-    return bodies;
+    return requests.map((request, i) => {
+      if (live === null) return this.encode(matches[i]!, request.n, request.excludeRow);
+      const fromIndex = this.withoutShadowed(matches[i]!, request, live);
+      return this.encode(fromIndex, request.n, request.excludeRow, live, live.nearest(request.vector, request.n, request.excludeSlot));
+    });
   }
 
-  /** The JSON result array for `matches`: stored row bytes and distances, nothing re-encoded. */
-  encode(matches: Matches, n: number, excludeRow = -1): Buffer {
+  private search(vector: Float32Array, want: number): Matches {
+    if (this.fullScan) return exactNearest(this.vectorsInHeap!, vector, this.dims, want, this.manifest.params.metric);
+    return this.index.search(vector, want, SEARCH_THREADS);
+  }
+
+  /** `matches`, or a wider search when out-of-date rows left fewer than the request's n. */
+  private withoutShadowed(matches: Matches, request: NearestRequest, live: LiveChanges): Matches {
+    if (live.shadowedRows === 0) return matches;
+    let usable = 0;
+    for (let i = 0; i < matches.keys.length; i++) {
+      const row = Number(matches.keys[i]);
+      if (row !== request.excludeRow && !live.isShadowed(row)) usable++;
+    }
+    const widest = Math.min(this.rows.count, request.n + 1 + live.shadowedRows);
+    if (usable >= request.n || matches.keys.length >= widest) return matches;
+    return this.search(request.vector, widest);
+  }
+
+  /**
+   * The JSON result array: the index's matches (stored row bytes, nothing re-encoded) merged by
+   * distance with the live changes' matches, the left-out and out-of-date rows skipped.
+   */
+  encode(matches: Matches, n: number, excludeRow = -1, live: LiveChanges | null = null, delta: DeltaMatches | null = null): Buffer {
     this.results.begin();
     let written = 0;
+    let d = 0;
+    const deltaCount = delta?.rows.length ?? 0;
     for (let i = 0; i < matches.keys.length && written < n; i++) {
       const row = Number(matches.keys[i]);
-      if (row === excludeRow || !(row >= 0 && row < this.rows.count)) continue;
-      this.results.append(this.rows.rowBytes(row), matches.distances[i]!);
+      if (row === excludeRow || !(row >= 0 && row < this.rows.count) || live?.isShadowed(row)) continue;
+      const distance = matches.distances[i]!;
+      for (; d < deltaCount && written < n && delta!.distances[d]! <= distance; d++, written++)
+        this.results.append(delta!.rows[d]!, delta!.distances[d]!);
+      if (written >= n) break;
+      this.results.append(this.rows.rowBytes(row), distance);
       written++;
     }
+    for (; d < deltaCount && written < n; d++, written++) this.results.append(delta!.rows[d]!, delta!.distances[d]!);
     return this.results.end();
   }
 

@@ -42,7 +42,13 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const tracer = new Tracer(traceFile, 5000, options.onTrace);
   const { runDir: _runDir, port: _port, host: _host, onTrace: _onTrace, profiles: _profiles, log, ...supervisorOptions } = options;
   const store = options.profiles ? ProfileStore.open(options.profiles.storePath, { dims: options.profiles.dims }) : null;
-  const supervisor = await Supervisor.start({ ...supervisorOptions, log: log.child({ component: 'supervisor' }), tracer });
+  const liveChanges = store ? { storePath: store.path, currentSeq: () => store.currentSeq() } : undefined;
+  const supervisor = await Supervisor.start({
+    ...supervisorOptions,
+    ...(liveChanges ? { liveChanges } : {}),
+    log: log.child({ component: 'supervisor' }),
+    tracer,
+  });
   const app = buildApi({
     supervisor,
     tracer,

@@ -2,7 +2,7 @@
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { FetchPolicy } from '../channel/fetch-policy.js';
-import type { LoadMode } from '../channel/protocol.js';
+import type { LiveChangesReport, LoadMode } from '../channel/protocol.js';
 import type { SlotTimeouts } from '../statecharts/slot.js';
 import type { Tracer } from '../trace/tracer.js';
 import type { QueryRouter } from './query-router.js';
@@ -30,6 +30,11 @@ export interface SupervisorOptions {
   fetchPolicy?: Partial<FetchPolicy>;
   /** The program each child runs, per slot; a test may substitute a double. */
   childScript?: string | ((slot: number) => string);
+  /**
+   * The profile store the children read live changes from, and its change seq now: every query
+   * carries it, so no answer misses a write acknowledged before the query was sent.
+   */
+  liveChanges?: { storePath: string; currentSeq: () => number };
 }
 
 export const SUPERVISOR_DEFAULTS = {
@@ -50,6 +55,17 @@ export interface SlotStatus {
   version: string | null;
   restarts: number;
   lastFailure: string | null;
+  /** Its delta: the store changes since its version that it serves from memory (heartbeat-fresh). */
+  liveChanges: LiveChangesReport | null;
+}
+
+export interface Freshness {
+  /** The store's change seq now. */
+  storeSeq: number;
+  /** The seq the answering child's version was built from (null: none answering, or built from a file). */
+  servedVersionSeq: number | null;
+  /** Ids changed or deleted since its version that the answering child serves from memory. */
+  answererDelta: number | null;
 }
 
 export interface SupervisorStatus {
@@ -61,4 +77,6 @@ export interface SupervisorStatus {
   slots: SlotStatus[];
   queries: QueryRouter['stats'] & { inFlight: number };
   swaps: number;
+  /** Present with a profile store. */
+  freshness?: Freshness;
 }

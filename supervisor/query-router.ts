@@ -6,7 +6,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Router } from 'zeromq';
-import { childQueryCode, type QueryErrorCode } from '../channel/errors.js';
+import { childQueryCode, type QueryErrorCode, RETRY_ELSEWHERE } from '../channel/errors.js';
 import { slotFromRoutingId, slotRoutingId } from '../channel/protocol.js';
 import { decodeReplies, encodeQueries, type Query, type Reply } from '../channel/query-batch.js';
 import { SocketWriter } from '../channel/socket-writer.js';
@@ -48,6 +48,8 @@ export interface QueryRouterOptions {
   sendTimeoutMs: number;
   /** How long a slot a send failed to reach gets no queries unless the supervisor decides first. */
   suspectMs: number;
+  /** The profile store's change seq, sent with every batch (roles/answer.ts catches up to it). */
+  currentSeq?: () => number;
   log: Logger;
 }
 
@@ -185,7 +187,7 @@ export class QueryRouter {
     }
     if (queries.length === 0) return;
     this.stats.sent += queries.length;
-    this.writer.send([slotRoutingId(slot), ...encodeQueries(queries, vectors)], () => {
+    this.writer.send([slotRoutingId(slot), ...encodeQueries(queries, vectors, this.liveSeq())], () => {
       // Not delivered (the child is gone or hung): these get their one retry, but not there.
       this.apply({ type: 'SEND_FAILED', slot, now: Date.now(), suspectMs: this.options.suspectMs });
       for (const { q } of queries) {
@@ -193,6 +195,16 @@ export class QueryRouter {
         if (entry && entry.slot === slot) this.lost(q, entry);
       }
     });
+  }
+
+  private liveSeq(): number {
+    try {
+      return this.options.currentSeq?.() ?? 0;
+    } catch (err) {
+      // Unknown: the child then reads every change there is before answering, never fewer.
+      this.options.log.warn({ err }, 'store change seq unreadable; the child catches up in full');
+      return Number.MAX_SAFE_INTEGER;
+    }
   }
 
   private lost(q: number, entry: Pending): void {
@@ -245,7 +257,7 @@ export class QueryRouter {
             this.stats.late++;
             continue;
           }
-          if (!reply.ok && reply.code === 'NO_INDEX') {
+          if (!reply.ok && reply.code !== undefined && RETRY_ELSEWHERE.has(reply.code)) {
             this.lost(reply.q, entry);
             continue;
           }

@@ -1,6 +1,7 @@
 // One child slot as the supervisor process sees it: the process that fills it now and what the
 // supervisor last heard of it. The slot machine (statecharts/slot.ts) holds the slot's state.
 import type { ChildProcess } from 'node:child_process';
+import type { LiveChangesReport } from '../channel/protocol.js';
 
 export class SlotHandle {
   /** The slot's current process; an older one's exit is history and is ignored. */
@@ -11,6 +12,8 @@ export class SlotHandle {
   welcomed = false;
   /** Times the supervisor killed it outside shutdown. */
   restarts = 0;
+  /** The child's delta as of its last heartbeat; null without a store or a version. */
+  live: LiveChangesReport | null = null;
 
   constructor(readonly slot: number) {}
 
@@ -18,6 +21,7 @@ export class SlotHandle {
   filledBy(child: ChildProcess): void {
     this.process = child;
     this.welcomed = false;
+    this.live = null;
   }
 
   welcome(now: number): void {

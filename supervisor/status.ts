@@ -11,8 +11,14 @@ export function statusOf(
   slots: { handle: SlotHandle; snapshot: SnapshotFrom<SlotMachine> | undefined }[],
   queries: SupervisorStatus['queries'],
   swaps: number,
+  storeSeq: number | null,
 ): SupervisorStatus {
   const { context } = supervisor;
+  const answering = slots.find(({ handle }) => handle.slot === context.answerer)?.handle.live ?? null;
+  const freshness =
+    storeSeq === null
+      ? {}
+      : { freshness: { storeSeq, servedVersionSeq: answering?.fromSeq ?? null, answererDelta: answering?.changed ?? null } };
   return {
     state: stateToString(supervisor.value),
     servingVersion: context.servingVersion,
@@ -20,7 +26,7 @@ export function statusOf(
     answerer: context.answerer,
     quarantined: context.quarantined,
     slots: slots.map(
-      ({ handle: { slot, restarts }, snapshot }): SlotStatus => ({
+      ({ handle: { slot, restarts, live }, snapshot }): SlotStatus => ({
         slot,
         pid: snapshot?.context.pid ?? null,
         role: slot === context.answerer ? 'answer' : slot === context.retiring ? 'draining' : 'fetch',
@@ -28,9 +34,11 @@ export function statusOf(
         version: snapshot?.context.version ?? null,
         restarts,
         lastFailure: snapshot?.context.lastFailure ?? null,
+        liveChanges: live,
       }),
     ),
     queries,
     swaps,
+    ...freshness,
   };
 }

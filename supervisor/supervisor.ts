@@ -67,6 +67,7 @@ export class Supervisor {
       maxBatch: options.maxBatch ?? SUPERVISOR_DEFAULTS.maxBatch,
       sendTimeoutMs: CHANNEL_DEFAULTS.sendTimeoutMs,
       suspectMs: 2 * this.heartbeatTimeoutMs,
+      ...(options.liveChanges ? { currentSeq: options.liveChanges.currentSeq } : {}),
       log,
     });
   }
@@ -169,6 +170,8 @@ export class Supervisor {
         fetchPolicy: this.fetchPolicy,
         // Inside the 0700 runtime folder: a record there is trusted, so nobody else may write one.
         verifiedDir: path.join(this.runtimeDir, 'verified'),
+        ...(this.options.liveChanges ? { storePath: this.options.liveChanges.storePath } : {}),
+        liveChangesPollMs: CHANNEL_DEFAULTS.liveChangesPollMs,
       }),
       logs: this.options.childLogs,
       onSpawned: (pid) => this.slotRef(slot)?.send({ type: 'SPAWNED', pid }),
@@ -208,6 +211,7 @@ export class Supervisor {
     const ref = this.slotRef(slot);
     switch (message.type) {
       case 'HEARTBEAT':
+        handle.live = message.live ?? null;
         return;
       case 'HELLO':
         if (message.token !== this.token || message.pid !== handle.process?.pid) {
@@ -248,7 +252,13 @@ export class Supervisor {
 
   status(): SupervisorStatus {
     const slots = this.slots.map((handle) => ({ handle, snapshot: this.slotRef(handle.slot)?.getSnapshot() }));
-    return statusOf(this.actor.getSnapshot(), slots, { ...this.router.stats, inFlight: this.router.inFlight }, this.swaps);
+    let storeSeq: number | null = null;
+    try {
+      storeSeq = this.options.liveChanges?.currentSeq() ?? null;
+    } catch (err) {
+      this.options.log.warn({ err }, 'store change seq unreadable for /status');
+    }
+    return statusOf(this.actor.getSnapshot(), slots, { ...this.router.stats, inFlight: this.router.inFlight }, this.swaps, storeSeq);
   }
 
   /** SHUTDOWN to both children (acked, bounded by the slot timeouts), then close everything. */

@@ -49,7 +49,7 @@ t.test('a burst is split into batches of at most maxBatch, and each caller gets 
   const echo = (async () => {
     let seen = 0;
     for await (const [header] of child) {
-      const queries = decodeQueries(header!) as RecommendQuery[];
+      const queries = decodeQueries(header!).queries as RecommendQuery[];
       batchSizes.push(queries.length);
       await child.send(
         encodeReplies(

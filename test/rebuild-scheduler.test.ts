@@ -90,3 +90,19 @@ t.test('stop() waits for the running build and cancels pending ones', async (t) 
   await sleep(50);
   t.same(b.runs, ['now'], 'neither the debounced nor a later request ran');
 });
+
+t.test('a steady stream of requests still builds once maxDelayMs has passed', async (t) => {
+  const b = gatedBuilds();
+  // The quiet time never comes (a request every 10 ms, debounce 200 ms): only the bound can fire.
+  const s = new RebuildScheduler({ debounceMs: 200, maxDelayMs: 60, run: b.run });
+  const stream = setInterval(() => s.request('write'), 10);
+  try {
+    await waitFor('a build within the stream', () => b.runs.length > 0, 5000, 5);
+    t.equal(b.runs[0], 'write');
+  } finally {
+    clearInterval(stream);
+    b.finishOne();
+    b.finishOne();
+    await s.stop();
+  }
+});

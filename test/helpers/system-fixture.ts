@@ -8,8 +8,11 @@ import type { Test } from 'tap';
 import { buildIndex } from '../../builder/build.js';
 import { writeProfilesJsonl } from '../../builder/generate.js';
 import { writeLatest } from '../../builder/publish.js';
+import type { ProfileSource } from '../../builder/sources.js';
 import { type Manifest, versionDir } from '../../index-version/format.js';
+import type { Profile } from '../../profiles/schema.js';
 import { type RunningSystem, type SystemOptions, startSystem } from '../../service/system.js';
+import { ProfileStore } from '../../store/profile-store.js';
 import type { SupervisorStatus } from '../../supervisor/supervisor.js';
 import { waitFor } from './wait.js';
 
@@ -23,6 +26,8 @@ export interface FixtureOptions {
   system?: Partial<SystemOptions>;
   /** A profile store in the test's folder, writable with these tokens: the write API is on. */
   writeTokens?: string[];
+  /** Seed the store with the profiles and build every version from it (needs writeTokens), not from the file. */
+  fromStore?: boolean;
   /** Writes the profile source instead of the demo generator (then `dims` says their vector size). */
   writeSource?: (file: string) => Promise<void>;
   dims?: number;
@@ -38,6 +43,7 @@ export interface Fixture {
   dir: string;
   dataDir: string;
   source: string;
+  storePath: string;
   system: RunningSystem;
   ids: string[];
   log: pino.Logger;
@@ -66,10 +72,25 @@ export async function startFixture(t: Test, options: FixtureOptions = {}): Promi
     .split('\n')
     .filter(Boolean)
     .map((line) => (JSON.parse(line) as { _id: string })._id);
-  const publish = () => buildIndex({ source, dataDir, logger: log, threads: 1, dims: options.dims });
+  const storePath = path.join(dir, 'profiles.db');
+  if (options.fromStore) {
+    const seeding = ProfileStore.open(storePath);
+    try {
+      seeding.putMany(
+        readFileSync(source, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as Profile),
+      );
+    } finally {
+      seeding.close();
+    }
+  }
+  const buildFrom: ProfileSource = options.fromStore ? { kind: 'store', path: storePath } : { kind: 'file', path: source };
+  const publish = () => buildIndex({ source: buildFrom, dataDir, logger: log, threads: 1, dims: options.dims });
   const publishDamaged = async (damage: (dir: string) => void) => {
     const scratch = path.join(dir, 'scratch');
-    const manifest = await buildIndex({ source, dataDir: scratch, logger: log, threads: 1, dims: options.dims });
+    const manifest = await buildIndex({ source: buildFrom, dataDir: scratch, logger: log, threads: 1, dims: options.dims });
     damage(versionDir(scratch, manifest.version));
     renameSync(versionDir(scratch, manifest.version), versionDir(dataDir, manifest.version));
     await writeLatest(dataDir, manifest.version);
@@ -85,7 +106,7 @@ export async function startFixture(t: Test, options: FixtureOptions = {}): Promi
     mode: 'view',
     log,
     childLogs,
-    ...(options.writeTokens ? { profiles: { storePath: path.join(dir, 'profiles.db'), writeTokens: options.writeTokens } } : {}),
+    ...(options.writeTokens ? { profiles: { storePath, writeTokens: options.writeTokens } } : {}),
     ...options.system,
   });
   t.teardown(async () => {
@@ -110,6 +131,7 @@ export async function startFixture(t: Test, options: FixtureOptions = {}): Promi
     dir,
     dataDir,
     source,
+    storePath,
     system,
     ids,
     log,
