@@ -95,20 +95,24 @@ export async function importOverHttp(source: RecordSource, report: ImportReport,
     inFlight.add(sending);
   };
   let batch: Outgoing[] = [];
-  for await (const record of source.records()) {
-    if (failure) break;
-    report.read++;
-    if ('problem' in record) {
-      report.reject({ position: record.position, id: record.id, ...record.problem });
-      continue;
+  try {
+    for await (const record of source.records()) {
+      if (failure) break;
+      report.read++;
+      if ('problem' in record) {
+        report.reject({ position: record.position, id: record.id, ...record.problem });
+        continue;
+      }
+      batch.push({ position: record.position, id: idOf(record.value), json: JSON.stringify(record.value), retried: false });
+      if (batch.length >= options.batch) {
+        await launch(batch);
+        batch = [];
+      }
     }
-    batch.push({ position: record.position, id: idOf(record.value), json: JSON.stringify(record.value), retried: false });
-    if (batch.length >= options.batch) {
-      await launch(batch);
-      batch = [];
-    }
+    if (!failure && batch.length > 0) await launch(batch);
+  } finally {
+    // Also when the input fails midway: batches already sent are seen to their end and counted.
+    await Promise.all(inFlight);
   }
-  if (!failure && batch.length > 0) await launch(batch);
-  await Promise.all(inFlight);
   if (failure) throw (failure as { error: unknown }).error;
 }

@@ -50,7 +50,8 @@ function profilesFile(t: Test, prefix: string, count: number): string {
 
 const statusOf = async (id: string) => (await fx.get(`/profiles/${id}`)).status;
 
-type Answer = { status: 503; retryAfter: string } | 'hang' | 'pass';
+/** 503 itself; no answer; the real answer cut off after its first `cutAfter` lines; or passed through. */
+type Answer = { status: 503; retryAfter: string } | 'hang' | { cutAfter: number } | 'pass';
 
 /** A front server: request n gets plan[n] (past the plan: passed through to the real service). */
 async function startFront(t: Test, plan: Answer[] | ((n: number) => Answer), passDelayMs = 0) {
@@ -64,7 +65,7 @@ async function startFront(t: Test, plan: Answer[] | ((n: number) => Answer), pas
     if (answer === 'hang') return; // no answer at all: the client's timeout must end it
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
-    if (answer !== 'pass') {
+    if (typeof answer === 'object' && 'status' in answer) {
       response.writeHead(answer.status, { 'content-type': 'application/json', 'retry-after': answer.retryAfter });
       response.end(JSON.stringify({ statusCode: 503, code: 'TANDEM_ERR_OVERLOADED', message: 'busy, as the test asked' }));
       return;
@@ -79,8 +80,15 @@ async function startFront(t: Test, plan: Answer[] | ((n: number) => Answer), pas
       signal: AbortSignal.timeout(10_000),
     });
     response.writeHead(passed.status, { 'content-type': passed.headers.get('content-type') ?? 'text/plain' });
-    response.end(await passed.text());
+    const text = await passed.text();
     inFlight--;
+    if (typeof answer === 'object') {
+      // The lines before the cut reach the client, then the connection is gone mid-answer.
+      response.write(`${text.split('\n').slice(0, answer.cutAfter).join('\n')}\n`);
+      setTimeout(() => response.socket?.destroy(), 100);
+      return;
+    }
+    response.end(text);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -157,6 +165,16 @@ t.test('503 with Retry-After: the batch is sent again, no sooner than the server
   );
   t.match(retries(r)[0], { records: 3, retry: 1, reason: /503 TANDEM_ERR_OVERLOADED/ });
   t.equal(await statusOf('r503-2'), 200);
+});
+
+t.test('an answer cut off midway: the lines it answered count as written, only the rest is sent again', async (t) => {
+  const front = await startFront(t, [{ cutAfter: 3 }]);
+  const r = await run(t, [profilesFile(t, 'cut', 5), '--url', front.url, '--token-file', tokenFile]);
+  exitsZero(t, r);
+  t.match(retries(r)[0], { records: 2, reason: /the answer stopped after 3 of 5 results/ });
+  t.match(summaryOf(r), { read: 5, written: 5, rejected: 0, retried: 2 });
+  t.equal(front.seen.length, 2);
+  t.equal(await statusOf('cut-4'), 200);
 });
 
 t.test('a request with no answer: timed out, sent again, written', async (t) => {
