@@ -153,6 +153,11 @@ t.test('pickle, protocols 2 to 5: list and numpy float32/float64 vectors, Object
       `p${protocol}: records are counted from 0, as in the Python list`,
     );
     t.match(summaryOf(run), { read: 7, written: 5, rejected: 2 });
+    t.match(
+      run.log.find((l) => l._id === 'py-bytes'),
+      { problem: /`name` is bytes/ },
+      'bytes are refused as bytes, not passed on as something else',
+    );
     read((store) => {
       for (const profile of expected) t.same(store.get(profile._id), profile, `p${protocol} ${profile._id}: as Python holds it`);
     });

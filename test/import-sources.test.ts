@@ -12,7 +12,7 @@ import { ImportError } from '../import/import-errors.js';
 import { openInput } from '../import/input.js';
 import { MAX_LINE_BYTES, ndjsonSource } from '../import/ndjson-source.js';
 import { jsonFromPickle } from '../import/pickle-json.js';
-import type { RecordSource, SourceRecord } from '../import/record-source.js';
+import { idOf, type RecordSource, type SourceRecord } from '../import/record-source.js';
 
 async function all(source: RecordSource): Promise<SourceRecord[]> {
   const out: SourceRecord[] = [];
@@ -155,6 +155,19 @@ t.test('CSV rows: each at the line it starts on; a refused row reported at its l
   await t.rejects(all(csvSource(chunks('_id,name\na,b\n', 4))), { code: 'TANDEM_ERR_IMPORT_BAD_HEADER' });
   await t.rejects(all(csvSource(chunks('"_id,name,surname\n', 4))), { code: 'TANDEM_ERR_IMPORT_BAD_HEADER', message: /cannot be read/ });
   t.same(await all(csvSource(chunks('', 4))), [], 'an empty file has no records');
+});
+
+t.test('CSV rows: line numbers still right far into a file (the line index drops what it no longer needs)', async (t) => {
+  const rows = Array.from({ length: 10_000 }, (_, i) =>
+    i === 8000 ? `r${i},A,"two\r\nlines"` : i === 9000 ? `r${i},A,B,extra` : `r${i},A,B`,
+  );
+  const records = await all(csvSource(chunks(`_id,name,surname\r\n${rows.join('\r\n')}\r\n`, 4096)));
+  const at = (id: string) => records.find((r) => ('problem' in r ? r.id : idOf(r.value)) === id)?.position;
+  t.equal(at('r0'), 2);
+  t.equal(at('r8000'), 8002);
+  t.equal(at('r8001'), 8004, 'after a cell of two lines');
+  t.equal(at('r9000'), 9003, 'a refused row');
+  t.equal(at('r9999'), 10_002);
 });
 
 t.test('pickled values as JSON: vectors and sets become arrays; what JSON cannot hold refuses the record by field', async (t) => {
