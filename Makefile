@@ -12,7 +12,7 @@ RUNS    ?= run
 PROFILES := $(DATA)/profiles.jsonl
 SOURCES := $(shell find common index-version channel statecharts supervisor trace service roles api builder profiles store import chaos test bench -name '*.ts' 2>/dev/null) tsconfig.json
 
-.PHONY: help install build data index multi test lint format trace chaos clean bench
+.PHONY: help install build data index import multi test lint format trace chaos clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' Makefile | sed -E 's/:.*## /\t/'
@@ -37,6 +37,11 @@ data: dist/.built ## (re)generate the demo profiles: COUNT=10000 SEED=42
 
 index: dist/.built $(PROFILES) ## build and publish a new index version (a running service swaps to it)
 	node dist/builder/main.js --source $(PROFILES) --data $(DATA)
+
+# The token of a running service: TANDEM_WRITE_TOKEN(_FILE) when set, else the one `make multi` generated.
+import: dist/.built ## import profiles: FILE=x.jsonl|.csv|.pkl (- for stdin) into the store; URL=http://127.0.0.1:5000 to send them to a running service
+	@$(if $(FILE),,echo 'make import: say which file, FILE=profiles.jsonl (or .csv, .pkl; - reads stdin)' >&2; exit 2)
+	node dist/import/cli.js $(FILE) $(if $(URL),--url $(URL) $(if $(TANDEM_WRITE_TOKEN)$(TANDEM_WRITE_TOKEN_FILE),,--token-file $(DATA)/write-token),$(if $(TANDEM_STORE),,--store $(DATA)/profiles.db))
 
 multi: dist/.built $(PROFILES) ## run everything: builder (watch mode) + supervisor + two children + API on PORT
 	PORT=$(PORT) MODE=$(MODE) DATA=$(DATA) EVERY=$(EVERY) RUNS=$(RUNS) bash scripts/multi.sh

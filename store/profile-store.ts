@@ -213,6 +213,19 @@ export class ProfileStore {
     return StoreSnapshot.open(this.path, this.#busyTimeoutMs);
   }
 
+  // The hook of store/import-transaction.ts: one write transaction that spans an import's async reading.
+  /** BEGIN IMMEDIATE (takes the write lock), COMMIT, or ROLLBACK (a no-op when SQLite already rolled back) on this connection. */
+  controlTransaction(statement: 'BEGIN IMMEDIATE' | 'COMMIT' | 'ROLLBACK'): void {
+    if (statement === 'ROLLBACK' && !this.db.inTransaction) return;
+    guarded(() => this.db.exec(statement));
+  }
+
+  /** put's per-record write (validation included) inside the transaction controlTransaction opened. */
+  writeInTransaction(profile: Profile): PutResult {
+    if (!this.db.inTransaction) throw new Error('writeInTransaction needs a transaction opened with controlTransaction');
+    return guarded(() => this.#write(profile, null));
+  }
+
   /** Idempotent; later calls throw StoreUnavailableError (STORE_CLOSED). */
   close(): void {
     if (this.#closed) return;

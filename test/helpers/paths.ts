@@ -16,4 +16,5 @@ export const PROGRAMS = {
   builder: distPath('builder/main'),
   child: distPath('roles/child'),
   generate: distPath('builder/generate-cli'),
+  importer: distPath('import/cli'),
 } as const;
