@@ -12,7 +12,7 @@ RUNS    ?= run
 PROFILES := $(DATA)/profiles.jsonl
 SOURCES := $(shell find common index-version channel statecharts supervisor trace service roles api builder profiles store import chaos test bench -name '*.ts' 2>/dev/null) tsconfig.json
 
-.PHONY: help install build data index import multi test lint format trace chaos clean bench
+.PHONY: help install build data store index import multi test lint format trace chaos clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' Makefile | sed -E 's/:.*## /\t/'
@@ -35,16 +35,22 @@ $(PROFILES): | dist/.built
 data: dist/.built ## (re)generate the demo profiles: COUNT=10000 SEED=42
 	node dist/builder/generate-cli.js --count $(COUNT) --seed $(SEED) --out $(PROFILES)
 
-index: dist/.built $(PROFILES) ## build and publish a new index version (a running service swaps to it)
-	node dist/builder/main.js --source $(PROFILES) --data $(DATA)
+STORE := $(or $(TANDEM_STORE),$(DATA)/profiles.db)
+
+# Seeds the store with the demo profiles once; a store that holds profiles is left as it is.
+store: dist/.built $(PROFILES) ## create the profile store and seed it with the demo profiles if it is empty
+	node dist/import/cli.js $(PROFILES) --store $(STORE) --if-empty
+
+index: store ## build and publish a new index version from the store (a running service swaps to it)
+	node dist/builder/main.js --store $(STORE) --data $(DATA)
 
 # The token of a running service: TANDEM_WRITE_TOKEN(_FILE) when set, else the one `make multi` generated.
 import: dist/.built ## import profiles: FILE=x.jsonl|.csv|.pkl (- for stdin) into the store; URL=http://127.0.0.1:5000 to send them to a running service
 	@$(if $(FILE),,echo 'make import: say which file, FILE=profiles.jsonl (or .csv, .pkl; - reads stdin)' >&2; exit 2)
 	node dist/import/cli.js $(FILE) $(if $(URL),--url $(URL) $(if $(TANDEM_WRITE_TOKEN)$(TANDEM_WRITE_TOKEN_FILE),,--token-file $(DATA)/write-token),$(if $(TANDEM_STORE),,--store $(DATA)/profiles.db))
 
-multi: dist/.built $(PROFILES) ## run everything: builder (watch mode) + supervisor + two children + API on PORT
-	PORT=$(PORT) MODE=$(MODE) DATA=$(DATA) EVERY=$(EVERY) RUNS=$(RUNS) bash scripts/multi.sh
+multi: store ## run everything: builder (watch mode, reading the store) + supervisor + two children + API on PORT
+	PORT=$(PORT) MODE=$(MODE) DATA=$(DATA) STORE=$(STORE) EVERY=$(EVERY) RUNS=$(RUNS) bash scripts/multi.sh
 
 test: dist/.built ## run the test suite (tap)
 	npx tap
