@@ -107,8 +107,7 @@ function errorFields(err: unknown): { code?: string; error: string } {
   return { ...(typeof code === 'string' ? { code } : {}), error: err instanceof Error ? err.message : String(err) };
 }
 
-async function buildOnce(options: CliOptions, logger: Logger, signal: AbortSignal, reason: string) {
-  const source = sourceOf(options);
+async function buildOnce(options: CliOptions, source: ProfileSource, logger: Logger, signal: AbortSignal, reason: string) {
   logger.info({ reason, source: source.path, from: source.kind }, 'build started');
   const manifest = await buildIndex({
     source,
@@ -149,7 +148,7 @@ async function latestManifest(options: CliOptions, logger: Logger) {
   }
 }
 
-async function runOnce(options: CliOptions, logger: Logger): Promise<number> {
+async function runOnce(options: CliOptions, source: ProfileSource, logger: Logger): Promise<number> {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal }, 'stopping: abandoning the build');
@@ -157,7 +156,7 @@ async function runOnce(options: CliOptions, logger: Logger): Promise<number> {
   };
   process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
   try {
-    await buildOnce(options, logger, controller.signal, 'one-shot');
+    await buildOnce(options, source, logger, controller.signal, 'one-shot');
     return 0;
   } catch (err) {
     if (isBuilderError(err, 'TANDEM_ERR_BUILD_ABORTED')) {
@@ -170,14 +169,14 @@ async function runOnce(options: CliOptions, logger: Logger): Promise<number> {
   }
 }
 
-async function runService(options: CliOptions, logger: Logger): Promise<number> {
+async function runService(options: CliOptions, source: ProfileSource, logger: Logger): Promise<number> {
   const controller = new AbortController();
   const scheduler = new RebuildScheduler({
     debounceMs: options.debounceMs,
     maxDelayMs: options.maxDelayMs,
     run: async (reason) => {
       try {
-        await buildOnce(options, logger, controller.signal, reason);
+        await buildOnce(options, source, logger, controller.signal, reason);
       } catch (err) {
         if (isBuilderError(err, 'TANDEM_ERR_BUILD_ABORTED')) {
           logger.info({ reason }, 'build abandoned; nothing published');
@@ -189,7 +188,7 @@ async function runService(options: CliOptions, logger: Logger): Promise<number> 
     },
   });
 
-  const watch = watchSource(sourceOf(options), options.pollMs);
+  const watch = watchSource(source, options.pollMs);
   const stopped = new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -207,7 +206,6 @@ async function runService(options: CliOptions, logger: Logger): Promise<number> 
   // Watching before the first check: a change between the two is then seen by one or the other.
   watch.start((reason) => scheduler.request(reason));
   const every = options.every ? setInterval(() => scheduler.request('every', true), options.every * 1000) : undefined;
-  const source = sourceOf(options);
   logger.info({ source: source.path, from: source.kind, data: options.data, every: options.every ?? null }, 'watching source');
 
   const { ahead, why } = await watch.ahead(await latestManifest(options, logger));
@@ -219,7 +217,7 @@ async function runService(options: CliOptions, logger: Logger): Promise<number> 
 }
 
 const options = parseArgs(process.argv);
-sourceOf(options);
+const source = sourceOf(options);
 // Synchronous stdout: log lines are few, and a line written just before exit must not be lost.
 const logger = pino({ name: 'builder', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination({ dest: 1, sync: true }));
 // Before any work, so index construction's threads inherit it: a build or a retention delete at
@@ -227,7 +225,7 @@ const logger = pino({ name: 'builder', level: process.env.LOG_LEVEL ?? 'info' },
 if (!lowerPriority(options.niceness))
   logger.warn({ niceness: options.niceness }, "could not lower the builder's priority; building at normal priority");
 try {
-  process.exit(await (options.watch ? runService(options, logger) : runOnce(options, logger)));
+  process.exit(await (options.watch ? runService(options, source, logger) : runOnce(options, source, logger)));
 } catch (err) {
   logger.fatal(errorFields(err), 'builder failed');
   process.stderr.write(`builder: ${errorFields(err).error}\n`);

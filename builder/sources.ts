@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ProfileStore } from '../store/profile-store.js';
+import { StoreSnapshot } from '../store/snapshot.js';
 import { BuilderError } from './errors.js';
 
 /** A file line (parsed by the validator) or a stored profile (already an object). */
@@ -19,6 +20,9 @@ export interface OpenedSource {
   records(): AsyncIterable<SourceRecord>;
   close(): void;
 }
+
+// The store's writer commits in milliseconds; a build start can wait that long for its read mark.
+const SNAPSHOT_BUSY_TIMEOUT_MS = 5000;
 
 export type ProfileSource = { kind: 'file'; path: string } | { kind: 'store'; path: string };
 
@@ -52,14 +56,9 @@ async function openFile(file: string): Promise<OpenedSource> {
 }
 
 async function openStore(file: string): Promise<OpenedSource> {
-  let snapshot: ReturnType<ProfileStore['snapshot']>;
+  let snapshot: StoreSnapshot;
   try {
-    const reader = ProfileStore.openReadOnly(file);
-    try {
-      snapshot = reader.snapshot();
-    } finally {
-      reader.close();
-    }
+    snapshot = StoreSnapshot.open(file, SNAPSHOT_BUSY_TIMEOUT_MS);
   } catch (err) {
     throw new BuilderError('TANDEM_ERR_SOURCE_UNREADABLE', `${file}: ${(err as Error).message}`, { cause: err });
   }
