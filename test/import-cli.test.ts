@@ -11,6 +11,7 @@ import t, { type Test } from 'tap';
 import { writeProfilesJsonl } from '../builder/generate.js';
 import { ProfileStore } from '../store/profile-store.js';
 import { jsonLines } from './helpers/builder-fixture.js';
+import { ADA_IN_FIXTURES } from './helpers/import-fixtures.js';
 import { FIXTURES, PROGRAMS } from './helpers/paths.js';
 import { finished, spawnNode } from './helpers/spawn.js';
 import { waitFor } from './helpers/wait.js';
@@ -87,14 +88,7 @@ t.test('NDJSON: good records written as given, bad ones reported by line and id 
   });
   read((store) => {
     t.equal(store.count(), 3);
-    t.same(store.get('nd-1'), {
-      _id: 'nd-1',
-      name: 'Ada',
-      surname: 'Lovelace',
-      age: 36,
-      vector: [0.5, -1.25, 3, 0.25],
-      favouriteEngine: 'analytical',
-    });
+    t.same(store.get('nd-1'), ADA_IN_FIXTURES);
     t.same(store.get('nd-5')?.seeking, { genders: ['male'], ageMin: 20, ageMax: 60 });
   });
 });

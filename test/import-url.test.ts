@@ -12,6 +12,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { jsonLines } from './helpers/builder-fixture.js';
+import { ADA_IN_FIXTURES } from './helpers/import-fixtures.js';
 import { FIXTURES, PROGRAMS } from './helpers/paths.js';
 import { finished, spawnNode } from './helpers/spawn.js';
 import { startFixture } from './helpers/system-fixture.js';
@@ -118,14 +119,7 @@ t.test('NDJSON through the bulk API: written and rejected as the service says, e
   );
   t.match(summaryOf(r), { read: 7, written: 2, rejected: 5, retried: 0 });
   const ada = await fx.get('/profiles/nd-1');
-  t.same(ada.body, {
-    _id: 'nd-1',
-    name: 'Ada',
-    surname: 'Lovelace',
-    age: 36,
-    vector: [0.5, -1.25, 3, 0.25],
-    favouriteEngine: 'analytical',
-  });
+  t.same(ada.body, ADA_IN_FIXTURES);
   t.equal(await statusOf('nd-3'), 404);
 });
 
