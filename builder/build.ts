@@ -1,26 +1,20 @@
-// Source JSONL -> published index version, streaming: records are read, vectorized and checked one
-// line at a time, vectors go to disk and into the index in batches, so a million profiles never
-// exist as one JS array (the usearch graph is the only whole copy in memory).
+// Profiles -> published index version. From scratch it streams: records are read, vectorized and
+// checked one at a time, vectors go to disk and into the index in batches, so a million profiles
+// never exist as one JS array (the usearch graph is the only whole copy in memory). From the store,
+// a small change since the latest version is built from that version instead (incremental-build.ts).
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { createEngineIndex, normalizeInPlace } from '../index-version/engine.js';
-import {
-  type EngineParams,
-  INDEX_FILE,
-  type Manifest,
-  ROWS_FILE,
-  type SkippedRecord,
-  type SkipReason,
-  VECTORS_FILE,
-} from '../index-version/format.js';
+import { type EngineParams, type Manifest, ROWS_FILE, VECTORS_FILE } from '../index-version/format.js';
 import { RowTableWriter } from '../index-version/row-table.js';
-import { calibrateExpansion } from './calibrate.js';
 import { BuilderError } from './errors.js';
 import { FileSink } from './file-sink.js';
-import { commitStaging, createStaging, discardStaging, type StagingArea, vectorBytes } from './publish.js';
-import { openSource, type ProfileSource } from './sources.js';
+import { buildIncrementally, DEFAULT_INCREMENTAL_MAX_FRACTION, planIncremental } from './incremental-build.js';
+import { createStaging, discardStaging, vectorBytes } from './publish.js';
+import { type BuildSetup, publishBuilt, SkipTally, throwIfAborted } from './publish-built.js';
+import { type OpenedSource, openSource, type ProfileSource } from './sources.js';
 import { RecordValidator } from './validate.js';
 import { loadVectorizer } from './vectorize.js';
 
@@ -40,8 +34,6 @@ export const DEFAULT_PARAMS: EngineParams = {
 // 10k rows x 128 dims = 5 MB per batch: large enough that the native add() spreads well over
 // threads, small enough that the event loop (signals, watchers) gets a turn every fraction of a second.
 export const DEFAULT_BATCH_SIZE = 10_000;
-// The manifest keeps a sample of skipped records; the log has every one.
-const MAX_SKIPPED_SAMPLES = 100;
 
 export interface BuildOptions {
   /** A JSONL file path, or where to read: the store (a snapshot) or a file. */
@@ -55,47 +47,59 @@ export interface BuildOptions {
   threads?: number;
   keep?: number;
   batchSize?: number;
+  /**
+   * From the store: build from the latest version when the profiles changed since it are at most
+   * this fraction of its count (0 always builds from scratch). Default DEFAULT_INCREMENTAL_MAX_FRACTION.
+   */
+  incrementalMaxFraction?: number;
   /** Abandons the build at the next batch boundary; nothing is published. */
   signal?: AbortSignal;
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new BuilderError('TANDEM_ERR_BUILD_ABORTED');
 }
 
 /** Builds an index from `source` and publishes it as a new version. Returns its manifest. */
 export async function buildIndex(options: BuildOptions): Promise<Manifest> {
   const started = performance.now();
-  const { logger, signal } = options;
   const sourceSpec: ProfileSource = typeof options.source === 'string' ? { kind: 'file', path: options.source } : options.source;
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const threads = options.threads ?? availableParallelism();
   // Spread only defined overrides: `{ connectivity: undefined }` from a CLI must not erase a default.
   const overrides = Object.fromEntries(Object.entries(options.params ?? {}).filter(([, v]) => v !== undefined));
-  const params: EngineParams = { ...DEFAULT_PARAMS, ...overrides, engine: 'usearch' };
-
   const vectorizer = await loadVectorizer(options.vectorizerPath, options.dims);
-  const { dims } = vectorizer;
-  const validator = new RecordValidator({ dims, vectorize: vectorizer.vectorize });
-
-  const index = createEngineIndex(params, dims);
-
+  const setup: BuildSetup = {
+    dataDir: options.dataDir,
+    params: { ...DEFAULT_PARAMS, ...overrides, engine: 'usearch' },
+    fixedExpansion: options.params?.expansionSearch,
+    vectorizer,
+    vectorizerModule: options.vectorizerPath ? path.resolve(options.vectorizerPath) : undefined,
+    validator: new RecordValidator({ dims: vectorizer.dims, vectorize: vectorizer.vectorize }),
+    threads: options.threads ?? availableParallelism(),
+    batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
+    keep: options.keep,
+    logger: options.logger,
+    signal: options.signal,
+    started,
+  };
   const input = await openSource(sourceSpec);
-  const source = input.label;
-  let staging: StagingArea;
   try {
-    staging = await createStaging(options.dataDir);
-  } catch (err) {
+    const maxFraction = options.incrementalMaxFraction ?? DEFAULT_INCREMENTAL_MAX_FRACTION;
+    if (input.changes && maxFraction > 0) {
+      const plan = await planIncremental(input, setup, maxFraction);
+      if ('base' in plan) return await buildIncrementally(plan.base, input, setup);
+      setup.logger.info({ why: plan.why }, 'building from scratch');
+    }
+    return await buildFromScratch(input, setup);
+  } finally {
     input.close();
-    throw err;
   }
+}
+
+async function buildFromScratch(input: OpenedSource, setup: BuildSetup): Promise<Manifest> {
+  const { params, batchSize, threads, signal } = setup;
+  const { dims } = setup.vectorizer;
+  const index = createEngineIndex(params, dims);
+  const staging = await createStaging(setup.dataDir);
   const vectorsOut = new FileSink(path.join(staging.dir, VECTORS_FILE));
   const rowsOut = new FileSink(path.join(staging.dir, ROWS_FILE));
   const rowTable = new RowTableWriter();
-
-  const byReason: Partial<Record<SkipReason, number>> = {};
-  const samples: SkippedRecord[] = [];
-  let skippedTotal = 0;
+  const skips = new SkipTally(setup.logger);
   let count = 0;
   let batchVectors = new Float32Array(batchSize * dims);
   let batchRows: Buffer[] = [];
@@ -122,14 +126,11 @@ export async function buildIndex(options: BuildOptions): Promise<Manifest> {
 
   try {
     for await (const record of input.records()) {
-      const result = 'text' in record ? validator.check(record.text, record.position) : validator.checkValue(record.value, record.position);
+      const result =
+        'text' in record ? setup.validator.check(record.text, record.position) : setup.validator.checkValue(record.value, record.position);
       if (result === null) continue;
       if (!result.ok) {
-        const { skipped } = result;
-        skippedTotal++;
-        byReason[skipped.reason] = (byReason[skipped.reason] ?? 0) + 1;
-        if (samples.length < MAX_SKIPPED_SAMPLES) samples.push(skipped);
-        logger.warn({ line: skipped.line, id: skipped.id, reason: skipped.reason, detail: skipped.detail }, 'record skipped');
+        skips.add(result.skipped);
         continue;
       }
       // Stored normalised too: vectors.f32 rows are then the very query vectors /recommend uses.
@@ -140,55 +141,19 @@ export async function buildIndex(options: BuildOptions): Promise<Manifest> {
       if (batchFill === batchSize) await flush();
     }
     await flush();
+    // Lets go of the snapshot's read mark now, not after the index is saved and calibrated.
     input.close();
     await rowsOut.write(rowTable.finish());
     await Promise.all([vectorsOut.close(), rowsOut.close()]);
 
     if (count === 0) {
-      throw new BuilderError('TANDEM_ERR_NO_VALID_RECORDS', `${source}: ${skippedTotal} records, all skipped`);
+      throw new BuilderError('TANDEM_ERR_NO_VALID_RECORDS', `${input.label}: ${skips.total} records, all skipped`);
     }
-    throwIfAborted(signal);
-    const indexFile = path.join(staging.dir, INDEX_FILE);
-    index.save(indexFile);
-    throwIfAborted(signal);
-    const calibration = calibrateExpansion({
-      indexFile,
-      vectorsFile: path.join(staging.dir, VECTORS_FILE),
-      params,
-      dims,
-      count,
-      threads,
-      fixed: options.params?.expansionSearch,
+    return await publishBuilt(staging, index, setup, {
+      draft: { count, source: input.label, storeSeq: input.storeSeq, skipped: skips.summary },
+      rows: count,
     });
-    const reached = calibration.tried[calibration.tried.length - 1]?.recall ?? 1;
-    if (reached >= calibration.target) logger.info({ calibration }, 'search expansion calibrated');
-    // Published anyway: a lower recall beats no new version, and the manifest and this line say so.
-    else
-      logger.warn(
-        { calibration },
-        `recall@${calibration.k} ${reached} at the largest search expansion tried is under the target ${calibration.target}`,
-      );
-    throwIfAborted(signal);
-
-    return await commitStaging(
-      staging,
-      {
-        count,
-        dims,
-        metric: params.metric,
-        params: { ...params, expansionSearch: calibration.expansionSearch },
-        vectorizer: vectorizer.name,
-        ...(options.vectorizerPath ? { vectorizerModule: path.resolve(options.vectorizerPath) } : {}),
-        source,
-        ...(input.storeSeq !== undefined ? { storeSeq: input.storeSeq } : {}),
-        buildMs: Math.round(performance.now() - started),
-        calibration,
-        skipped: { total: skippedTotal, byReason, samples },
-      },
-      { keep: options.keep, logger },
-    );
   } catch (err) {
-    input.close();
     await Promise.all([vectorsOut.abort(), rowsOut.abort()]);
     await discardStaging(staging).catch(() => {});
     throw err;

@@ -23,7 +23,10 @@ export interface CalibrationInput {
   vectorsFile: string;
   params: EngineParams;
   dims: number;
+  /** Rows of the vectors file (removed ones included). */
   count: number;
+  /** Rows an incremental build removed: neither sampled nor counted as neighbours. */
+  isRemoved?: (row: number) => boolean;
   threads: number;
   sample?: number;
   /** An ef the caller chose: only its recall is measured. */
@@ -47,15 +50,16 @@ function exactNeighbours(fd: number, input: CalibrationInput, sampleRows: number
   const want = K + 1;
   const best: Candidate[][] = sampleRows.map(() => []);
   for (let first = 0; first < count; first += SLICE_ROWS) {
-    const rows = Math.min(SLICE_ROWS, count - first);
-    const slice = readRows(fd, dims, first, rows);
+    const { slice, rowAt } = liveRows(readRows(fd, dims, first, Math.min(SLICE_ROWS, count - first)), first, input);
+    const rows = rowAt.length;
+    if (rows === 0) continue;
     const found = usearch.exactSearch(slice, queries, dims, Math.min(want, rows), params.metric as MetricKind, threads) as InstanceType<
       typeof usearch.BatchMatches
     >;
     for (let q = 0; q < sampleRows.length; q++) {
       const matches = found.get(q);
       for (let i = 0; i < matches.keys.length; i++)
-        best[q]!.push({ distance: matches.distances[i]!, row: first + Number(matches.keys[i]) });
+        best[q]!.push({ distance: matches.distances[i]!, row: rowAt[Number(matches.keys[i])]! });
       best[q]!.sort((a, b) => a.distance - b.distance);
       best[q]!.length = Math.min(best[q]!.length, want);
     }
@@ -69,6 +73,26 @@ function exactNeighbours(fd: number, input: CalibrationInput, sampleRows: number
           .map((c) => c.row),
       ),
   );
+}
+
+/** A slice's vectors with removed rows left out, and the row each remaining one is. */
+function liveRows(slice: Float32Array, first: number, input: CalibrationInput): { slice: Float32Array; rowAt: number[] } {
+  const { dims, isRemoved } = input;
+  const total = slice.length / dims;
+  const rowAt: number[] = [];
+  for (let i = 0; i < total; i++) if (!isRemoved?.(first + i)) rowAt.push(first + i);
+  if (rowAt.length === total) return { slice, rowAt };
+  const compact = new Float32Array(rowAt.length * dims);
+  for (const [i, row] of rowAt.entries()) compact.set(slice.subarray((row - first) * dims, (row - first + 1) * dims), i * dims);
+  return { slice: compact, rowAt };
+}
+
+/** `sample` rows spread evenly over the live ones. */
+function sampleLiveRows(input: CalibrationInput, sample: number): number[] {
+  const live: number[] = [];
+  for (let row = 0; row < input.count; row++) if (!input.isRemoved?.(row)) live.push(row);
+  const size = Math.min(sample, live.length);
+  return Array.from({ length: size }, (_, i) => live[Math.floor((i * live.length) / size)]!);
 }
 
 function recallAt(input: CalibrationInput, ef: number, sampleRows: number[], queries: Float32Array, truth: Set<number>[]): number {
@@ -90,10 +114,10 @@ function recallAt(input: CalibrationInput, ef: number, sampleRows: number[], que
 
 /** Measures recall@10 at increasing ef and returns the smallest that reaches RECALL_TARGET. */
 export function calibrateExpansion(input: CalibrationInput): SearchCalibration {
-  const sample = Math.min(input.sample ?? DEFAULT_SAMPLE, input.count);
   const ladder = input.fixed !== undefined ? [input.fixed] : EXPANSION_LADDER;
-  if (input.count <= 1) return { expansionSearch: ladder[0]!, target: RECALL_TARGET, sample: 0, k: K, tried: [] };
-  const sampleRows = Array.from({ length: sample }, (_, i) => Math.floor((i * input.count) / sample));
+  const sampleRows = sampleLiveRows(input, input.sample ?? DEFAULT_SAMPLE);
+  const sample = sampleRows.length;
+  if (sample <= 1) return { expansionSearch: ladder[0]!, target: RECALL_TARGET, sample: 0, k: K, tried: [] };
   const fd = openSync(input.vectorsFile, 'r');
   try {
     const queries = new Float32Array(sample * input.dims);

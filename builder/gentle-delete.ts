@@ -4,9 +4,10 @@
 // work out (BENCHMARKS.md).
 //
 // Shrinking a file that a process still maps would kill that process with SIGBUS (an answerer may
-// serve a version retention no longer keeps), so a version is first renamed out of sight (nobody
-// can open it by its path any more) and shrunk only if no process maps it or holds it open;
-// otherwise it is unlinked as before, and its pages go when their last user lets go.
+// serve a version retention no longer keeps), and a version a child serves or loads must stay
+// whole for a restart or a failover, so a version is first renamed out of sight (nobody can open
+// it by its path any more) and shrunk only if no process maps it or holds it open; otherwise it
+// gets its name back and stays, for a later retention pass to take once its users let go.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { readdir, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,8 +19,8 @@ const PAUSE_MS = 5;
 const RECHECK_MS = 50;
 
 /**
- * How something was removed: step by step; at once because a process still maps or holds it (its
- * pages stay until that process lets go); or at once because it was a plain file or already gone.
+ * What happened: removed step by step; kept, under its own name, because a process maps or holds
+ * it; or removed at once because it was a plain file or already gone.
  */
 export type DeleteMode = 'gentle' | 'in-use' | 'at-once';
 
@@ -53,7 +54,7 @@ export async function deleteGently(dir: string, tombstoneName: string, stepBytes
     return inUse(keys);
   };
   if (inUse(keys) || (await stillInUse())) {
-    await rm(tombstone, { recursive: true, force: true });
+    await rename(tombstone, dir);
     return 'in-use';
   }
   for (const { file, size } of files) {

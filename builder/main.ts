@@ -8,6 +8,7 @@ import { readLatest, versionDir } from '../index-version/format.js';
 import { readVerifiedManifest } from '../index-version/verify.js';
 import { buildIndex } from './build.js';
 import { isBuilderError } from './errors.js';
+import { DEFAULT_INCREMENTAL_MAX_FRACTION } from './incremental-build.js';
 import { RebuildScheduler } from './rebuild-scheduler.js';
 import { DEFAULT_KEEP } from './retention.js';
 import { watchSource } from './source-watch.js';
@@ -29,6 +30,7 @@ interface CliOptions {
   efSearch?: number;
   connectivity?: number;
   batchSize?: number;
+  incremental: number;
   niceness: number;
 }
 
@@ -46,6 +48,12 @@ function integerIn(min: number, max: number) {
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer ${min}-${max}`);
     return n;
   };
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a number 0-1');
+  return n;
 }
 
 function positiveNumber(value: string): number {
@@ -73,6 +81,12 @@ function parseArgs(argv: string[]): CliOptions {
       10_000,
     )
     .addOption(new Option('--poll-ms <ms>', 'with --watch: source polling interval').argParser(integer(10)).default(300))
+    .option(
+      '--incremental <fraction>',
+      'from the store: build from the latest version when at most this fraction of its profiles changed since (0: always from scratch)',
+      fraction,
+      DEFAULT_INCREMENTAL_MAX_FRACTION,
+    )
     .option('--keep <n>', 'versions to keep on disk', integer(1), DEFAULT_KEEP)
     .option('--threads <n>', 'threads for index construction (default: all cores)', integer(1))
     .option('--ef-search <n>', 'search expansion (default: the smallest that measures recall@10 >= 0.99 on this build)', integer(1))
@@ -119,6 +133,7 @@ async function buildOnce(options: CliOptions, source: ProfileSource, logger: Log
     params: { expansionSearch: options.efSearch, connectivity: options.connectivity },
     keep: options.keep,
     batchSize: options.batchSize,
+    incrementalMaxFraction: options.incremental,
     signal,
   });
   logger.info(
@@ -129,6 +144,7 @@ async function buildOnce(options: CliOptions, source: ProfileSource, logger: Log
       skippedByReason: manifest.skipped.byReason,
       buildMs: manifest.buildMs,
       storeSeq: manifest.storeSeq ?? null,
+      incremental: manifest.incremental ?? null,
       reason,
     },
     'published',

@@ -1,5 +1,6 @@
 // Retention: old versions and abandoned temporaries go, gently (builder/gentle-delete.ts); the
-// version LATEST names always stays, since it is what a restarting child loads.
+// version LATEST names always stays, since it is what a restarting child loads, and so does any
+// version a process still maps or holds open (a child serving or loading it, an incremental build).
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { indexesDir, listVersions, readLatest, TEMPORARY_MARKER, temporarySuffix } from '../index-version/format.js';
@@ -28,11 +29,8 @@ async function newestMtimeMs(entry: string): Promise<number> {
 export interface RetentionResult {
   deletedVersions: string[];
   deletedTemporaries: string[];
-  /**
-   * Of those, the ones some process still mapped or held open (a child serving a version retention
-   * no longer keeps): unlinked at once, their memory freed only when that process lets go.
-   */
-  stillInUse: string[];
+  /** Past retention but kept: some process maps or holds them open (a child serving an older version). */
+  keptInUse: string[];
 }
 
 /**
@@ -45,12 +43,12 @@ export async function pruneVersions(dataDir: string, keep: number = DEFAULT_KEEP
   const latest = await readLatest(dataDir);
   const versions = await listVersions(dataDir);
   const deletedVersions: string[] = [];
-  const stillInUse: string[] = [];
+  const keptInUse: string[] = [];
   for (const version of versions.slice(0, Math.max(0, versions.length - keep))) {
     if (version === latest) continue;
     // Renamed to a temporary's name first: out of every reader's sight, and swept if we crash.
-    if ((await deleteGently(path.join(root, version), `${version}${temporarySuffix()}`)) === 'in-use') stillInUse.push(version);
-    deletedVersions.push(version);
+    if ((await deleteGently(path.join(root, version), `${version}${temporarySuffix()}`)) === 'in-use') keptInUse.push(version);
+    else deletedVersions.push(version);
   }
 
   const deletedTemporaries: string[] = [];
@@ -65,11 +63,11 @@ export async function pruneVersions(dataDir: string, keep: number = DEFAULT_KEEP
     const entry = path.join(root, name);
     try {
       if (now - (await newestMtimeMs(entry)) <= STALE_TMP_MS) continue;
-      if ((await deleteGently(entry, `${name}${temporarySuffix()}`)) === 'in-use') stillInUse.push(name);
-      deletedTemporaries.push(name);
+      if ((await deleteGently(entry, `${name}${temporarySuffix()}`)) === 'in-use') keptInUse.push(name);
+      else deletedTemporaries.push(name);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
   }
-  return { deletedVersions, deletedTemporaries, stillInUse };
+  return { deletedVersions, deletedTemporaries, keptInUse };
 }

@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ProfileStore } from '../store/profile-store.js';
-import { StoreSnapshot } from '../store/snapshot.js';
+import { type SnapshotChange, StoreSnapshot } from '../store/snapshot.js';
 import { BuilderError } from './errors.js';
 
 /** A file line (parsed by the validator) or a stored profile (already an object). */
@@ -17,6 +17,11 @@ export interface OpenedSource {
   label: string;
   /** The store's change seq the snapshot is at; absent for a file. */
   storeSeq?: number;
+  /** A store's changes after an earlier seq, as of the same snapshot (what an incremental build reads). */
+  changes?: {
+    countSince(seq: number): number;
+    since(seq: number): Iterable<SnapshotChange>;
+  };
   records(): AsyncIterable<SourceRecord>;
   close(): void;
 }
@@ -66,6 +71,10 @@ async function openStore(file: string): Promise<OpenedSource> {
   return {
     label: file,
     storeSeq: opened.seq,
+    changes: {
+      countSince: (seq) => opened.changedSince(seq),
+      since: (seq) => opened.changesSince(seq),
+    },
     async *records() {
       let position = 0;
       for (const row of opened.profiles()) yield { position: ++position, value: row.profile };

@@ -51,11 +51,31 @@ export interface SearchCalibration {
   tried: { expansionSearch: number; recall: number }[];
 }
 
+export interface IncrementalOrigin {
+  /** The version it was built from, and that version's store seq. */
+  from: string;
+  fromSeq: number;
+  /** Changed profiles read from the store, rows added, rows removed (deleted or replaced). */
+  changes: number;
+  added: number;
+  removed: number;
+}
+
+/** Rows of a version's files, removed ones included. */
+export function rowsOf(manifest: Pick<Manifest, 'count' | 'rows'>): number {
+  return manifest.rows ?? manifest.count;
+}
+
 export interface Manifest {
   format: typeof FORMAT;
   version: string;
   created: string;
+  /** Profiles the version holds. */
   count: number;
+  /** Rows of rows.bin and vectors.f32 (= keys of the index) when an incremental build left removed ones; else count. */
+  rows?: number;
+  /** Set when the version was built from an earlier one plus the store's changes since it. */
+  incremental?: IncrementalOrigin;
   dims: number;
   metric: Metric;
   params: EngineParams;

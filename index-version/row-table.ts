@@ -9,6 +9,8 @@
 //   [row bytes…][pad to 4][offsets: u32 × (count+1)][slots: u32 × slotCount][trailer]
 //   trailer = "TNDROWS1" count:u32 slotCount:u32 rowBytes:u32   (20 bytes)
 // A slot holds row+1 (0 = empty); slotCount is a power of two >= 2 × count.
+// A removed row (an incremental build's deleted or replaced profile) is zero bytes long and has
+// no slot: its key is gone from the index too, so no lookup or result can reach it.
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { IndexFormatError } from './errors.js';
 import { readFullyAt } from './read-at.js';
@@ -62,18 +64,31 @@ export function encodeResultRow(fields: ProfileFields): Buffer {
 export class RowTableWriter {
   private offsets: Uint32Array = new Uint32Array(1024);
   private hashes: Uint32Array = new Uint32Array(1024);
+  private readonly removed: number[] = [];
   private count = 0;
   private rowBytes = 0;
+
+  /** Keeps row numbers stable across an incremental build: the row is there, empty and unfindable. */
+  addRemoved(): void {
+    this.reserve();
+    this.offsets[this.count] = this.rowBytes;
+    this.removed.push(this.count);
+    this.count++;
+  }
+
+  private reserve(): void {
+    if (this.count + 1 >= this.offsets.length) {
+      this.offsets = grow(this.offsets);
+      this.hashes = grow(this.hashes);
+    }
+  }
 
   add(fields: ProfileFields): Buffer {
     const { bytes, idEnd } = encodeRow(fields);
     if (bytes.length > MAX_ROW_BYTES)
       throw new RangeError(`row for id ${JSON.stringify(fields.id)} is ${bytes.length} bytes; the limit is ${MAX_ROW_BYTES}`);
     if (this.rowBytes + bytes.length > MAX_ROW_TABLE_BYTES) throw new RangeError('row table over 4 GiB: offsets are 32-bit');
-    if (this.count + 1 >= this.offsets.length) {
-      this.offsets = grow(this.offsets);
-      this.hashes = grow(this.hashes);
-    }
+    this.reserve();
     this.offsets[this.count] = this.rowBytes;
     this.hashes[this.count] = hashBytes(bytes, ID_PREFIX.length, idEnd);
     this.count++;
@@ -94,7 +109,12 @@ export class RowTableWriter {
     offsets[count] = this.rowBytes;
     const slots = new Uint32Array(slotCount);
     const mask = slotCount - 1;
+    let nextRemoved = 0;
     for (let row = 0; row < count; row++) {
+      if (this.removed[nextRemoved] === row) {
+        nextRemoved++;
+        continue;
+      }
       let slot = this.hashes[row]! & mask;
       while (slots[slot] !== 0) slot = (slot + 1) & mask;
       slots[slot] = row + 1;
@@ -141,7 +161,10 @@ export class RowTable {
 
   private constructor(
     private readonly fd: number,
+    /** Rows, removed ones included: the keys of the index and the rows of vectors.f32 run 0..count-1. */
     readonly count: number,
+    /** Rows an incremental build removed (empty, not findable by id). */
+    readonly removedCount: number,
     private readonly offsets: Uint32Array,
     private readonly slots: Uint32Array,
     private readonly rowBytesInMemory: Buffer | null,
@@ -170,18 +193,23 @@ export class RowTable {
       readInto(fd, slots, tablesAt + offsets.byteLength);
       if (offsets[count] !== rowBytes) fail('offsets do not end at the row bytes');
       // Checked once here (a few ms at 1M rows) so that no lookup can loop or read out of bounds.
+      let removed = 0;
       for (let row = 0; row < count; row++) {
         const length = offsets[row + 1]! - offsets[row]!;
-        if (length <= ID_PREFIX.length || length > MAX_ROW_BYTES) fail(`row ${row} is ${length} bytes`);
+        if (length === 0) removed++;
+        else if (length <= ID_PREFIX.length || length > MAX_ROW_BYTES) fail(`row ${row} is ${length} bytes`);
       }
       let used = 0;
       for (const entry of slots) {
         if (entry > count) fail(`slot names row ${entry - 1} of ${count}`);
-        if (entry !== 0) used++;
+        if (entry !== 0) {
+          if (offsets[entry]! === offsets[entry - 1]!) fail(`slot names removed row ${entry - 1}`);
+          used++;
+        }
       }
-      if (used !== count) fail(`${used} slots used for ${count} rows`);
+      if (used !== count - removed) fail(`${used} slots used for ${count - removed} rows`);
       const inMemory = storage === 'memory' ? readExactly(fd, rowBytes, 0) : null;
-      return new RowTable(fd, count, offsets, slots, inMemory);
+      return new RowTable(fd, count, removed, offsets, slots, inMemory);
     } catch (err) {
       closeSync(fd);
       throw err;
@@ -201,6 +229,15 @@ export class RowTable {
       const end = ID_PREFIX.length + key.length;
       if (bytes.length > end && bytes[end] === 0x2c && key.equals(bytes.subarray(ID_PREFIX.length, end))) return row;
     }
+  }
+
+  /** Profiles the table holds: its rows less the removed ones. */
+  get liveCount(): number {
+    return this.count - this.removedCount;
+  }
+
+  isRemoved(row: number): boolean {
+    return this.offsets[row + 1]! === this.offsets[row]!;
   }
 
   /**

@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { IndexFormatError } from './errors.js';
-import { FORMAT, INDEX_FILE, MANIFEST_FILE, type Manifest, ROWS_FILE, VECTORS_FILE } from './format.js';
+import { FORMAT, INDEX_FILE, MANIFEST_FILE, type Manifest, ROWS_FILE, rowsOf, VECTORS_FILE } from './format.js';
 
 /** Something that may hold a reader back after each chunk (roles/fetch/pace.ts paces a fetch). */
 export interface ReadPace {
@@ -68,11 +68,11 @@ export async function readVerifiedManifest(dir: string, hashFiles: HashFiles = h
       throw new IndexFormatError('CHECKSUM_MISMATCH', `${dir}: ${name} sha256 ${actual[i]} != manifest ${manifest.files[name]!.sha256}`);
     }
   });
-  const expectedVectorBytes = manifest.count * manifest.dims * 4;
+  const expectedVectorBytes = rowsOf(manifest) * manifest.dims * 4;
   if (manifest.files[VECTORS_FILE]!.bytes !== expectedVectorBytes) {
     throw new IndexFormatError(
       'WRONG_DIMENSIONS',
-      `${dir}: ${VECTORS_FILE} holds ${manifest.files[VECTORS_FILE]!.bytes} bytes, expected count ${manifest.count} x dims ${manifest.dims} x 4`,
+      `${dir}: ${VECTORS_FILE} holds ${manifest.files[VECTORS_FILE]!.bytes} bytes, expected rows ${rowsOf(manifest)} x dims ${manifest.dims} x 4`,
     );
   }
   return manifest;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { LoadMode } from '../channel/protocol.js';
 import { createEngineIndex, type EngineIndex, exactNearest, normalizeInPlace } from '../index-version/engine.js';
 import { IndexFormatError } from '../index-version/errors.js';
-import { INDEX_FILE, type Manifest, ROWS_FILE, VECTORS_FILE } from '../index-version/format.js';
+import { INDEX_FILE, type Manifest, ROWS_FILE, rowsOf, VECTORS_FILE } from '../index-version/format.js';
 import { readFullyAt } from '../index-version/read-at.js';
 import { ResultWriter, RowTable } from '../index-version/row-table.js';
 import { type HashFiles, hashFilesHere, readVerifiedManifest } from '../index-version/verify.js';
@@ -92,8 +92,11 @@ export class HeldIndex {
     const rowsInHeap = mode === 'load' || manifest.files[ROWS_FILE]!.bytes <= HEAP_COPY_MAX_BYTES;
     const rows = RowTable.open(path.join(dir, ROWS_FILE), rowsInHeap ? 'memory' : 'file');
     try {
-      if (rows.count !== manifest.count) {
-        throw new IndexFormatError('ROWS_INVALID', `${dir}: ${ROWS_FILE} has ${rows.count} rows, manifest count ${manifest.count}`);
+      if (rows.count !== rowsOf(manifest) || rows.liveCount !== manifest.count) {
+        throw new IndexFormatError(
+          'ROWS_INVALID',
+          `${dir}: ${ROWS_FILE} has ${rows.count} rows (${rows.liveCount} profiles), manifest ${rowsOf(manifest)} (${manifest.count})`,
+        );
       }
       return await HeldIndex.openIndex(dir, mode, manifest, rows);
     } catch (err) {
@@ -129,8 +132,9 @@ export class HeldIndex {
     return held;
   }
 
+  /** Profiles held (rows an incremental build removed are not counted). */
   get count(): number {
-    return this.rows.count;
+    return this.rows.liveCount;
   }
 
   get dims(): number {
@@ -192,7 +196,8 @@ export class HeldIndex {
     const matches: Matches[] = new Array(requests.length);
     const byWant = new Map<number, number[]>();
     requests.forEach((request, i) => {
-      const want = Math.min(request.n + (request.excludeRow >= 0 ? 1 : 0), this.rows.count);
+      // A full scan sees removed rows too (the graph does not): ask for that many more.
+      const want = Math.min(request.n + (request.excludeRow >= 0 ? 1 : 0) + (this.fullScan ? this.rows.removedCount : 0), this.rows.count);
       if (want <= 0) matches[i] = { keys: [], distances: [] };
       else if (this.fullScan) matches[i] = this.search(request.vector, want);
       else {
@@ -233,9 +238,9 @@ export class HeldIndex {
     let usable = 0;
     for (let i = 0; i < matches.keys.length; i++) {
       const row = Number(matches.keys[i]);
-      if (row !== request.excludeRow && !live.isShadowed(row)) usable++;
+      if (row !== request.excludeRow && !live.isShadowed(row) && !this.rows.isRemoved(row)) usable++;
     }
-    const widest = Math.min(this.rows.count, request.n + 1 + live.shadowedRows);
+    const widest = Math.min(this.rows.count, request.n + 1 + live.shadowedRows + (this.fullScan ? this.rows.removedCount : 0));
     if (usable >= request.n || matches.keys.length >= widest) return matches;
     return this.search(request.vector, widest);
   }
@@ -251,7 +256,7 @@ export class HeldIndex {
     const deltaCount = delta?.rows.length ?? 0;
     for (let i = 0; i < matches.keys.length && written < n; i++) {
       const row = Number(matches.keys[i]);
-      if (row === excludeRow || !(row >= 0 && row < this.rows.count) || live?.isShadowed(row)) continue;
+      if (row === excludeRow || !(row >= 0 && row < this.rows.count) || this.rows.isRemoved(row) || live?.isShadowed(row)) continue;
       const distance = matches.distances[i]!;
       for (; d < deltaCount && written < n && delta!.distances[d]! <= distance; d++, written++)
         this.results.append(delta!.rows[d]!, delta!.distances[d]!);

@@ -14,6 +14,14 @@ export interface SnapshotRow {
   vector: Float32Array | null;
 }
 
+/** A profile written or deleted after some seq, as of the snapshot: `profile` null when deleted. */
+export interface SnapshotChange {
+  id: string;
+  seq: number;
+  profile: Profile | null;
+  vector: Float32Array | null;
+}
+
 interface StoredRow {
   id: string;
   seq: number;
@@ -59,6 +67,30 @@ export class StoreSnapshot {
         id: row.id,
         seq: row.seq,
         profile: JSON.parse(row.profile) as Profile,
+        vector: row.vector === null ? null : decodeVector(row.vector),
+      };
+    }
+  }
+
+  /** Profiles written or deleted after `seq` (tombstones included), as of this snapshot. */
+  changedSince(seq: number): number {
+    if (this.#closed) throw new Error('snapshot is closed');
+    return guarded(
+      () => (this.db.prepare('SELECT count(*) AS changed FROM profiles WHERE seq > ?').get(seq) as { changed: number }).changed,
+    );
+  }
+
+  /** Each profile written or deleted after `seq`, once, in seq order: an incremental build's input. */
+  *changesSince(seq: number): Generator<SnapshotChange> {
+    if (this.#closed) throw new Error('snapshot is closed');
+    const rows = this.db
+      .prepare('SELECT id, seq, profile, vector FROM profiles WHERE seq > ? ORDER BY seq')
+      .iterate(seq) as IterableIterator<{ id: string; seq: number; profile: string | null; vector: Buffer | null }>;
+    for (const row of rows) {
+      yield {
+        id: row.id,
+        seq: row.seq,
+        profile: row.profile === null ? null : (JSON.parse(row.profile) as Profile),
         vector: row.vector === null ? null : decodeVector(row.vector),
       };
     }

@@ -1,10 +1,13 @@
 // Each build measures recall on a sample and keeps the smallest search expansion (ef) that reaches
-// the target; an ef chosen by the caller is measured once and kept.
+// the target; an ef chosen by the caller is measured once and kept; removed rows do not count.
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { buildIndex } from '../builder/build.js';
-import { RECALL_TARGET } from '../builder/calibrate.js';
+import { buildIndex, DEFAULT_PARAMS } from '../builder/build.js';
+import { calibrateExpansion, RECALL_TARGET } from '../builder/calibrate.js';
 import { writeProfilesJsonl } from '../builder/generate.js';
+import { mulberry32 } from '../builder/random.js';
+import { createEngineIndex, normalizeInPlace } from '../index-version/engine.js';
 import { silent } from './helpers/builder-fixture.js';
 
 t.test('each build calibrates its search expansion from measured recall; a chosen one is kept', async (t) => {
@@ -30,4 +33,37 @@ t.test('each build calibrates its search expansion from measured recall; a chose
     [40],
     'only the chosen ef is measured',
   );
+});
+
+t.test('rows an incremental build removed are neither sampled nor counted as neighbours', async (t) => {
+  const dir = t.testdir();
+  const dims = 32;
+  const rows = 2000;
+  const firstRemoved = 1500;
+  const rng = mulberry32(3);
+  const vectors = new Float32Array(rows * dims);
+  for (let row = 0; row < firstRemoved; row++) {
+    for (let d = 0; d < dims; d++) vectors[row * dims + d] = rng() - 0.5;
+    normalizeInPlace(vectors.subarray(row * dims, (row + 1) * dims));
+  }
+  // Each removed row is a copy of a live one: every live row's nearest neighbour if it counted.
+  for (let row = firstRemoved; row < rows; row++)
+    vectors.copyWithin(row * dims, (row - firstRemoved) * dims, (row - firstRemoved + 1) * dims);
+  const params = { ...DEFAULT_PARAMS, expansionSearch: rows };
+  const index = createEngineIndex(params, dims);
+  index.add(
+    BigUint64Array.from({ length: rows }, (_, i) => BigInt(i)),
+    vectors,
+    1,
+  );
+  index.remove(BigUint64Array.from({ length: rows - firstRemoved }, (_, i) => BigInt(firstRemoved + i)));
+  const indexFile = path.join(dir, 'index.usearch');
+  const vectorsFile = path.join(dir, 'vectors.f32');
+  index.save(indexFile);
+  writeFileSync(vectorsFile, new Uint8Array(vectors.buffer));
+  const input = { indexFile, vectorsFile, params, dims, count: rows, threads: 1, fixed: rows };
+  const skipping = calibrateExpansion({ ...input, isRemoved: (row) => row >= firstRemoved });
+  t.equal(skipping.tried[0]!.recall, 1, 'exact search over the live rows finds every true neighbour');
+  const counting = calibrateExpansion(input);
+  t.ok(counting.tried[0]!.recall < 0.9, `counting removed rows would understate recall (${counting.tried[0]!.recall})`);
 });

@@ -90,15 +90,16 @@ t.test('retention: keeps the newest, LATEST target and fresh temporaries', async
   t.ok(await writeLatest(dataDir, versions[0]!));
   t.notOk(await writeLatest(dataDir, 'v20250101T000000000Z'), 'LATEST never moves back');
 
-  // A version some process still holds (here: this one) is deleted all the same, and reported.
+  // A version some process still holds (here: this one) is kept, and reported.
   writeFileSync(path.join(root, versions[1]!, VECTORS_FILE), 'held');
   const held = openSync(path.join(root, versions[1]!, VECTORS_FILE), 'r');
   const result = await pruneVersions(dataDir, 1);
   closeSync(held);
-  t.same(result.deletedVersions, [versions[1], versions[2]]);
-  t.same(result.stillInUse, [versions[1]], 'the held version is named as still in use');
+  t.same(result.deletedVersions, [versions[2]]);
+  t.same(result.keptInUse, [versions[1]], 'the held version is kept, and named');
   t.same(result.deletedTemporaries.sort(), ['LATEST.tmp-3-cccc', staleTmp].sort());
-  t.same(readdirSync(root).sort(), [LATEST_FILE, versions[0], versions[3], freshTmp].sort());
+  t.same(readdirSync(root).sort(), [LATEST_FILE, versions[0], versions[1], versions[3], freshTmp].sort());
+  t.same((await pruneVersions(dataDir, 1)).deletedVersions, [versions[1]], 'once let go, the next pass deletes it');
   await t.rejects(pruneVersions(dataDir, 0), RangeError);
   t.equal(await advanceLatest(dataDir), versions[3], 'advanceLatest moves LATEST to the newest complete version');
   t.equal(await readLatest(dataDir), versions[3]);
