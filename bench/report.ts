@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import { log, type Machine, RESULTS, ROOT, readJson } from './common.js';
+import { FRESHNESS_INTRO, type FreshnessFile, freshnessSection } from './freshness-report.js';
 import type { HttpRow } from './http.js';
 import { type MechanismsFile, mechanismsSection } from './mechanisms-report.js';
 import type { SwapRow } from './swap.js';
@@ -361,6 +362,16 @@ export async function writeReport(): Promise<void> {
     sections.push(mechanismsSection(mechanisms));
   } else sections.push('*Not run yet.*', '');
 
+  sections.push('## 5. Freshness: write -> recommendable, delete -> gone', '');
+  sections.push(FRESHNESS_INTRO, '');
+  for (const ds of ['demo-10k', 'demo-1m']) {
+    const file = readJson<FreshnessFile>(path.join(RESULTS, `freshness-${ds}.json`));
+    if (file) {
+      machines.push(file.machine);
+      sections.push(freshnessSection(DATASET_TITLES[ds] ?? ds, file));
+    } else sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
+  }
+
   const m = machines[0];
   md.push(
     m
@@ -369,7 +380,7 @@ export async function writeReport(): Promise<void> {
   );
   md.push('');
   md.push(
-    'How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.',
+    'How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap,mechanisms,freshness`, `BENCH_FRESHNESS_DATASETS`, `BENCH_FRESHNESS_SECONDS`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.',
   );
   md.push('');
   md.push(...sections);

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import pino from 'pino';
+import { DEFAULT_DIMS } from '../builder/vectorize.js';
 import { bytesPerSecondFromMBps, DEFAULT_FETCH_POLICY } from '../channel/fetch-policy.js';
 import { isNiceness } from '../common/niceness.js';
 import { SUPERVISOR_DEFAULTS } from '../supervisor/options.js';
@@ -43,6 +44,11 @@ const program = new Command()
     ).default(String(SUPERVISOR_DEFAULTS.standbyDelayMs)),
   )
   .addOption(new Option('--store <file>', 'the profile store (SQLite); default <data>/profiles.db').env('TANDEM_STORE'))
+  .addOption(
+    new Option('--dims <n>', "the length a profile's own `vector` must have: the builder's --dims")
+      .env('TANDEM_DIMS')
+      .default(String(DEFAULT_DIMS)),
+  )
   .option(
     '--write-token-file <file>',
     'where a write token is generated when TANDEM_WRITE_TOKEN(_FILE) sets none; default <data>/write-token',
@@ -65,6 +71,7 @@ const opts = program.opts<{
   rememberHashes: boolean;
   standbyDelayMs: string;
   store?: string;
+  dims: string;
   writeTokenFile?: string;
 }>();
 
@@ -83,6 +90,9 @@ if (opts.verifyRate.trim() === '' || !Number.isFinite(verifyMBps) || verifyMBps 
   program.error(`--verify-rate must be a number of MB/s >= 0, got ${opts.verifyRate}`);
 }
 
+const dims = Number(opts.dims);
+if (!Number.isSafeInteger(dims) || dims < 1) program.error(`--dims must be a whole number >= 1, got ${opts.dims}`);
+
 const standbyDelayMs = Number(opts.standbyDelayMs);
 if (!Number.isSafeInteger(standbyDelayMs) || standbyDelayMs < 0) {
   program.error(`--standby-delay-ms must be a whole number of ms >= 0, got ${opts.standbyDelayMs}`);
@@ -94,6 +104,7 @@ const dataDir = path.resolve(opts.data);
 const system = await startSystem({
   profiles: {
     storePath: path.resolve(opts.store ?? path.join(dataDir, 'profiles.db')),
+    dims,
     writeTokens: writeTokens(process.env, path.resolve(opts.writeTokenFile ?? path.join(dataDir, 'write-token')), log),
   },
   dataDir,

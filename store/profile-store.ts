@@ -179,6 +179,11 @@ export class ProfileStore {
     return json === undefined ? null : (JSON.parse(json) as Profile);
   }
 
+  /** The length a profile's own vector must have; undefined when any is taken. */
+  get dims(): number | undefined {
+    return this.#dims;
+  }
+
   /** The seq of the last write or delete; 0 for a store never written. */
   currentSeq(): number {
     return guarded(() => (this.#statements.state.get() as { seq: number }).seq);

@@ -61,7 +61,8 @@ t.test('bad writes: each a 400 with its own code and the field to fix', async (t
     ['age out of range', { ...ada, age: 12 }, 'TANDEM_ERR_BAD_AGE'],
     ['age not whole', { ...ada, age: 30.5 }, 'TANDEM_ERR_BAD_AGE'],
     ['seeking upside down', { ...ada, seeking: { genders: ['male'], ageMin: 40, ageMax: 30 } }, 'TANDEM_ERR_BAD_SEEKING'],
-    ['vector all zeros', { ...ada, vector: [0, 0, 0] }, 'TANDEM_ERR_BAD_VECTOR'],
+    ['vector all zeros', { ...ada, vector: new Array(128).fill(0) }, 'TANDEM_ERR_BAD_VECTOR'],
+    ['vector of the wrong length', { ...ada, vector: [0.1, 0.2, 0.3] }, 'TANDEM_ERR_BAD_VECTOR'],
     ['interests not strings', { ...ada, interests: [1, 2] }, 'TANDEM_ERR_BAD_FIELD'],
     ['an array, not a profile', [ada], 'TANDEM_ERR_BAD_PROFILE'],
     ['_id differs from the URL', { ...ada, _id: 'someone-else' }, 'TANDEM_ERR_BAD_ID'],
@@ -90,6 +91,8 @@ t.test('bulk NDJSON: one result line per input line, in order; good lines kept, 
     JSON.stringify({ _id: 'b4', name: 'Grace', surname: 'Hopper' }),
     `{"_id":"b5","name":"${'x'.repeat(300 * 1024)}"}`,
     JSON.stringify({ _id: 'b6', name: 'Alan', surname: 'Turing' }),
+    JSON.stringify({ _id: 'b7', name: 'Short', surname: 'Vector', vector: [1, 2, 3] }),
+    JSON.stringify({ _id: 'b8', name: 'Edsger', surname: 'Dijkstra' }),
   ];
   const response = await call('POST', '/profiles/bulk', `${lines.join('\n')}\n`, { ...AUTH, 'content-type': 'application/x-ndjson' });
   t.equal(response.status, 200);
@@ -105,12 +108,15 @@ t.test('bulk NDJSON: one result line per input line, in order; good lines kept, 
     { line: 5, _id: 'b4', ok: true, seq: Number },
     { line: 6, ok: false, code: 'TANDEM_ERR_LINE_TOO_LONG' },
     { line: 7, _id: 'b6', ok: true, seq: Number },
+    { line: 8, _id: 'b7', ok: false, code: 'TANDEM_ERR_BAD_VECTOR', message: /3 numbers; the index has 128/ },
+    { line: 9, _id: 'b8', ok: true, seq: Number },
   ]);
-  t.equal(results.length, 6, 'the empty line is no record');
+  t.equal(results.length, 8, 'the empty line is no record');
   const store = fx.system.store!;
   t.same(
-    ['b1', 'b3', 'b4', 'b5', 'b6'].map((id) => store.get(id) !== null),
-    [true, false, true, false, true],
+    ['b1', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8'].map((id) => store.get(id) !== null),
+    [true, false, true, false, true, false, true],
+    'a vector of the wrong length fails its line only, not the good lines written with it',
   );
   t.equal((await call('POST', '/profiles/bulk', '{}', { 'content-type': 'application/x-ndjson' })).status, 401, 'bulk needs the token too');
 });

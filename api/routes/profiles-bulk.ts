@@ -72,7 +72,8 @@ async function* results(store: ProfileStore, input: AsyncIterable<Buffer>): Asyn
         });
         continue;
       }
-      const check = validateProfile(value);
+      // Checked as the store checks it: one bad line must not fail its whole chunk's transaction.
+      const check = validateProfile(value, { dims: store.dims });
       if (check.ok) {
         pending.push({ line: item.line, profile: check.profile });
         queued.push({ line: item.line, inChunk: true });

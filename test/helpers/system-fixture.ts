@@ -9,6 +9,7 @@ import { buildIndex } from '../../builder/build.js';
 import { writeProfilesJsonl } from '../../builder/generate.js';
 import { writeLatest } from '../../builder/publish.js';
 import type { ProfileSource } from '../../builder/sources.js';
+import { DEFAULT_DIMS } from '../../builder/vectorize.js';
 import { type Manifest, versionDir } from '../../index-version/format.js';
 import type { Profile } from '../../profiles/schema.js';
 import { type RunningSystem, type SystemOptions, startSystem } from '../../service/system.js';
@@ -106,7 +107,7 @@ export async function startFixture(t: Test, options: FixtureOptions = {}): Promi
     mode: 'view',
     log,
     childLogs,
-    ...(options.writeTokens ? { profiles: { storePath, writeTokens: options.writeTokens } } : {}),
+    ...(options.writeTokens ? { profiles: { storePath, writeTokens: options.writeTokens, dims: options.dims ?? DEFAULT_DIMS } } : {}),
     ...options.system,
   });
   t.teardown(async () => {
