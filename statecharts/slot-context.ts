@@ -63,8 +63,14 @@ export interface SlotContext {
   /** Consecutive failures since the child last reached idle; drives the backoff. */
   failures: number;
   lastFailure: string | null;
-  /** When this slot crashed, within the restart-intensity window. */
+  /**
+   * When this slot crashed, within the restart-intensity window: only crashes of a child that had
+   * not loaded a version since it was spawned count (a crash loop), never a child that came up
+   * healthy and was killed from outside while serving or standing by.
+   */
   crashTimes: number[];
+  /** The child has loaded a version since it was spawned. */
+  loadedSinceSpawn: boolean;
   now: () => number;
 }
 

@@ -95,6 +95,7 @@ export const slotMachine = slot.createMachine({
     failures: 0,
     lastFailure: null,
     crashTimes: [],
+    loadedSinceSpawn: false,
     now: input.now,
   }),
   initial: 'spawning',
@@ -117,7 +118,7 @@ export const slotMachine = slot.createMachine({
   },
   states: {
     spawning: {
-      entry: { type: 'spawnChild', params: ({ context }) => ({ slot: context.slot }) },
+      entry: [{ type: 'spawnChild', params: ({ context }) => ({ slot: context.slot }) }, slot.assign({ loadedSinceSpawn: false })],
       on: { SPAWNED: { target: 'handshake', actions: assign({ pid: ({ event }) => event.pid }) } },
       after: { spawnTimeout: { target: 'crashed', actions: slot.assign({ lastFailure: 'spawn timed out' }) } },
     },
@@ -160,7 +161,7 @@ export const slotMachine = slot.createMachine({
           guard: 'isCurrent',
           target: 'standby',
           actions: [
-            assign({ version: ({ event }) => event.version, pendingVersion: null, pendingPath: null }),
+            assign({ version: ({ event }) => event.version, pendingVersion: null, pendingPath: null, loadedSinceSpawn: true }),
             tellParent((context) => ({ type: 'SLOT_FETCHED', slot: context.slot, version: context.version! })),
           ],
         },
@@ -232,7 +233,8 @@ export const slotMachine = slot.createMachine({
           failures: ({ context }) => context.failures + 1,
           crashTimes: ({ context }) => {
             const now = context.now();
-            return [...context.crashTimes.filter((t) => now - t < context.timeouts.restartWindowMs), now];
+            const recent = context.crashTimes.filter((t) => now - t < context.timeouts.restartWindowMs);
+            return context.loadedSinceSpawn ? recent : [...recent, now];
           },
         }),
       ],

@@ -34,6 +34,12 @@ export interface SupervisorContext {
   standbyDelayMs: number;
   now: () => number;
   servingSince: number;
+  /**
+   * Whether `serving` was entered by a swap (a drained old answerer): only then does the standby
+   * fetch wait out standbyDelayMs. After a failover or the first promotion there is no swap
+   * window to keep clear, and redundancy is what matters: the spare loads the version at once.
+   */
+  afterSwap: boolean;
   /** Where each version seen lives (the newest few), to fetch the served one for standby. */
   paths: Record<string, string>;
   slots: SlotView[];

@@ -121,7 +121,7 @@ const supervisor = setup({
       const view = context.slots[spare]!;
       return view.ready && view.version !== serving && !isNewer(view.version, serving);
     },
-    standbyDue: ({ context }) => context.now() - context.servingSince >= context.standbyDelayMs,
+    standbyDue: ({ context }) => !context.afterSwap || context.now() - context.servingSince >= context.standbyDelayMs,
     fetchedIsNewer: ({ context, event }) => event.type === 'SLOT_FETCHED' && isNewer(event.version, context.servingVersion),
     hasAnswerer: ({ context }) => context.answerer !== null,
     hasServed: ({ context }) => context.hasServed,
@@ -145,6 +145,7 @@ export const supervisorMachine = supervisor.createMachine({
     standbyDelayMs: input.standbyDelayMs,
     now: input.now,
     servingSince: 0,
+    afterSwap: false,
     paths: {},
     slots: Array.from({ length: SLOT_COUNT }, () => ({ ready: false, version: null })),
     answerer: null,
@@ -207,7 +208,7 @@ export const supervisorMachine = supervisor.createMachine({
         SLOT_ANSWERING: [
           // The router switches on this assignment: new queries go to the new answerer from here.
           { guard: and(['fromCandidate', 'hasAnswerer']), target: 'draining', actions: 'swapAnswerer' },
-          { guard: 'fromCandidate', target: 'serving', actions: 'swapAnswerer' },
+          { guard: 'fromCandidate', target: 'serving', actions: ['swapAnswerer', assign({ afterSwap: false })] },
         ],
         SLOT_CRASHED: [
           { guard: and(['fromCandidate', 'hasAnswerer']), target: 'serving', actions: ['recordCrash', 'clearCandidate'] },
@@ -220,9 +221,9 @@ export const supervisorMachine = supervisor.createMachine({
     draining: {
       entry: sendTo(({ context }) => slotActorId(context.retiring!), { type: 'CMD_DRAIN' }),
       on: {
-        SLOT_DRAINED: { guard: 'fromRetiring', target: 'serving', actions: assign({ retiring: null }) },
+        SLOT_DRAINED: { guard: 'fromRetiring', target: 'serving', actions: assign({ retiring: null, afterSwap: true }) },
         SLOT_CRASHED: [
-          { guard: 'fromRetiring', target: 'serving', actions: ['recordCrash', assign({ retiring: null })] },
+          { guard: 'fromRetiring', target: 'serving', actions: ['recordCrash', assign({ retiring: null, afterSwap: true })] },
           { guard: 'fromAnswerer', target: 'degraded', actions: ['recordCrash', 'dropAnswerer'] },
           { actions: 'recordCrash' },
         ],

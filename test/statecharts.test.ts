@@ -277,9 +277,7 @@ t.test('first fetch fails: the next good version is tried, nothing waits forever
 t.test('standby waits out the swap window before loading the new version', async (t) => {
   const h = startHarness({}, { standby: true, standbyDelayMs: 3000 });
   h.serveFirstVersion();
-  t.equal(h.state(), 'serving', 'no standby fetch right after the first promotion');
-  h.clock.increment(3000);
-  t.equal(h.state(), 'fetching', 'the delay passed: the spare loads the served version');
+  t.equal(h.state(), 'fetching', 'no swap to keep clear after the first promotion: the spare loads the served version at once');
   h.completeFetch(1);
   h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
   h.swap(1, 0);
@@ -290,5 +288,63 @@ t.test('standby waits out the swap window before loading the new version', async
   t.equal(h.context().slots[0]!.version, 'v1');
   h.clock.increment(1);
   t.match(h.last(0), { type: 'FETCH', version: 'v2' }, 'then it becomes the standby for v2');
+  h.actor.stop();
+});
+
+t.test('after a failover the restarted child loads the served version at once, not after the standby delay', async (t) => {
+  const h = startHarness({ backoffBaseMs: 200 }, { standby: true, standbyDelayMs: 3000 });
+  h.serveFirstVersion();
+  h.completeFetch(1); // standby for v1
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
+  h.swap(1, 0);
+  h.clock.increment(3000);
+  h.completeFetch(0); // slot 0 stands by for v2 after the swap window
+  t.equal(h.slotState(0), 'standby');
+  h.slot(1).send({ type: 'EXITED', code: null, signal: 'SIGKILL' });
+  h.ackLast(0);
+  t.equal(h.context().answerer, 0, 'failover to the standby');
+  h.clock.increment(200);
+  h.bootSlot(1);
+  t.match(h.last(1), { type: 'FETCH', version: 'v2' }, 'the restarted child fetches the served version without waiting');
+  h.completeFetch(1);
+  t.equal(h.slotState(1), 'standby', 'redundancy is back after one backoff and one fetch');
+  // A second kill right away finds a standby, not a 3 s hole.
+  h.slot(0).send({ type: 'EXITED', code: null, signal: 'SIGKILL' });
+  t.equal(h.state(), 'promoting');
+  h.ackLast(1);
+  t.equal(h.context().answerer, 1);
+  h.actor.stop();
+});
+
+t.test('restart intensity counts crash loops only: a child killed after it loaded restarts at the backoff pace', async (t) => {
+  const h = startHarness(
+    { maxRestarts: 2, restartWindowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 100, limitedRetryMs: 30_000 },
+    { standby: true },
+  );
+  h.serveFirstVersion();
+  h.completeFetch(1);
+  for (let kill = 1; kill <= 6; kill++) {
+    const victim = h.context().answerer!;
+    h.slot(victim).send({ type: 'EXITED', code: null, signal: 'SIGKILL' });
+    h.ackLast(1 - victim); // the standby takes over
+    t.equal(h.slotState(victim), 'backoff', `kill ${kill}: restarting at the backoff pace`);
+    h.clock.increment(100);
+    h.bootSlot(victim);
+    h.completeFetch(victim);
+    t.equal(h.slotState(victim), 'standby', `kill ${kill}: back as the standby`);
+  }
+  t.same(h.limited, [], 'six kills of healthy children within the window: never restart-limited');
+  // A child that dies before it ever loads is a crash loop, and is held back. (Its first crash,
+  // as the loaded standby, does not count: three more do.)
+  const victim = h.context().answerer === 0 ? 1 : 0;
+  for (let crash = 1; crash <= 4; crash++) {
+    h.slot(victim).send({ type: 'EXITED', code: 1, signal: null });
+    if (crash < 4) {
+      h.clock.increment(100);
+      h.bootSlot(victim);
+    }
+  }
+  t.equal(h.slotState(victim), 'restartLimited');
+  t.match(h.limited, [{ slot: victim, crashes: 3 }]);
   h.actor.stop();
 });
