@@ -5,6 +5,19 @@ import type { SlotTimeouts } from './slot.js';
 
 export const SLOT_COUNT = 2;
 
+/**
+ * A fetch that failed for a reason outside the version (LOAD_FAILED: memory, file handles, a read
+ * error), or a standby fetch of the served version, is retried after a backoff; a version that
+ * fails so transientLimit times in a row is then quarantined like one that failed on its merits.
+ * The served version never is: the answerer loaded it, and it stays eligible for failover.
+ */
+export const FETCH_RETRY = { baseMs: 1000, maxMs: 30_000, transientLimit: 3 } as const;
+
+export interface FetchRetry {
+  failures: number;
+  retryAt: number;
+}
+
 export interface SlotView {
   /** Idle or standby: able to take a command now. */
   ready: boolean;
@@ -54,6 +67,10 @@ export interface SupervisorContext {
   latestSeen: { version: string; path: string } | null;
   /** Versions whose fetch failed on their merits (bad checksum, missing file): never retried. */
   quarantined: string[];
+  /** Versions whose last fetch failed for a passing reason, and when they may be fetched again. */
+  retries: Record<string, FetchRetry>;
+  /** The spare's standby fetches of the served version that failed in a row, and when to try again. */
+  standbyRetry: FetchRetry | null;
   hasServed: boolean;
   stoppedSlots: number;
 }
@@ -78,14 +95,36 @@ export function spareSlot(context: SupervisorContext): number | null {
   return null;
 }
 
+/** The backoff after `failures` failed fetches in a row. */
+export function retryBackoffMs(failures: number): number {
+  return Math.min(FETCH_RETRY.maxMs, FETCH_RETRY.baseMs * 2 ** (failures - 1));
+}
+
+/** Whether a version's last fetch failed for a passing reason and its retry is not due yet. */
+export function inBackoff(context: SupervisorContext, version: string): boolean {
+  const retry = context.retries[version];
+  return retry !== undefined && context.now() < retry.retryAt;
+}
+
+/** Milliseconds until the next retry falls due, or null when none waits. */
+export function nextRetryIn(context: SupervisorContext): number | null {
+  let soonest: number | null = null;
+  for (const retry of [...Object.values(context.retries), ...(context.standbyRetry ? [context.standbyRetry] : [])]) {
+    const wait = retry.retryAt - context.now();
+    if (wait > 0 && (soonest === null || wait < soonest)) soonest = wait;
+  }
+  return soonest;
+}
+
 /**
- * The newest version seen that is worth fetching: not quarantined and newer than what is served.
- * Usually LATEST; an older one when LATEST turned out bad and nothing is being served.
+ * The newest version seen that is worth fetching: not quarantined, not waiting out a retry
+ * backoff, and newer than what is served. Usually LATEST; an older one when LATEST turned out bad
+ * and nothing is being served.
  */
 export function fetchableLatest(context: SupervisorContext): string | null {
   let best: string | null = null;
   for (const version of Object.keys(context.paths)) {
-    if (context.quarantined.includes(version) || !isNewer(version, context.servingVersion)) continue;
+    if (context.quarantined.includes(version) || inBackoff(context, version) || !isNewer(version, context.servingVersion)) continue;
     if (isNewer(version, best)) best = version;
   }
   return best;

@@ -4,9 +4,13 @@ import { and, assign, enqueueActions, sendTo, setup } from 'xstate';
 import { slotMachine } from './slot.js';
 import {
   bestHeld,
+  FETCH_RETRY,
+  type FetchRetry,
   fetchableLatest,
   firstReady,
   isNewer,
+  nextRetryIn,
+  retryBackoffMs,
   SLOT_COUNT,
   type SupervisorContext,
   type SupervisorEvent,
@@ -22,13 +26,18 @@ export { SLOT_COUNT, slotActorId } from './supervisor-context.js';
 const startFirstFetch = ['chooseFirstReady', 'markCandidateFetching', 'sendFetchToCandidate'] as const;
 const startSpareFetch = ['chooseSpare', 'markCandidateFetching', 'sendFetchToCandidate'] as const;
 const startStandbyFetch = ['chooseSpare', 'markCandidateFetching', 'sendStandbyFetchToCandidate'] as const;
-const quarantineFailed = [
+// A failed fetch: quarantined on the version's merits, else retried after a backoff (FETCH_RETRY).
+const judgeFailedFetch = [
   'recordFetchFailed',
-  'quarantine',
+  'quarantineOrRetry',
   {
-    type: 'noteQuarantined',
-    params: ({ event }: { event: SupervisorEvent }) =>
-      event.type === 'SLOT_FETCH_FAILED' ? { version: event.version, error: event.error } : { version: '?', error: '?' },
+    type: 'noteFetchFailure',
+    params: ({ context, event }: { context: SupervisorContext; event: SupervisorEvent }) => {
+      if (event.type !== 'SLOT_FETCH_FAILED') return { version: '?', error: '?', quarantined: false, retry: null };
+      const quarantined = context.quarantined.includes(event.version);
+      const retry = event.version === context.servingVersion ? context.standbyRetry : (context.retries[event.version] ?? null);
+      return { version: event.version, error: event.error, quarantined, retry: quarantined ? null : retry };
+    },
   },
 ] as const;
 
@@ -43,7 +52,7 @@ const supervisor = setup({
     slot: slotMachine,
   },
   actions: {
-    noteQuarantined: (_, _params: { version: string; error: string }) => {},
+    noteFetchFailure: (_, _params: { version: string; error: string; quarantined: boolean; retry: FetchRetry | null }) => {},
     noteDegraded: (_, _params: { reason: string }) => {},
     recordFetched: assign({
       slots: ({ context, event }) =>
@@ -57,17 +66,35 @@ const supervisor = setup({
       slots: ({ context, event }) =>
         event.type === 'SLOT_CRASHED' ? withSlot(context.slots, event.slot, { ready: false, version: null }) : context.slots,
     }),
-    quarantine: assign({
-      quarantined: ({ context, event }) =>
-        event.type === 'SLOT_FETCH_FAILED' ? [...context.quarantined, event.version].slice(-100) : context.quarantined,
+    quarantineOrRetry: assign(({ context, event }) => {
+      if (event.type !== 'SLOT_FETCH_FAILED') return {};
+      const { version } = event;
+      const { [version]: previous, ...others } = context.retries;
+      if (version === context.servingVersion) {
+        // The answerer loaded it: only the spare's standby copy failed. It tries again later.
+        const failures = (context.standbyRetry?.failures ?? 0) + 1;
+        return { standbyRetry: { failures, retryAt: context.now() + retryBackoffMs(failures) } };
+      }
+      const failures = (previous?.failures ?? 0) + 1;
+      if (event.code !== 'LOAD_FAILED' || failures >= FETCH_RETRY.transientLimit)
+        return { quarantined: [...context.quarantined, version].slice(-100), retries: others };
+      // Only versions still seen keep a retry: the table stays as small as `paths`.
+      const kept = Object.fromEntries(Object.entries(others).filter(([seen]) => seen in context.paths));
+      return { retries: { ...kept, [version]: { failures, retryAt: context.now() + retryBackoffMs(failures) } } };
+    }),
+    forgetRetry: assign(({ context, event }) => {
+      if (event.type !== 'SLOT_FETCHED') return {};
+      const { [event.version]: _done, ...retries } = context.retries;
+      return { retries, standbyRetry: event.version === context.servingVersion ? null : context.standbyRetry };
     }),
     countStopped: assign({ stoppedSlots: ({ context }) => context.stoppedSlots + 1 }),
     clearCandidate: assign({ candidate: null }),
-    dropAnswerer: assign({ answerer: null, servingVersion: null }),
+    dropAnswerer: assign({ answerer: null, servingVersion: null, standbyRetry: null }),
     swapAnswerer: assign(({ context, event }) => ({
       retiring: context.answerer,
       answerer: context.candidate,
       servingVersion: event.type === 'SLOT_ANSWERING' ? event.version : context.servingVersion,
+      standbyRetry: event.type === 'SLOT_ANSWERING' && event.version === context.servingVersion ? context.standbyRetry : null,
       candidate: null,
       hasServed: true,
     })),
@@ -92,6 +119,8 @@ const supervisor = setup({
   },
   delays: {
     standbyDelay: ({ context }) => context.standbyDelayMs,
+    // Only ever taken with retryPending; the day is a placeholder for "no retry waits".
+    retryDue: ({ context }) => nextRetryIn(context) ?? 86_400_000,
   },
   guards: {
     fromCandidate: ({ context, event }) => 'slot' in event && event.slot === context.candidate,
@@ -118,9 +147,11 @@ const supervisor = setup({
       const serving = context.servingVersion;
       if (!context.standby || spare === null || serving === null || !context.paths[serving]) return false;
       if (context.quarantined.includes(serving)) return false;
+      if (context.standbyRetry !== null && context.now() < context.standbyRetry.retryAt) return false;
       const view = context.slots[spare]!;
       return view.ready && view.version !== serving && !isNewer(view.version, serving);
     },
+    retryPending: ({ context }) => nextRetryIn(context) !== null,
     standbyDue: ({ context }) => !context.afterSwap || context.now() - context.servingSince >= context.standbyDelayMs,
     fetchedIsNewer: ({ context, event }) => event.type === 'SLOT_FETCHED' && isNewer(event.version, context.servingVersion),
     hasAnswerer: ({ context }) => context.answerer !== null,
@@ -129,12 +160,16 @@ const supervisor = setup({
   },
 });
 
+/** A retry falling due is a reason to look again: the state's `always` runs after this. */
+const wakeForRetry = { retryDue: { guard: 'retryPending', actions: [] } } as const;
+
 /** Nobody answers: promote a child that holds a version, else fetch the newest one worth it. */
 const findAnAnswerer = supervisor.createStateConfig({
   always: [
     { guard: and(['noCandidate', 'someoneHoldsVersion']), target: 'promoting', actions: 'pickHeldCandidate' },
     { guard: and(['noCandidate', 'canFetchLatest']), target: 'loadingFirst', actions: [...startFirstFetch] },
   ],
+  after: wakeForRetry,
 });
 
 export const supervisorMachine = supervisor.createMachine({
@@ -154,6 +189,8 @@ export const supervisorMachine = supervisor.createMachine({
     retiring: null,
     latestSeen: null,
     quarantined: [],
+    retries: {},
+    standbyRetry: null,
     hasServed: false,
     stoppedSlots: 0,
   }),
@@ -176,7 +213,7 @@ export const supervisorMachine = supervisor.createMachine({
         slots: ({ context, event }) => withSlot(context.slots, event.slot, { ready: true, version: event.version }),
       }),
     },
-    SLOT_FETCHED: { actions: 'recordFetched' },
+    SLOT_FETCHED: { actions: ['recordFetched', 'forgetRetry'] },
     SLOT_FETCH_FAILED: { actions: 'recordFetchFailed' },
     SLOT_ANSWERING: {},
     SLOT_DRAINED: {},
@@ -189,10 +226,13 @@ export const supervisorMachine = supervisor.createMachine({
     booting: findAnAnswerer,
     loadingFirst: {
       on: {
-        SLOT_FETCHED: [{ guard: 'fromCandidate', target: 'promoting', actions: 'recordFetched' }, { actions: 'recordFetched' }],
+        SLOT_FETCHED: [
+          { guard: 'fromCandidate', target: 'promoting', actions: ['recordFetched', 'forgetRetry'] },
+          { actions: ['recordFetched', 'forgetRetry'] },
+        ],
         SLOT_FETCH_FAILED: [
-          { guard: and(['fromCandidate', 'hasServed']), target: 'degraded', actions: [...quarantineFailed, 'clearCandidate'] },
-          { guard: 'fromCandidate', target: 'booting', actions: [...quarantineFailed, 'clearCandidate'] },
+          { guard: and(['fromCandidate', 'hasServed']), target: 'degraded', actions: [...judgeFailedFetch, 'clearCandidate'] },
+          { guard: 'fromCandidate', target: 'booting', actions: [...judgeFailedFetch, 'clearCandidate'] },
           { actions: 'recordFetchFailed' },
         ],
         SLOT_CRASHED: [
@@ -238,6 +278,7 @@ export const supervisorMachine = supervisor.createMachine({
       ],
       after: {
         standbyDelay: { guard: 'spareNeedsStandby', target: 'fetching', actions: [...startStandbyFetch] },
+        ...wakeForRetry,
       },
       on: {
         SLOT_CRASHED: [{ guard: 'fromAnswerer', target: 'degraded', actions: ['recordCrash', 'dropAnswerer'] }, { actions: 'recordCrash' }],
@@ -246,12 +287,12 @@ export const supervisorMachine = supervisor.createMachine({
     fetching: {
       on: {
         SLOT_FETCHED: [
-          { guard: and(['fromCandidate', 'fetchedIsNewer']), target: 'promoting', actions: 'recordFetched' },
-          { guard: 'fromCandidate', target: 'serving', actions: ['recordFetched', 'clearCandidate'] },
-          { actions: 'recordFetched' },
+          { guard: and(['fromCandidate', 'fetchedIsNewer']), target: 'promoting', actions: ['recordFetched', 'forgetRetry'] },
+          { guard: 'fromCandidate', target: 'serving', actions: ['recordFetched', 'forgetRetry', 'clearCandidate'] },
+          { actions: ['recordFetched', 'forgetRetry'] },
         ],
         SLOT_FETCH_FAILED: [
-          { guard: 'fromCandidate', target: 'serving', actions: [...quarantineFailed, 'clearCandidate'] },
+          { guard: 'fromCandidate', target: 'serving', actions: [...judgeFailedFetch, 'clearCandidate'] },
           { actions: 'recordFetchFailed' },
         ],
         SLOT_CRASHED: [

@@ -112,8 +112,14 @@ export class Supervisor {
     const machine = supervisorMachine.provide({
       actors: { slot },
       actions: {
-        noteQuarantined: (_, { version, error }) =>
-          log.error({ version, error }, 'version quarantined: its fetch failed, it will not be retried'),
+        noteFetchFailure: (_, { version, error, quarantined, retry }) => {
+          if (quarantined) log.error({ version, error }, 'version quarantined: its fetch failed on its merits, it will not be retried');
+          else
+            log.warn(
+              { version, error, failures: retry?.failures, retryAt: retry?.retryAt },
+              'fetch failed for a passing reason: retrying after a backoff',
+            );
+        },
         noteDegraded: (_, { reason }) => log.error({ reason }, 'degraded: no child can answer; recovering'),
       },
     });

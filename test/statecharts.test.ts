@@ -348,3 +348,77 @@ t.test('restart intensity counts crash loops only: a child killed after it loade
   t.match(h.limited, [{ slot: victim, crashes: 3 }]);
   h.actor.stop();
 });
+
+t.test('a load that failed for a passing reason is retried after a backoff, and quarantined only after three in a row', async (t) => {
+  const h = startHarness();
+  h.bootSlot(0);
+  h.bootSlot(1);
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v1', path: '/d/v1' });
+  const fail = (slot: number) => {
+    const fetch = h.last(slot)!;
+    h.slot(slot).send({ type: 'ACK', seq: fetch.seq });
+    h.slot(slot).send({ type: 'FETCH_FAILED', seq: fetch.seq, version: 'v1', error: 'EMFILE', code: 'LOAD_FAILED' });
+  };
+  fail(0);
+  t.same(h.context().quarantined, [], 'a passing failure does not quarantine');
+  t.equal(h.state(), 'booting');
+  const fetches = () => h.sent.filter((s) => s.command.type === 'FETCH').length;
+  const before = fetches();
+  h.clock.increment(999);
+  t.equal(fetches(), before, 'nothing before the backoff');
+  h.clock.increment(1);
+  t.equal(h.state(), 'loadingFirst', 'retried after 1 s');
+  fail(0);
+  h.clock.increment(2000);
+  t.equal(h.state(), 'loadingFirst', 'retried again after 2 s');
+  fail(0);
+  t.same(h.context().quarantined, ['v1'], 'three in a row: treated as the version’s own fault');
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
+  t.match(h.last(0), { type: 'FETCH', version: 'v2' });
+  h.completeFetch(0);
+  h.ackLast(0);
+  t.equal(h.state(), 'serving', 'and the next good version is served');
+  h.actor.stop();
+});
+
+t.test('a load that recovers is served: the shortest sequence no longer ends in booting forever', async (t) => {
+  const h = startHarness();
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v1', path: '/d/v1' });
+  h.bootSlot(0);
+  const fetch = h.last(0)!;
+  h.slot(0).send({ type: 'ACK', seq: fetch.seq });
+  h.slot(0).send({ type: 'FETCH_FAILED', seq: fetch.seq, version: 'v1', error: 'out of memory', code: 'LOAD_FAILED' });
+  h.clock.increment(1000);
+  h.completeFetch(0);
+  h.ackLast(0);
+  t.equal(h.state(), 'serving');
+  t.same(h.context().retries, {}, 'a success forgets the failures');
+  h.actor.stop();
+});
+
+t.test('a failed standby fetch never quarantines the served version; it stays eligible for failover', async (t) => {
+  for (const code of ['LOAD_FAILED', 'CHECKSUM_MISMATCH'] as const) {
+    const h = startHarness({}, { standby: true });
+    h.serveFirstVersion();
+    const fetch = h.last(1)!;
+    t.match(fetch, { type: 'FETCH', version: 'v1' }, `${code}: the spare fetches the served version`);
+    h.slot(1).send({ type: 'ACK', seq: fetch.seq });
+    h.slot(1).send({ type: 'FETCH_FAILED', seq: fetch.seq, version: 'v1', error: 'failed', code });
+    t.same(h.context().quarantined, [], `${code}: the served version is not quarantined`);
+    t.equal(h.state(), 'serving');
+    const fetches = () => h.sent.filter((s) => s.slot === 1 && s.command.type === 'FETCH').length;
+    const before = fetches();
+    h.clock.increment(999);
+    t.equal(fetches(), before, `${code}: the standby does not retry in a tight loop`);
+    h.clock.increment(1);
+    t.equal(fetches(), before + 1, `${code}: it retries after the backoff`);
+    // The answerer dies while the spare has nothing: the served version is fetched again, not 503 forever.
+    h.slot(0).send({ type: 'EXITED', code: null, signal: 'SIGKILL' });
+    t.equal(h.state(), 'loadingFirst', `${code}: the fetch under way carries on with nobody answering`);
+    h.completeFetch(1);
+    h.ackLast(1);
+    t.equal(h.state(), 'serving', `${code}: served again`);
+    t.equal(h.context().servingVersion, 'v1');
+    h.actor.stop();
+  }
+});
