@@ -43,6 +43,12 @@ const program = new Command()
       'how long after a swap the spare child waits before loading the served version as hot standby',
     ).default(String(SUPERVISOR_DEFAULTS.standbyDelayMs)),
   )
+  .addOption(
+    new Option(
+      '--max-hold-ms <ms>',
+      'how long a query waits when no child answers but one is loading or being promoted, before a 503',
+    ).default(String(SUPERVISOR_DEFAULTS.maxHoldMs)),
+  )
   .addOption(new Option('--store <file>', 'the profile store (SQLite); default <data>/profiles.db').env('TANDEM_STORE'))
   .addOption(
     new Option('--dims <n>', "the length a profile's own `vector` must have: the builder's --dims")
@@ -70,6 +76,7 @@ const opts = program.opts<{
   checksumHelper: boolean;
   rememberHashes: boolean;
   standbyDelayMs: string;
+  maxHoldMs: string;
   store?: string;
   dims: string;
   writeTokenFile?: string;
@@ -93,6 +100,10 @@ if (opts.verifyRate.trim() === '' || !Number.isFinite(verifyMBps) || verifyMBps 
 const dims = Number(opts.dims);
 if (!Number.isSafeInteger(dims) || dims < 1) program.error(`--dims must be a whole number >= 1, got ${opts.dims}`);
 
+const maxHoldMs = Number(opts.maxHoldMs);
+if (!Number.isSafeInteger(maxHoldMs) || maxHoldMs < 0)
+  program.error(`--max-hold-ms must be a whole number of ms >= 0, got ${opts.maxHoldMs}`);
+
 const standbyDelayMs = Number(opts.standbyDelayMs);
 if (!Number.isSafeInteger(standbyDelayMs) || standbyDelayMs < 0) {
   program.error(`--standby-delay-ms must be a whole number of ms >= 0, got ${opts.standbyDelayMs}`);
@@ -114,6 +125,7 @@ const system = await startSystem({
   mode: opts.mode,
   standby: opts.standby,
   standbyDelayMs,
+  maxHoldMs,
   fetchPolicy: {
     niceness: fetchNiceness,
     verifyBytesPerSecond: bytesPerSecondFromMBps(verifyMBps),

@@ -9,19 +9,19 @@ export type RouteTarget = { kind: 'slot'; slot: number } | { kind: 'none' } | { 
 /** What the router needs of a supervisor snapshot. */
 export interface SupervisorView {
   context: Pick<SupervisorContext, 'answerer'>;
-  matches(state: 'promoting'): boolean;
+  matches(state: 'promoting' | 'loadingFirst'): boolean;
 }
 
 /**
  * Invariant 3: the answerer the machine names, and only it, gets new queries. It changes at the
  * new answerer's ANSWER ack (the machine's `swapAnswerer`), so nothing goes to an older version
- * once a newer one is promoted. While a child with an index is being promoted, queries wait for
- * it rather than fail.
+ * once a newer one is promoted. While a child is being promoted, or is loading a version to
+ * answer with, queries wait for it (a bounded time: the router's maxHoldMs) rather than fail.
  */
 export function routeFor(supervisor: SupervisorView): RouteTarget {
   const { answerer } = supervisor.context;
   if (answerer !== null) return { kind: 'slot', slot: answerer };
-  return supervisor.matches('promoting') ? { kind: 'wait' } : { kind: 'none' };
+  return supervisor.matches('promoting') || supervisor.matches('loadingFirst') ? { kind: 'wait' } : { kind: 'none' };
 }
 
 /** The router's own state: the target, and a slot a send just failed to reach. */

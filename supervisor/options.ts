@@ -18,6 +18,8 @@ export interface SupervisorOptions {
   heartbeatMs?: number;
   heartbeatTimeoutMs?: number;
   queryTimeoutMs?: number;
+  /** How long a query waits when no child answers but one is loading or being promoted (then 503). */
+  maxHoldMs?: number;
   maxInFlight?: number;
   /** Queries per message to a child at most (see QueryRouterOptions.maxBatch). */
   maxBatch?: number;
@@ -39,6 +41,7 @@ export interface SupervisorOptions {
 
 export const SUPERVISOR_DEFAULTS = {
   queryTimeoutMs: 5000,
+  maxHoldMs: 1000,
   maxInFlight: 10_000,
   // 24-32 per batch measured best at c=64 (BENCHMARKS.md): fewer cost messages, more idle turns.
   maxBatch: 32,

@@ -34,11 +34,15 @@ interface Pending {
   deadline: number;
   slot: number | null;
   retried: boolean;
+  /** When it began waiting for an answerer, while it waits. */
+  heldSince: number | null;
 }
 
 export interface QueryRouterOptions {
   endpoint: string;
   timeoutMs: number;
+  /** A query held for an answerer (one loading or being promoted) fails with NO_ANSWERER after this long. */
+  maxHoldMs: number;
   maxInFlight: number;
   /**
    * A batch this full is sent at once instead of at the end of the tick, so the child starts
@@ -50,6 +54,8 @@ export interface QueryRouterOptions {
   suspectMs: number;
   /** The profile store's change seq, sent with every batch (roles/answer.ts catches up to it). */
   currentSeq?: () => number;
+  /** Held queries that waited maxHoldMs for an answerer in vain, for the trace. */
+  onHoldExpired?: (count: number) => void;
   log: Logger;
 }
 
@@ -65,12 +71,13 @@ export class QueryRouter {
   private routing: RoutingState = INITIAL_ROUTING;
   private nextQ = 1;
   private readonly sweeper: NodeJS.Timeout;
-  readonly stats = { sent: 0, answered: 0, retried: 0, timedOut: 0, shed: 0, late: 0 };
+  /** held: queries that waited for an answerer; holdExpired: of those, failed after maxHoldMs. */
+  readonly stats = { sent: 0, answered: 0, retried: 0, timedOut: 0, shed: 0, late: 0, held: 0, holdExpired: 0 };
 
   constructor(private readonly options: QueryRouterOptions) {
     this.router = new Router({ mandatory: true, handover: true, linger: 0, sendTimeout: options.sendTimeoutMs });
     this.writer = new SocketWriter(this.router, (err) => options.log.warn({ err: err.message }, 'query batch not delivered'));
-    this.sweeper = setInterval(() => this.expire(), Math.max(10, Math.min(100, options.timeoutMs / 4)));
+    this.sweeper = setInterval(() => this.expire(), Math.max(10, Math.min(100, options.timeoutMs / 4, options.maxHoldMs / 4)));
     this.sweeper.unref();
   }
 
@@ -134,7 +141,15 @@ export class QueryRouter {
       return;
     }
     const q = this.nextQ++;
-    this.pending.set(q, { query: makeQuery(q), vector, done, deadline: Date.now() + this.options.timeoutMs, slot: null, retried: false });
+    this.pending.set(q, {
+      query: makeQuery(q),
+      vector,
+      done,
+      deadline: Date.now() + this.options.timeoutMs,
+      slot: null,
+      retried: false,
+      heldSince: null,
+    });
     this.dispatch(q);
   }
 
@@ -144,10 +159,16 @@ export class QueryRouter {
     const dispatch = dispatchFor(this.routing, Date.now());
     if (dispatch.kind !== 'send') {
       entry.slot = null;
-      if (dispatch.kind === 'hold') this.held.push(q);
-      else this.finish(q, { ok: false, code: 'NO_ANSWERER', body: null });
+      if (dispatch.kind === 'hold') {
+        if (entry.heldSince === null) {
+          entry.heldSince = Date.now();
+          this.stats.held++;
+        }
+        this.held.push(q);
+      } else this.finish(q, { ok: false, code: 'NO_ANSWERER', body: null });
       return;
     }
+    entry.heldSince = null;
     entry.slot = dispatch.slot;
     let batch = this.outbox.get(entry.slot);
     if (!batch) {
@@ -234,8 +255,21 @@ export class QueryRouter {
       this.finish(q, { ok: false, code: 'TIMEOUT', body: null });
     }
     if (this.held.length) {
-      const stillHeld = this.held.filter((q) => this.pending.has(q));
+      let expired = 0;
+      const stillHeld = this.held.filter((q) => {
+        const entry = this.pending.get(q);
+        if (!entry) return false;
+        if (entry.heldSince === null || now - entry.heldSince < this.options.maxHoldMs) return true;
+        expired++;
+        this.finish(q, { ok: false, code: 'NO_ANSWERER', body: null });
+        return false;
+      });
       this.held.splice(0, this.held.length, ...stillHeld);
+      if (expired > 0) {
+        this.stats.holdExpired += expired;
+        this.options.log.warn({ expired, maxHoldMs: this.options.maxHoldMs }, 'queries waited for an answerer in vain');
+        this.options.onHoldExpired?.(expired);
+      }
     }
   }
 

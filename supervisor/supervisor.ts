@@ -63,6 +63,16 @@ export class Supervisor {
     this.router = new QueryRouter({
       endpoint: this.queryEndpoint,
       timeoutMs: options.queryTimeoutMs ?? SUPERVISOR_DEFAULTS.queryTimeoutMs,
+      maxHoldMs: options.maxHoldMs ?? SUPERVISOR_DEFAULTS.maxHoldMs,
+      onHoldExpired: (count) =>
+        options.tracer.record({
+          ts: new Date().toISOString(),
+          actor: 'router',
+          event: 'HOLD_EXPIRED',
+          from: 'waiting',
+          to: 'failed',
+          detail: `${count} queries waited ${options.maxHoldMs ?? SUPERVISOR_DEFAULTS.maxHoldMs} ms for an answerer: 503`,
+        }),
       maxInFlight: options.maxInFlight ?? SUPERVISOR_DEFAULTS.maxInFlight,
       maxBatch: options.maxBatch ?? SUPERVISOR_DEFAULTS.maxBatch,
       sendTimeoutMs: CHANNEL_DEFAULTS.sendTimeoutMs,

@@ -17,6 +17,7 @@ t.test('a burst is split into batches of at most maxBatch, and each caller gets 
   const router = new QueryRouter({
     endpoint,
     timeoutMs: 5000,
+    maxHoldMs: 1000,
     maxInFlight: 1000,
     maxBatch: 8,
     sendTimeoutMs: 1000,
@@ -72,4 +73,62 @@ t.test('a burst is split into batches of at most maxBatch, and each caller gets 
     t.ok(outcome.ok, `${id} answered`);
     if (outcome.ok) t.same(JSON.parse(outcome.body.toString('utf8')), { id }, `${id} got its own reply`);
   }
+});
+
+t.test('a query waits for an answerer a bounded time: sent when one appears, NO_ANSWERER when none does', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tandem-router-'));
+  const endpoint = `ipc://${dir}/query`;
+  const expiries: number[] = [];
+  const router = new QueryRouter({
+    endpoint,
+    timeoutMs: 5000,
+    maxHoldMs: 300,
+    maxInFlight: 1000,
+    maxBatch: 8,
+    sendTimeoutMs: 1000,
+    suspectMs: 1000,
+    onHoldExpired: (count) => expiries.push(count),
+    log: pino({ level: 'silent' }),
+  });
+  const child = new Dealer({ routingId: slotRoutingId(0), linger: 0 });
+  t.teardown(() => {
+    child.close();
+    router.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await router.bind();
+  child.connect(endpoint);
+  const ask = (id: string) =>
+    new Promise<{ outcome: QueryOutcome; ms: number }>((resolve) => {
+      const started = Date.now();
+      router.recommend(id, 3, (outcome) => resolve({ outcome, ms: Date.now() - started }));
+    });
+
+  router.setTarget({ kind: 'wait' });
+  const inVain = await ask('nobody');
+  t.match(inVain.outcome, { ok: false, code: 'NO_ANSWERER' }, 'nobody came: 503, not a hang until the 5 s deadline');
+  t.ok(inVain.ms >= 300 && inVain.ms < 2000, `failed after the hold (${inVain.ms} ms)`);
+  t.same(expiries, [1], 'the expiry is reported (the supervisor traces it)');
+
+  const echo = (async () => {
+    for await (const [header] of child) {
+      const queries = decodeQueries(header!).queries as RecommendQuery[];
+      await child.send(
+        encodeReplies(
+          queries.map(({ q }) => ({ q, ok: true })),
+          queries.map(({ id }) => Buffer.from(JSON.stringify({ id }))),
+        ),
+      );
+      return;
+    }
+  })();
+  const waiting = ask('patient');
+  setTimeout(() => router.setTarget({ kind: 'slot', slot: 0 }), 100);
+  const answered = await waiting;
+  await echo;
+  t.ok(answered.outcome.ok, 'a child came within the hold: answered');
+  t.match(router.stats, { held: 2, holdExpired: 1 }, 'both waits counted (/status queries.held, queries.holdExpired)');
+
+  router.setTarget({ kind: 'none' });
+  t.match(await ask('refused'), { outcome: { ok: false, code: 'NO_ANSWERER' } }, 'nobody loading: refused at once');
 });

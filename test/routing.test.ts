@@ -20,7 +20,7 @@ t.test('through boot and a swap, new queries go to the slot the machine names, s
   h.bootSlot(0);
   h.bootSlot(1);
   h.actor.send({ type: 'VERSION_SEEN', version: 'v1', path: '/d/v1' });
-  t.same(route(), { kind: 'none' }, 'loading the first version: still nobody');
+  t.same(route(), { kind: 'wait' }, 'loading the first version: queries wait for it (a bounded time)');
   h.completeFetch(0);
   t.same(route(), { kind: 'wait' }, 'promoting the first answerer: queries wait for it');
   h.ackLast(0);
@@ -35,12 +35,15 @@ t.test('through boot and a swap, new queries go to the slot the machine names, s
   h.actor.stop();
 });
 
-t.test('the answerer dies and nobody holds a version: routing fails fast again', async (t) => {
+t.test('the answerer dies and nobody holds a version: queries wait while one loads, fail fast when none can', async (t) => {
   const h = startHarness();
   h.serveFirstVersion();
   h.slot(0).send({ type: 'EXITED', code: null, signal: 'SIGKILL' });
-  t.not(h.state(), 'serving');
-  t.same(routeFor(h.actor.getSnapshot()), { kind: 'none' });
+  t.equal(h.state(), 'loadingFirst', 'the spare loads the version at once');
+  t.same(routeFor(h.actor.getSnapshot()), { kind: 'wait' }, 'a child is about to answer: wait for it');
+  h.slot(1).send({ type: 'EXITED', code: null, signal: 'SIGKILL' });
+  t.equal(h.state(), 'degraded');
+  t.same(routeFor(h.actor.getSnapshot()), { kind: 'none' }, 'nobody loading: fail fast');
   h.actor.stop();
 });
 
