@@ -9,6 +9,7 @@ import { readVerifiedManifest } from '../index-version/verify.js';
 import { buildIndex } from './build.js';
 import { isBuilderError } from './errors.js';
 import { DEFAULT_INCREMENTAL_MAX_FRACTION } from './incremental-build.js';
+import { watchParent } from './parent-watch.js';
 import { RebuildScheduler } from './rebuild-scheduler.js';
 import { DEFAULT_KEEP } from './retention.js';
 import { watchSource } from './source-watch.js';
@@ -32,6 +33,7 @@ interface CliOptions {
   batchSize?: number;
   incremental: number;
   niceness: number;
+  exitWithParent: boolean;
 }
 
 function integer(min: number) {
@@ -104,6 +106,10 @@ function parseArgs(argv: string[]): CliOptions {
         .env('TANDEM_BUILDER_NICENESS')
         .default(BACKGROUND_NICENESS),
     )
+    .option(
+      '--no-exit-with-parent',
+      'keep running when the process that started the builder is gone (by default it stops, as the service children do)',
+    )
     .addOption(new Option('--batch-size <n>', 'records per index add() batch').argParser(integer(1)).hideHelp())
     .parse(argv)
     .opts<CliOptions>();
@@ -171,6 +177,12 @@ async function runOnce(options: CliOptions, source: ProfileSource, logger: Logge
     controller.abort();
   };
   process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
+  const stopWatching = options.exitWithParent
+    ? watchParent((formerParent) => {
+        logger.warn({ formerParent }, 'the process that started the builder is gone');
+        controller.abort();
+      })
+    : () => {};
   try {
     await buildOnce(options, source, logger, controller.signal, 'one-shot');
     return 0;
@@ -182,6 +194,8 @@ async function runOnce(options: CliOptions, source: ProfileSource, logger: Logge
     logger.fatal(errorFields(err), 'build failed');
     process.stderr.write(`builder: ${errorFields(err).error}\n`);
     return 1;
+  } finally {
+    stopWatching();
   }
 }
 
@@ -217,6 +231,11 @@ async function runService(options: CliOptions, source: ProfileSource, logger: Lo
       void scheduler.stop().then(resolve);
     };
     process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
+    if (options.exitWithParent)
+      watchParent((formerParent) => {
+        logger.warn({ formerParent }, 'the process that started the builder is gone');
+        onSignal('SIGHUP');
+      });
   });
 
   // Watching before the first check: a change between the two is then seen by one or the other.

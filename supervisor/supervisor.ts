@@ -2,8 +2,7 @@
 // named actions (spawn, send, kill), feeds process and channel events back in as machine events,
 // and hands every snapshot to the query router, which routes as statecharts/routing.ts says.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Actor, type ActorRefFrom, createActor } from 'xstate';
@@ -17,6 +16,7 @@ import { SLOT_COUNT, slotActorId, supervisorMachine } from '../statecharts/super
 import { ControlChannel } from './control-channel.js';
 import { SUPERVISOR_DEFAULTS, type SupervisorOptions, type SupervisorStatus } from './options.js';
 import { type QueryCallback, QueryRouter } from './query-router.js';
+import { createRuntimeDir, removeStaleRuntimeDirs } from './runtime-dir.js';
 import { SlotHandle } from './slot-handle.js';
 import { spawnSlotProcess } from './slot-process.js';
 import { statusOf } from './status.js';
@@ -84,7 +84,9 @@ export class Supervisor {
 
   static async start(options: SupervisorOptions): Promise<Supervisor> {
     // ipc endpoints in a directory only we can enter (mkdtemp makes it 0700).
-    const runtimeDir = await mkdtemp(path.join(os.tmpdir(), 'tandem-'));
+    const stale = await removeStaleRuntimeDirs().catch(() => []);
+    if (stale.length > 0) options.log.info({ removed: stale }, 'removed runtime folders of supervisors that are gone');
+    const runtimeDir = await createRuntimeDir();
     const supervisor = new Supervisor(options, runtimeDir);
     await supervisor.begin();
     return supervisor;

@@ -1,0 +1,17 @@
+// The builder, like the children (roles/child.ts), must not outlive whoever started it: `make
+// multi` starts it in a session of its own (for its niceness to count), so a SIGKILL of the
+// launcher's process group does not reach it. When the launcher dies the kernel gives the builder
+// a new parent (init or a subreaper); that change is the signal to leave.
+const POLL_MS = 500;
+
+/** Calls `onOrphaned` once when this process's parent changes. Returns a stop function. */
+export function watchParent(onOrphaned: (formerParent: number) => void, pollMs = POLL_MS): () => void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    onOrphaned(parent);
+  }, pollMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
