@@ -209,6 +209,9 @@ export const supervisorMachine = supervisor.createMachine({
       }),
     },
     SLOT_IDLE: {
+      // A slot reports idle after the event that freed it (a FETCH_FAILED, say); by then this
+      // machine may already have given it its next command: a report from the candidate is stale.
+      guard: ({ context, event }) => event.slot !== context.candidate,
       actions: assign({
         slots: ({ context, event }) => withSlot(context.slots, event.slot, { ready: true, version: event.version }),
       }),

@@ -5,28 +5,36 @@ import path from 'node:path';
 import t from 'tap';
 import { buildIndex, DEFAULT_PARAMS } from '../builder/build.js';
 import { calibrateExpansion, RECALL_TARGET } from '../builder/calibrate.js';
-import { writeProfilesJsonl } from '../builder/generate.js';
 import { mulberry32 } from '../builder/random.js';
 import { createEngineIndex, normalizeInPlace } from '../index-version/engine.js';
 import { silent } from './helpers/builder-fixture.js';
 
 t.test('each build calibrates its search expansion from measured recall; a chosen one is kept', async (t) => {
   const dir = t.testdir();
+  // Random vectors: harder than the demo's clustered ones, so the smallest ef falls short and the
+  // ladder is climbed (on the demo data ef 16 already passes and the climb is never tested).
   const source = path.join(dir, 'profiles.jsonl');
-  await writeProfilesJsonl(source, 6_000, 5);
-  const calibrated = await buildIndex({ source, dataDir: path.join(dir, 'a'), logger: silent });
+  const rng = mulberry32(11);
+  writeFileSync(
+    source,
+    Array.from({ length: 6_000 }, (_, i) =>
+      JSON.stringify({ _id: `r${i}`, name: 'R', surname: 'V', vector: Array.from({ length: 64 }, () => rng() - 0.5) }),
+    ).join('\n'),
+  );
+  const calibrated = await buildIndex({ source, dataDir: path.join(dir, 'a'), logger: silent, dims: 64 });
   const calibration = calibrated.calibration!;
   const last = calibration.tried[calibration.tried.length - 1]!;
   t.equal(calibrated.params.expansionSearch, calibration.expansionSearch, 'the manifest carries the chosen ef to the children');
   t.equal(last.expansionSearch, calibration.expansionSearch);
   t.ok(last.recall >= RECALL_TARGET, `recall ${last.recall} at ef ${last.expansionSearch}`);
+  t.ok(calibration.tried.length >= 2, `the ladder was climbed (${calibration.tried.map((step) => step.expansionSearch).join(', ')})`);
   t.ok(
     calibration.tried.slice(0, -1).every((step) => step.recall < RECALL_TARGET),
     'the smallest ef that reaches the target',
   );
   t.equal(calibration.sample, 256);
 
-  const fixed = await buildIndex({ source, dataDir: path.join(dir, 'b'), logger: silent, params: { expansionSearch: 40 } });
+  const fixed = await buildIndex({ source, dataDir: path.join(dir, 'b'), logger: silent, dims: 64, params: { expansionSearch: 40 } });
   t.equal(fixed.params.expansionSearch, 40);
   t.same(
     fixed.calibration!.tried.map((step) => step.expansionSearch),

@@ -59,10 +59,16 @@ t.test('SIGTERM: in-flight requests finish, children stopped, exit 0', async (t)
   t.match(main.output(), /shutting down/);
 });
 
-t.test('SIGTERM to the whole process group: the supervisor still drains, children wait for SHUTDOWN', async (t) => {
-  // What Ctrl-C in a terminal or `systemctl stop` does: every process in the group gets the signal.
+t.test('SIGTERM to every process (group and children): the supervisor still drains, children wait for SHUTDOWN', async (t) => {
+  // What `systemctl stop` does: every process of the unit's cgroup gets the signal. The children
+  // lead a group of their own (so Ctrl-C reaches only the supervisor), so they are signalled
+  // straight, as the cgroup kill would.
   const main = await startMainProcess(t, 100, true);
-  await burstThenStop(t, main, () => process.kill(-main.child.pid!, 'SIGTERM'));
+  const children = await childPids(main.url);
+  await burstThenStop(t, main, () => {
+    process.kill(-main.child.pid!, 'SIGTERM');
+    for (const pid of children) process.kill(pid, 'SIGTERM');
+  });
   const [run] = readdirSync(main.runsDir);
   const trace = readFileSync(path.join(main.runsDir, run!, 'trace.jsonl'), 'utf8')
     .split('\n')

@@ -422,3 +422,18 @@ t.test('a failed standby fetch never quarantines the served version; it stays el
     h.actor.stop();
   }
 });
+
+t.test('the supervisor never sees a slot as ready while it fetches', async (t) => {
+  const h = startHarness();
+  h.serveFirstVersion();
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v2', path: '/d/v2' });
+  const fetch = h.last(1)!;
+  h.slot(1).send({ type: 'ACK', seq: fetch.seq });
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v3', path: '/d/v3' });
+  // The failure sends FETCH_FAILED, then the slot's SLOT_IDLE; the first already starts the next fetch.
+  h.slot(1).send({ type: 'FETCH_FAILED', seq: fetch.seq, version: 'v2', error: 'bad', code: 'CHECKSUM_MISMATCH' });
+  t.match(h.last(1), { type: 'FETCH', version: 'v3' }, 'the next version is fetched at once');
+  t.equal(h.slotState(1), 'fetching.awaitingAck');
+  t.equal(h.context().slots[1]!.ready, false, 'and the view says busy, not ready');
+  h.actor.stop();
+});
