@@ -1,7 +1,7 @@
 // `make chaos`: the whole service under continuous load while faults are injected on a
 // schedule, then a summary table. Traffic goes to 127.0.0.1 only and every process started here
 // is killed at the end.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -78,6 +78,8 @@ let sent = 0;
 let stopLoad = false;
 let expectingOutage = false;
 let outageFailures = 0;
+/** Faults injected and requests failed, in order, with the time: kept in bench/results/chaos.json. */
+const events: string[] = [];
 async function client(c: number) {
   for (let i = 0; !stopLoad; i++) {
     const id = ids[(c * 7919 + i * 104_729) % ids.length]!;
@@ -96,7 +98,9 @@ async function client(c: number) {
       if (expectingOutage && outcome.startsWith('503')) outageFailures++;
       else {
         failures.set(outcome, (failures.get(outcome) ?? 0) + 1);
-        console.log(`${new Date().toISOString().slice(11, 23)}  request failed: ${outcome}`);
+        const line = `${new Date().toISOString().slice(11, 23)}  request failed: ${outcome}`;
+        events.push(line);
+        console.log(line);
       }
     }
   }
@@ -107,7 +111,9 @@ const load = Promise.all(Array.from({ length: Number(opts.clients) }, (_, c) => 
 const injected: Record<string, number> = {};
 const note = (fault: string) => {
   injected[fault] = (injected[fault] ?? 0) + 1;
-  console.log(`${new Date().toISOString().slice(11, 19)}  ${fault}`);
+  const line = `${new Date().toISOString().slice(11, 19)}  ${fault}`;
+  events.push(line);
+  console.log(line);
 };
 // Kills that promise zero failures wait until the other child holds an index.
 const standbyReady = () =>
@@ -160,6 +166,34 @@ const faults: [string, () => Promise<void>][] = [
       await sleep(1500 + Math.random() * 2000);
       builder.kill('SIGKILL');
       builder = start('builder/main.js', ['--source', source, '--data', dataDir, '--watch', '--every', '6', '--threads', '1']);
+    },
+  ],
+  [
+    'SIGKILL the answer child 5 times, 1 s apart',
+    async () => {
+      await standbyReady();
+      for (let kill = 0; kill < 5; kill++) {
+        const victim = answerer(await status());
+        if (victim?.pid) process.kill(victim.pid, 'SIGKILL');
+        await sleep(1000);
+      }
+    },
+  ],
+  [
+    'SIGKILL the answer child during a swap',
+    async () => {
+      await standbyReady();
+      // The builder publishes every 6 s: wait for the service to be between versions.
+      const during = await until(
+        'a swap under way',
+        async () => {
+          const s = await status();
+          return ['fetching', 'promoting', 'draining'].includes(s.state) && s.answerer !== null ? s : null;
+        },
+        20_000,
+      );
+      const victim = answerer(during);
+      if (victim?.pid) process.kill(victim.pid, 'SIGKILL');
     },
   ],
   [
@@ -230,4 +264,25 @@ const rows: [string, string][] = [
 const table = ['| measure | value |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
 console.log(`\n${table}\n`);
 writeFileSync(path.join(dir, 'summary.md'), `${table}\n`);
+// The raw outcome is kept with the benchmarks, and the README's table is made from it, never by hand.
+const commit = (() => {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+})();
+const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+writeFileSync(
+  path.join(root, 'bench', 'results', 'chaos.json'),
+  `${JSON.stringify({ date: when, commit, options: opts, rows: Object.fromEntries(rows), failures: Object.fromEntries(failures), log: events }, null, 2)}\n`,
+);
+const readme = path.join(root, 'README.md');
+const text = readFileSync(readme, 'utf8');
+const begin = '<!-- chaos table: written by make chaos from bench/results/chaos.json -->';
+const end = '<!-- end of chaos table -->';
+if (text.includes(begin) && text.includes(end)) {
+  const block = `${begin}\nMeasured by \`make chaos\` on ${when} UTC, commit ${commit}:\n\n${table}\n${end}`;
+  writeFileSync(readme, text.slice(0, text.indexOf(begin)) + block + text.slice(text.indexOf(end) + end.length));
+}
 process.exit(failed === 0 ? 0 : 1);

@@ -20,7 +20,8 @@ import { waitFor } from './helpers/wait.js';
 
 const DIR = path.join(FIXTURES, 'import');
 const TOKEN = 'import-test-token';
-const fx = await startFixture(t, { count: 50, writeTokens: [TOKEN] });
+// The fixtures' vectors have 4 numbers: the write API is told so (the index's own size does not matter here).
+const fx = await startFixture(t, { count: 50, writeTokens: [TOKEN], vectorDims: 4 });
 const tokenFile = path.join(fx.dir, 'token');
 writeFileSync(tokenFile, `${TOKEN}\n`);
 

@@ -23,6 +23,22 @@ t.test('main process SIGKILLed: both children exit by themselves (no orphans)', 
   t.pass(`children ${pids.join(', ')} exited on their own`);
 });
 
+t.test('main process alive but silent (SIGSTOP): its children leave after the orphan timeout', async (t) => {
+  const main = await startMainProcess(t);
+  const pids = await childPids(main.url);
+  process.kill(main.child.pid!, 'SIGSTOP');
+  t.teardown(() => {
+    try {
+      process.kill(main.child.pid!, 'SIGCONT');
+    } catch {
+      // gone
+    }
+  });
+  // stdin stays open (the process lives): only the silence can tell them.
+  await waitFor('children gone', () => pids.every((pid) => !isAlive(pid)), 20_000);
+  t.pass(`children ${pids.join(', ')} left a supervisor that stopped talking`);
+});
+
 /**
  * A burst of requests on fresh connections, a stop signal while they are under way, then the
  * checks both stop paths share: exit 0, every request answered or cleanly refused, children gone.
@@ -57,6 +73,13 @@ t.test('SIGTERM: in-flight requests finish, children stopped, exit 0', async (t)
   const outcomes = await burstThenStop(t, main, () => main.child.kill('SIGTERM'));
   t.ok(outcomes.includes('200'), 'requests accepted before the signal were answered');
   t.match(main.output(), /shutting down/);
+});
+
+t.test('SIGINT (Ctrl-C): the same clean stop as SIGTERM', async (t) => {
+  const main = await startMainProcess(t);
+  const outcomes = await burstThenStop(t, main, () => main.child.kill('SIGINT'));
+  t.ok(outcomes.includes('200'), 'requests accepted before the signal were answered');
+  t.match(main.output(), /"signal":"SIGINT"[^\n]*shutting down/);
 });
 
 t.test('SIGTERM to every process (group and children): the supervisor still drains, children wait for SHUTDOWN', async (t) => {

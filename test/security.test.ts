@@ -37,6 +37,11 @@ t.test('endpoints live in a 0700 directory; the token appears in no log or trace
   }
   t.notOk(JSON.stringify((await fx.get('/trace?limit=5000')).body).includes(token), '/trace does not contain it');
   t.notOk(JSON.stringify((await fx.get('/status')).body).includes(token), '/status does not contain it');
+  for (const slot of (await fx.status()).slots)
+    t.notOk(
+      readFileSync(`/proc/${slot.pid}/cmdline`, 'utf8').includes(token),
+      `slot ${slot.slot}: not on its command line (any user can read that)`,
+    );
 });
 
 t.test('a child obeys only its own supervisor session', async (t) => {

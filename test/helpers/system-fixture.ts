@@ -32,6 +32,8 @@ export interface FixtureOptions {
   /** Writes the profile source instead of the demo generator (then `dims` says their vector size). */
   writeSource?: (file: string) => Promise<void>;
   dims?: number;
+  /** The length the write API wants of a profile's own vector (the service's --dims); default `dims`, else 128. */
+  vectorDims?: number;
 }
 
 export interface Reply<Body> {
@@ -107,7 +109,9 @@ export async function startFixture(t: Test, options: FixtureOptions = {}): Promi
     mode: 'view',
     log,
     childLogs,
-    ...(options.writeTokens ? { profiles: { storePath, writeTokens: options.writeTokens, dims: options.dims ?? DEFAULT_DIMS } } : {}),
+    ...(options.writeTokens
+      ? { profiles: { storePath, writeTokens: options.writeTokens, dims: options.vectorDims ?? options.dims ?? DEFAULT_DIMS } }
+      : {}),
     ...options.system,
   });
   t.teardown(async () => {
