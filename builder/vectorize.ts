@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { fnv1a32, gaussian, mulberry32 } from './random.js';
 
 export const DEFAULT_DIMS = 128;
-export const BUILTIN_VECTORIZER = 'tandem-hash/1';
+// /2: a profile with none of the descriptive features is placed by its name and surname.
+export const BUILTIN_VECTORIZER = 'tandem-hash/2';
 
 /** A parsed source record; the vectorizer must cope with any shape, the validator judges the result. */
 export type ProfileInput = Record<string, unknown>;
@@ -18,7 +19,7 @@ export interface Vectorizer {
   vectorize(profile: ProfileInput): Float32Array;
 }
 
-const WEIGHT = { interest: 1.0, city: 0.8, age: 0.7, gender: 0.3, bio: 0.4 } as const;
+const WEIGHT = { interest: 1.0, city: 0.8, age: 0.7, gender: 0.3, bio: 0.4, name: 1.0, surname: 1.0 } as const;
 const AGE_BUCKET_YEARS = 5;
 // Bio words that say nothing about a person; without this list "and"/"the" would pull every bio together.
 const STOP_WORDS = new Set(
@@ -136,11 +137,21 @@ export function createVectorizer(options: { dims?: number } = {}): Vectorizer {
       for (const word of words) addScaled(acc, basis(`word:${word}`), weight);
     }
 
+    // The original service's records carry only _id, name and surname: with nothing else to go
+    // on, those place the profile (same name, same surname: near), so every such record is
+    // recommendable. With any descriptive feature they play no part.
+    if (acc.every((x) => x === 0)) {
+      for (const field of ['name', 'surname'] as const) {
+        const value = profile[field];
+        if (typeof value === 'string' && value.trim() !== '') addScaled(acc, basis(`${field}:${normalizeToken(value)}`), WEIGHT[field]);
+      }
+    }
+
     let norm = 0;
     for (let i = 0; i < dims; i++) norm += acc[i]! * acc[i]!;
     norm = Math.sqrt(norm);
     const out = new Float32Array(dims);
-    // A featureless profile stays the zero vector: the validator rejects it rather than us inventing a direction.
+    // Nothing at all to go on (not even a name) stays the zero vector: the validator rejects it rather than us inventing a direction.
     if (norm > 0) for (let i = 0; i < dims; i++) out[i] = acc[i]! / norm;
     return out;
   }

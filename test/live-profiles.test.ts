@@ -66,6 +66,12 @@ t.test('a PUT profile is recommendable, with its vector, the moment the PUT retu
     twins.body.some((r) => r._id === twinOf && r.distance < 1e-5),
     `the twin finds ${twinOf} at distance 0`,
   );
+  // A record as the original service kept it, _id, name and surname only: recommendable too.
+  t.equal((await call('PUT', '/profiles/orig-1', { name: 'Ada', surname: 'Lovelace' })).status, 201);
+  t.equal((await call('PUT', '/profiles/orig-2', { name: 'Ada', surname: 'Lovelace' })).status, 201);
+  const original = await recommend('orig-1', 3);
+  t.equal(original.status, 200, 'an original-format profile can be recommended for');
+  t.equal(original.body[0]?._id, 'orig-2', 'and its namesake comes first');
 });
 
 t.test("a replaced profile's new vector is the one used, and the old one is never served", async (t) => {

@@ -32,7 +32,7 @@ t.test('builds and publishes a verifiable version whose files agree row by row',
     expansionAdd: 128,
     expansionSearch: manifest.calibration!.expansionSearch,
   });
-  t.equal(manifest.vectorizer, 'tandem-hash/1');
+  t.equal(manifest.vectorizer, 'tandem-hash/2');
 
   const vdir = versionDir(dataDir, manifest.version);
   const verified = await readVerifiedManifest(vdir);

@@ -81,8 +81,22 @@ t.test('age is smooth: near ages are nearer than far ones', async (t) => {
   t.ok(cosineDistance(at(34), at(35)) < 0.1);
 });
 
-t.test('a featureless profile is the zero vector (the validator rejects it)', async (t) => {
-  const v = createVectorizer().vectorize({ _id: 'z', name: 'Nobody' });
+t.test('a profile of the original service (_id, name, surname only) is placed by its name and surname', async (t) => {
+  const { vectorize } = createVectorizer();
+  const ada = vectorize({ _id: 'a', name: 'Ada', surname: 'Lovelace' });
+  t.ok(Math.abs(norm(ada) - 1) < 1e-5, 'a unit vector, not the zero vector: it can be recommended');
+  const sameName = vectorize({ _id: 'b', name: 'ada ', surname: 'Byron' });
+  const stranger = vectorize({ _id: 'c', name: 'Grace', surname: 'Hopper' });
+  t.ok(cosineDistance(ada, sameName) < cosineDistance(ada, stranger), 'a shared name (case and spaces aside) is nearer');
+  t.same(
+    Array.from(vectorize({ ...base, surname: 'Lovelace' })),
+    Array.from(vectorize(base)),
+    'with any descriptive feature the name plays no part',
+  );
+});
+
+t.test('a profile with nothing to go on, not even a name, is the zero vector (the validator rejects it)', async (t) => {
+  const v = createVectorizer().vectorize({ _id: 'z', name: ' ' });
   t.equal(norm(v), 0);
   t.equal(v.length, 128);
 });

@@ -26,7 +26,7 @@ export function sourceWithBadRecords(dir: string): { file: string; good: Profile
     JSON.stringify({ ...good[0], name: 'duplicate' }),
     JSON.stringify({ _id: 'wrong-dims', vector: [1, 2, 3] }),
     `{"_id":"non-finite","vector":[1e400,${zeros.join(',')}]}`,
-    JSON.stringify({ _id: 'zero', name: 'featureless' }),
+    JSON.stringify({ _id: 'zero', city: ' ' }), // nothing to go on, not even a name: the zero vector
     JSON.stringify({ _id: 'bad-vector', vector: 'abc' }),
     '',
   ];
