@@ -10,6 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { buildIndex } from '../builder/build.js';
+import { BUILTIN_VECTORIZER } from '../builder/vectorize.js';
 import { readLatest, versionDir } from '../index-version/format.js';
 import { readVerifiedManifest } from '../index-version/verify.js';
 import {
@@ -96,6 +97,11 @@ async function prepareStore(name: DatasetName) {
     copyFileSync(pristine, work);
   };
   let latest = await readLatest(baseData);
+  // A base built by another vectorizer would make every build of the run one from scratch.
+  if (latest !== null && (await readVerifiedManifest(versionDir(baseData, latest))).vectorizer !== BUILTIN_VECTORIZER) {
+    rmSync(baseData, { recursive: true, force: true });
+    latest = null;
+  }
   if (latest === null) {
     resetWork();
     log(`${name}: building a version from the store (cached afterwards)`);
