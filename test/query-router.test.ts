@@ -5,13 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Dealer } from 'zeromq';
 import { slotRoutingId } from '../channel/protocol.js';
 import { decodeQueries, encodeReplies, type RecommendQuery } from '../channel/query-batch.js';
-import { type QueryOutcome, QueryRouter } from '../supervisor/query-router.js';
+import { type QueryOutcome, QueryRouter, type QueryRouterOptions } from '../supervisor/query-router.js';
 
-t.test('a burst is split into batches of at most maxBatch, and each caller gets its own reply', async (t) => {
+/** A router on an endpoint of this test's own, and a Dealer playing slot 0's child; both closed at teardown. */
+async function routerAndChild(t: Test, options: Partial<QueryRouterOptions> = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'tandem-router-'));
   const endpoint = `ipc://${dir}/query`;
   const router = new QueryRouter({
@@ -23,6 +24,7 @@ t.test('a burst is split into batches of at most maxBatch, and each caller gets 
     sendTimeoutMs: 1000,
     suspectMs: 1000,
     log: pino({ level: 'silent' }),
+    ...options,
   });
   const child = new Dealer({ routingId: slotRoutingId(0), linger: 0 });
   t.teardown(() => {
@@ -32,6 +34,11 @@ t.test('a burst is split into batches of at most maxBatch, and each caller gets 
   });
   await router.bind();
   child.connect(endpoint);
+  return { router, child };
+}
+
+t.test('a burst is split into batches of at most maxBatch, and each caller gets its own reply', async (t) => {
+  const { router, child } = await routerAndChild(t);
   router.setTarget({ kind: 'slot', slot: 0 });
 
   const burst = 21;
@@ -76,28 +83,8 @@ t.test('a burst is split into batches of at most maxBatch, and each caller gets 
 });
 
 t.test('a query waits for an answerer a bounded time: sent when one appears, NO_ANSWERER when none does', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tandem-router-'));
-  const endpoint = `ipc://${dir}/query`;
   const expiries: number[] = [];
-  const router = new QueryRouter({
-    endpoint,
-    timeoutMs: 5000,
-    maxHoldMs: 300,
-    maxInFlight: 1000,
-    maxBatch: 8,
-    sendTimeoutMs: 1000,
-    suspectMs: 1000,
-    onHoldExpired: (count) => expiries.push(count),
-    log: pino({ level: 'silent' }),
-  });
-  const child = new Dealer({ routingId: slotRoutingId(0), linger: 0 });
-  t.teardown(() => {
-    child.close();
-    router.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  await router.bind();
-  child.connect(endpoint);
+  const { router, child } = await routerAndChild(t, { maxHoldMs: 300, onHoldExpired: (count) => expiries.push(count) });
   const ask = (id: string) =>
     new Promise<{ outcome: QueryOutcome; ms: number }>((resolve) => {
       const started = Date.now();
