@@ -6,6 +6,8 @@ import t from 'tap';
 import { INDEX_FILE, MANIFEST_FILE } from '../index-version/format.js';
 import type { TraceRecord } from '../trace/trace-record.js';
 import { startLoad } from './helpers/load.js';
+import { PROGRAMS } from './helpers/paths.js';
+import { spawnNode } from './helpers/spawn.js';
 import { type Fixture, startFixture } from './helpers/system-fixture.js';
 import { tally } from './helpers/tally.js';
 import { waitFor } from './helpers/wait.js';
@@ -16,12 +18,16 @@ const fastDetection = {
   slotTimeouts: { backoffBaseMs: 100, backoffMaxMs: 400 },
 };
 
-async function standbyReady(fx: Fixture) {
-  return waitFor('both children hold the served version', async () => {
-    const s = await fx.status();
-    const loaded = s.slots.filter((slot) => slot.version === s.servingVersion && s.servingVersion !== null);
-    return loaded.length === 2 && s.state === 'serving' ? s : null;
-  });
+async function standbyReady(fx: Fixture, timeoutMs = 20_000) {
+  return waitFor(
+    'both children hold the served version',
+    async () => {
+      const s = await fx.status();
+      const loaded = s.slots.filter((slot) => slot.version === s.servingVersion && s.servingVersion !== null);
+      return loaded.length === 2 && s.state === 'serving' ? s : null;
+    },
+    timeoutMs,
+  );
 }
 
 t.test('answer child SIGKILLed under load: zero failed requests, child restarted', async (t) => {
@@ -82,6 +88,45 @@ t.test('hung answer child (SIGSTOP): detected by heartbeat, killed, queries rout
     trace.some((r) => r.actor === `slot-${victim.slot}` && r.event === 'HEARTBEAT_LOST' && r.to === 'crashed'),
     'heartbeat loss traced',
   );
+});
+
+t.test('fetch child SIGKILLed mid-fetch under load: no request fails, the new version is served after', async (t) => {
+  // A slow checksum pass (300 kB/s over about a megabyte) keeps the fetch under way long enough to be hit.
+  const fx = await startFixture(t, { count: 1000, system: { ...fastDetection, fetchPolicy: { verifyBytesPerSecond: 300_000 } } });
+  await standbyReady(fx, 60_000);
+  const load = startLoad(fx.system.url, fx.ids);
+  await waitFor('load running', () => load.report.sent > 100);
+  const next = await fx.publish();
+  const fetching = await waitFor('the spare fetching the new version', async () => {
+    const s = await fx.status();
+    const spare = s.slots.find((slot) => slot.role === 'fetch' && slot.state === 'fetching.loading');
+    return spare ? spare : null;
+  });
+  process.kill(fetching.pid!, 'SIGKILL');
+  await fx.waitServing(next.version);
+  const report = await load.stop();
+  t.same(report.failures, [], `no request failed (${report.sent} sent, max ${report.maxLatencyMs.toFixed(0)} ms)`);
+  const status = await fx.status();
+  t.ok(status.slots[fetching.slot]!.restarts >= 1, 'the killed fetcher was restarted');
+  t.same(status.quarantined, [], 'and the version it was loading was not blamed for it');
+});
+
+t.test('builder SIGKILLed again and again under a running service: never a partial version seen, no request fails', async (t) => {
+  const fx = await startFixture(t, { count: 2000, system: fastDetection });
+  await standbyReady(fx);
+  const load = startLoad(fx.system.url, fx.ids);
+  for (let kill = 0; kill < 6; kill++) {
+    const builder = await spawnNode(t, PROGRAMS.builder, ['--source', fx.source, '--data', fx.dataDir, '--threads', '1']);
+    // Anywhere from the start of its build to after its publish.
+    await new Promise((resolve) => setTimeout(resolve, 150 + kill * 120));
+    builder.child.kill('SIGKILL');
+    await builder.exited;
+  }
+  const last = await fx.publish();
+  await fx.waitServing(last.version);
+  const report = await load.stop();
+  t.same(report.failures, [], `no request failed (${report.sent} sent)`);
+  t.same((await fx.status()).quarantined, [], 'no version was ever quarantined: nothing partial was visible');
 });
 
 t.test('both children down: 503 with Retry-After, then recovery on its own', async (t) => {
