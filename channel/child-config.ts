@@ -17,6 +17,8 @@ export interface ChildConfig {
   /** The profile store, read-only: a child serves its changes since its version (roles/live-changes.ts). */
   storePath?: string;
   liveChangesPollMs: number;
+  /** The vector size the service takes (its --dims): a version of another size is refused on its merits. */
+  expectedDims?: number;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -48,6 +50,7 @@ export function readChildConfig(env: NodeJS.ProcessEnv): ChildConfig {
     ...(env.TANDEM_VERIFIED_DIR ? { verifiedDir: env.TANDEM_VERIFIED_DIR } : {}),
     ...(env.TANDEM_LIVE_STORE ? { storePath: env.TANDEM_LIVE_STORE } : {}),
     liveChangesPollMs: milliseconds(env, 'TANDEM_LIVE_POLL_MS', CHANNEL_DEFAULTS.liveChangesPollMs),
+    ...(env.TANDEM_EXPECTED_DIMS ? { expectedDims: Number(env.TANDEM_EXPECTED_DIMS) } : {}),
   };
 }
 
@@ -64,5 +67,6 @@ export function childEnv(config: ChildConfig): Record<string, string> {
     ...(config.verifiedDir ? { TANDEM_VERIFIED_DIR: config.verifiedDir } : {}),
     ...(config.storePath ? { TANDEM_LIVE_STORE: config.storePath } : {}),
     TANDEM_LIVE_POLL_MS: String(config.liveChangesPollMs),
+    ...(config.expectedDims !== undefined ? { TANDEM_EXPECTED_DIMS: String(config.expectedDims) } : {}),
   };
 }

@@ -22,7 +22,7 @@ const controlOut = new SocketWriter(control, (err) => log.error({ err }, 'contro
 const queryOut = new SocketWriter(queries, (err) => log.error({ err }, 'query reply send failed'));
 
 const index: IndexSlot = { held: null, live: null };
-const fetchVersion = createFetcher(config.fetchPolicy, config.verifiedDir, config.storePath, index, log);
+const fetchVersion = createFetcher(config.fetchPolicy, config.verifiedDir, config.storePath, index, log, config.expectedDims);
 let welcomed = false;
 let lastHeardFromSupervisor = Date.now();
 

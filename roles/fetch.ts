@@ -53,6 +53,7 @@ export function createFetcher(
   storePath: string | undefined,
   slot: IndexSlot,
   log: Logger,
+  expectedDims?: number,
 ) {
   const checksums = checksumsFor(policy, verifiedDir);
 
@@ -64,6 +65,11 @@ export function createFetcher(
     try {
       const held = await HeldIndex.open(command.path, command.mode, command.version, checksums.hashFiles);
       try {
+        if (expectedDims !== undefined && held.dims !== expectedDims)
+          throw new IndexFormatError(
+            'WRONG_DIMENSIONS',
+            `${command.path}: ${held.dims} dimensions; this service takes ${expectedDims} (--dims)`,
+          );
         slot.live = storePath ? await openLiveChanges(held, storePath, log) : null;
       } catch (err) {
         held.close();

@@ -46,6 +46,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const supervisor = await Supervisor.start({
     ...supervisorOptions,
     ...(liveChanges ? { liveChanges } : {}),
+    ...(options.profiles?.dims !== undefined ? { expectedDims: options.profiles.dims } : {}),
     log: log.child({ component: 'supervisor' }),
     tracer,
   });

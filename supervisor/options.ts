@@ -37,6 +37,11 @@ export interface SupervisorOptions {
    * carries it, so no answer misses a write acknowledged before the query was sent.
    */
   liveChanges?: { storePath: string; currentSeq: () => number };
+  /**
+   * The vector size the service takes (its --dims, what the write API checks): a version of another
+   * size is refused by the children as WRONG_DIMENSIONS, so quarantined, never served.
+   */
+  expectedDims?: number;
 }
 
 export const SUPERVISOR_DEFAULTS = {

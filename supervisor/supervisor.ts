@@ -190,6 +190,7 @@ export class Supervisor {
         verifiedDir: path.join(this.runtimeDir, 'verified'),
         ...(this.options.liveChanges ? { storePath: this.options.liveChanges.storePath } : {}),
         liveChangesPollMs: CHANNEL_DEFAULTS.liveChangesPollMs,
+        ...(this.options.expectedDims !== undefined ? { expectedDims: this.options.expectedDims } : {}),
       }),
       logs: this.options.childLogs,
       onSpawned: (pid) => this.slotRef(slot)?.send({ type: 'SPAWNED', pid }),

@@ -2,7 +2,9 @@
 // request is lost where a healthy child with an index exists, and that the service recovers.
 import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import pino from 'pino';
 import t from 'tap';
+import { buildIndex } from '../builder/build.js';
 import { INDEX_FILE, MANIFEST_FILE } from '../index-version/format.js';
 import type { TraceRecord } from '../trace/trace-record.js';
 import { startLoad } from './helpers/load.js';
@@ -204,6 +206,31 @@ t.test('bad index versions are quarantined; the current version keeps serving', 
   const good = await fx.publish();
   await fx.waitServing(good.version);
   t.pass('a good version is served after the bad ones');
+});
+
+t.test('a consistent version of other dimensions is refused (WRONG_DIMENSIONS) and quarantined; the current one serves', async (t) => {
+  // With a store the service takes vectors of --dims (128): a 64-dim version, complete and
+  // well-formed, would answer nothing the write API accepts.
+  const fx = await startFixture(t, { count: 120, writeTokens: ['t'], system: { ...fastDetection, standby: false } });
+  const first = await waitFor('served', async () => (await fx.status()).servingVersion);
+  const source = path.join(fx.dir, 'dims-64.jsonl');
+  writeFileSync(
+    source,
+    Array.from({ length: 50 }, (_, i) =>
+      JSON.stringify({ _id: `d${i}`, name: 'D', surname: 'S', vector: Array.from({ length: 64 }, (_, d) => ((i * 7 + d) % 11) - 5) }),
+    ).join('\n'),
+  );
+  const other = await buildIndex({ source, dataDir: fx.dataDir, dims: 64, logger: pino({ level: 'silent' }), threads: 1 });
+  const status = await waitFor('the 64-dim version quarantined', async () => {
+    const s = await fx.status();
+    return s.quarantined.includes(other.version) ? s : null;
+  });
+  t.equal(status.servingVersion, first, 'the 128-dim version still serves');
+  const trace = (await fx.get<TraceRecord[]>('/trace?limit=5000')).body;
+  t.ok(
+    trace.some((r) => r.event === 'FETCH_FAILED' && /WRONG_DIMENSIONS/.test(r.detail ?? '')),
+    'refused with WRONG_DIMENSIONS',
+  );
 });
 
 t.test('overload: beyond the in-flight bound, a fast 503; valid requests answered after', async (t) => {
