@@ -75,6 +75,26 @@ t.test('SIGTERM: in-flight requests finish, children stopped, exit 0', async (t)
   t.match(main.output(), /shutting down/);
 });
 
+t.test('SIGTERM: not ready at once, yet queries are still answered in the grace period', async (t) => {
+  const main = await startMainProcess(t);
+  main.child.kill('SIGTERM');
+  const notReady = await waitFor(
+    '/ready to say 503',
+    async () => {
+      const response = await fetch(`${main.url}/ready`).catch(() => null);
+      if (response === null) return null;
+      const body = (await response.json()) as { code?: string };
+      return response.status === 503 ? body : null;
+    },
+    2_000,
+    10,
+  );
+  t.equal(notReady.code, 'TANDEM_ERR_SHUTTING_DOWN', 'a balancer watching /ready stops sending');
+  const query = await fetch(`${main.url}/recommend/${main.ids[0]}/3`);
+  t.equal(query.status, 200, 'while a query that still arrives is answered');
+  t.equal((await main.exited).code, 0);
+});
+
 t.test('SIGINT (Ctrl-C): the same clean stop as SIGTERM', async (t) => {
   const main = await startMainProcess(t);
   const outcomes = await burstThenStop(t, main, () => main.child.kill('SIGINT'));
