@@ -25,6 +25,7 @@ import {
 import { encodeRowTable, type ProfileFields } from '../index-version/row-table.js';
 import { sha256File } from '../index-version/verify.js';
 import { BuilderError } from './errors.js';
+import { stopHereIfAsked } from './failpoints.js';
 import { DEFAULT_KEEP, pruneVersions } from './retention.js';
 
 // A temporary this old belongs to a builder that died; a live build touches its files far more often.
@@ -124,6 +125,7 @@ async function replaceLatest(dataDir: string, version: string): Promise<void> {
   const tmp = path.join(root, `${LATEST_FILE}${temporarySuffix()}`);
   try {
     await writeDurably(tmp, `${version}\n`);
+    stopHereIfAsked('latest-temp-written');
     await rename(tmp, path.join(root, LATEST_FILE));
   } catch (err) {
     await rm(tmp, { force: true });
@@ -176,6 +178,7 @@ export async function commitStaging(staging: StagingArea, draft: ManifestDraft, 
     await fsyncFile(file);
     files[name] = { bytes: (await stat(file)).size, sha256: await sha256File(file) };
   }
+  stopHereIfAsked('files-synced');
 
   let manifest: Manifest | undefined;
   for (let attempt = 0; attempt < PUBLISH_ATTEMPTS && !manifest; attempt++) {
@@ -184,9 +187,11 @@ export async function commitStaging(staging: StagingArea, draft: ManifestDraft, 
     const candidate: Manifest = { format: FORMAT, version, created: created.toISOString(), ...draft, files };
     await writeDurably(path.join(staging.dir, MANIFEST_FILE), `${JSON.stringify(candidate, null, 2)}\n`);
     await fsyncDir(staging.dir);
+    stopHereIfAsked('manifest-written');
     try {
       await rename(staging.dir, versionDir(staging.dataDir, version));
       manifest = candidate;
+      stopHereIfAsked('renamed');
     } catch (err) {
       // Another builder took the name between listVersions() and rename(): pick the next one.
       const code = (err as NodeJS.ErrnoException).code;
@@ -197,6 +202,7 @@ export async function commitStaging(staging: StagingArea, draft: ManifestDraft, 
   await fsyncDir(indexesDir(staging.dataDir));
 
   const latest = await advanceLatest(staging.dataDir);
+  stopHereIfAsked('latest-moved');
   if (latest !== manifest.version) {
     options.logger?.warn({ version: manifest.version, latest }, 'a newer version was published meanwhile; LATEST names that one');
   }

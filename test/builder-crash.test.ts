@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import type { FailPoint } from '../builder/failpoints.js';
 import { writeProfilesJsonl } from '../builder/generate.js';
 import { listVersions, readLatest, versionDir } from '../index-version/format.js';
 import { readVerifiedManifest } from '../index-version/verify.js';
@@ -48,4 +49,44 @@ t.test('SIGKILL at random points of a build: LATEST and every version dir stay c
   t.comment(`builds that finished before their kill: ${published - 1} of ${fractions.length}`);
   const leftovers = readdirSync(path.join(dir, 'indexes')).filter((name) => name.includes('.tmp-'));
   t.comment(`temporary dirs left by killed builds, never read: ${leftovers.length}`);
+});
+
+t.test('SIGKILL exactly between the steps of a publish: readers see the old version or the whole new one', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tandem-builder-publish-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const source = path.join(dir, 'profiles.jsonl');
+  await writeProfilesJsonl(source, 500, 5);
+  const build = (stopAt?: FailPoint) =>
+    spawnNode(t, PROGRAMS.builder, ['--source', source, '--data', dir, '--threads', '1'], {
+      env: { ...process.env, ...(stopAt ? { TANDEM_BUILDER_STOP_AT: stopAt } : {}) },
+    });
+  const first = await build();
+  t.equal((await waitFor('the first build', first.exited, 60_000)).code, 0);
+  const points: [FailPoint, 'old' | 'new'][] = [
+    ['files-synced', 'old'],
+    ['manifest-written', 'old'],
+    ['renamed', 'old'],
+    ['latest-temp-written', 'old'],
+    ['latest-moved', 'new'],
+  ];
+  for (const [point, expected] of points) {
+    const before = await readLatest(dir);
+    const versionsBefore = await listVersions(dir);
+    const builder = await build(point);
+    await waitFor(`the builder to stop at ${point}`, () => builder.stderr().includes(`stopped at ${point}`), 60_000);
+    builder.child.kill('SIGKILL');
+    await waitFor('the builder to exit', builder.exited, 10_000);
+    const latest = await readLatest(dir);
+    const added = (await listVersions(dir)).filter((v) => !versionsBefore.includes(v));
+    if (expected === 'old') t.equal(latest, before, `killed at ${point}: LATEST still names the old version`);
+    else t.same([latest], added, `killed at ${point}: LATEST names the new, complete version`);
+    for (const version of await listVersions(dir)) {
+      await t.resolves(readVerifiedManifest(versionDir(dir, version)), `killed at ${point}: ${version} verifies`);
+    }
+    const held = await HeldIndex.open(versionDir(dir, latest!), 'view', latest!);
+    t.equal(held.count, 500, `killed at ${point}: LATEST loads`);
+    held.close();
+  }
+  const after = await build();
+  t.equal((await waitFor('a build after all the kills', after.exited, 60_000)).code, 0, 'the next build publishes as usual');
 });
