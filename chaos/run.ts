@@ -2,7 +2,7 @@
 // schedule, then a summary table. Traffic goes to 127.0.0.1 only and every process started here
 // is killed at the end.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import pino from 'pino';
@@ -78,7 +78,7 @@ let sent = 0;
 let stopLoad = false;
 let expectingOutage = false;
 let outageFailures = 0;
-/** Faults injected and requests failed, in order, with the time: kept in bench/results/chaos.json. */
+/** Faults injected and requests failed, in order, with the time: kept in bench/results/chaos-c<clients>.json. */
 const events: string[] = [];
 async function client(c: number) {
   for (let i = 0; !stopLoad; i++) {
@@ -273,16 +273,27 @@ const commit = (() => {
   }
 })();
 const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+const results = path.join(root, 'bench', 'results');
 writeFileSync(
-  path.join(root, 'bench', 'results', 'chaos.json'),
+  path.join(results, `chaos-c${opts.clients}.json`),
   `${JSON.stringify({ date: when, commit, options: opts, rows: Object.fromEntries(rows), failures: Object.fromEntries(failures), log: events }, null, 2)}\n`,
 );
+// One column per client count run so far (c=16, c=64, ...), each from its own stored run.
+const runs = readdirSync(results)
+  .filter((name) => /^chaos-c\d+\.json$/.test(name))
+  .map(
+    (name) => JSON.parse(readFileSync(path.join(results, name), 'utf8')) as { date: string; commit: string; rows: Record<string, string> },
+  )
+  .sort((x, y) => Number(x.rows['duration, clients']!.split(', ')[1]) - Number(y.rows['duration, clients']!.split(', ')[1]));
+const header = `| measure | ${runs.map((run) => `${run.rows['duration, clients']} (${run.date} UTC, ${run.commit})`).join(' | ')} |`;
+const lines = rows.map(([measure]) => `| ${measure} | ${runs.map((run) => run.rows[measure] ?? '').join(' | ')} |`);
+const combined = [header, `| --- |${runs.map(() => ' --- |').join('')}`, ...lines.slice(1)].join('\n');
 const readme = path.join(root, 'README.md');
 const text = readFileSync(readme, 'utf8');
-const begin = '<!-- chaos table: written by make chaos from bench/results/chaos.json -->';
+const begin = '<!-- chaos table: written by make chaos from bench/results/chaos-c*.json -->';
 const end = '<!-- end of chaos table -->';
 if (text.includes(begin) && text.includes(end)) {
-  const block = `${begin}\nMeasured by \`make chaos\` on ${when} UTC, commit ${commit}:\n\n${table}\n${end}`;
+  const block = `${begin}\nMeasured by \`make chaos\` (\`CLIENTS=16\` and \`CLIENTS=64\`); each column is one run:\n\n${combined}\n${end}`;
   writeFileSync(readme, text.slice(0, text.indexOf(begin)) + block + text.slice(text.indexOf(end) + end.length));
 }
 process.exit(failed === 0 ? 0 : 1);
