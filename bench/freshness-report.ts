@@ -1,6 +1,8 @@
-// Section 5 of BENCHMARKS.md: write -> recommendable and delete -> gone (bench/freshness.ts).
+// Sections 5 and 6 of BENCHMARKS.md: write -> recommendable and delete -> gone (bench/freshness.ts),
+// repeated answer kills at scale (bench/kills.ts).
 import type { Machine } from './common.js';
 import type { FreshnessRow } from './freshness.js';
+import type { KillsRow } from './kills.js';
 
 export interface FreshnessFile {
   machine: Machine;
@@ -25,4 +27,25 @@ export function freshnessSection(title: string, file: FreshnessFile): string {
   );
   out.push('', `Command: \`${r.command}\``, '');
   return out.join('\n');
+}
+
+export interface KillsFile {
+  machine: Machine;
+  quick: boolean;
+  row: KillsRow;
+}
+
+export const KILLS_INTRO =
+  'tandem (`--mode view`) serving the cached version under load from `bench/loadgen.ts` (c=16, its own session); the answer child is `SIGKILL`ed, and killed again as soon as the restarted child holds the served version again, so the kills are spaced by the standby fetch time. A request fails on a non-200 status, a connection error or no answer.';
+
+export function killsSection(title: string, file: KillsFile): string {
+  const r = file.row;
+  return [
+    `### ${title}${file.quick ? ' (quick mode)' : ''}`,
+    '',
+    `${r.kills} kills; **${r.failed} of ${r.requests.toLocaleString('en')} requests failed**. Redundancy (both children holding the served version) back after each kill: p50 ${(r.redundancyBackMs.p50 / 1000).toFixed(1)} s, max ${(r.redundancyBackMs.max / 1000).toFixed(1)} s.`,
+    '',
+    `Command: \`${r.command}\``,
+    '',
+  ].join('\n');
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import { log, type Machine, RESULTS, ROOT, readJson } from './common.js';
-import { FRESHNESS_INTRO, type FreshnessFile, freshnessSection } from './freshness-report.js';
+import { FRESHNESS_INTRO, type FreshnessFile, freshnessSection, KILLS_INTRO, type KillsFile, killsSection } from './freshness-report.js';
 import type { HttpRow } from './http.js';
 import { type MechanismsFile, mechanismsSection } from './mechanisms-report.js';
 import type { SwapRow } from './swap.js';
@@ -372,6 +372,16 @@ export async function writeReport(): Promise<void> {
     } else sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
   }
 
+  sections.push('## 6. Repeated answer kills', '');
+  sections.push(KILLS_INTRO, '');
+  for (const ds of ['demo-1m', 'demo-10k']) {
+    const file = readJson<KillsFile>(path.join(RESULTS, `kills-${ds}.json`));
+    if (file) {
+      machines.push(file.machine);
+      sections.push(killsSection(DATASET_TITLES[ds] ?? ds, file));
+    }
+  }
+
   const m = machines[0];
   md.push(
     m
@@ -380,7 +390,7 @@ export async function writeReport(): Promise<void> {
   );
   md.push('');
   md.push(
-    'How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap,mechanisms,freshness`, `BENCH_FRESHNESS_DATASETS`, `BENCH_FRESHNESS_SECONDS`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.',
+    'How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap,mechanisms,freshness,kills`, `BENCH_KILLS`, `BENCH_FRESHNESS_DATASETS`, `BENCH_FRESHNESS_SECONDS`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.',
   );
   md.push('');
   md.push(...sections);
