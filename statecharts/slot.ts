@@ -21,6 +21,7 @@ const slot = setup({
     sendCommand: (_, _params: { slot: number; command: CommandToSend }) => {},
     killChild: (_, _params: { slot: number; pid: number | null; reason: string }) => {},
     noteStale: (_, _params: { slot: number; event: SeqEvent; expected: number }) => {},
+    noteUnexpected: (_, _params: { slot: number; type: string }) => {},
     noteRestartLimited: (_, _params: { slot: number; crashes: number; windowMs: number; retryMs: number }) => {},
   },
   guards: {
@@ -82,6 +83,11 @@ const noteStale = {
   }),
 } as const;
 
+const noteUnexpected = {
+  type: 'noteUnexpected',
+  params: ({ context, event }: { context: SlotContext; event: SlotEvent }) => ({ slot: context.slot, type: event.type }),
+} as const;
+
 export const slotMachine = slot.createMachine({
   id: 'slot',
   context: ({ input }) => ({
@@ -114,6 +120,10 @@ export const slotMachine = slot.createMachine({
     FETCHED: { actions: noteStale },
     FETCH_FAILED: { actions: noteStale },
     DRAINED: { actions: noteStale },
+    // A handshake message outside the handshake (a second HELLO, a SPAWNED for a process we no
+    // longer wait for): ignored, but traced and logged, never silently dropped.
+    SPAWNED: { actions: noteUnexpected },
+    HELLO: { actions: noteUnexpected },
     CMD_SHUTDOWN: { target: '.stopping' },
   },
   states: {

@@ -13,6 +13,7 @@ import type { ChildToSupervisor } from '../channel/protocol.js';
 import { routeFor } from '../statecharts/routing.js';
 import { DEFAULT_SLOT_TIMEOUTS, type SlotMachine, type SlotTimeouts, slotMachine } from '../statecharts/slot.js';
 import { SLOT_COUNT, slotActorId, supervisorMachine } from '../statecharts/supervisor.js';
+import { stateToString } from '../trace/trace-record.js';
 import { ControlChannel } from './control-channel.js';
 import { SUPERVISOR_DEFAULTS, type SupervisorOptions, type SupervisorStatus } from './options.js';
 import { type QueryCallback, QueryRouter } from './query-router.js';
@@ -116,7 +117,15 @@ export class Supervisor {
         },
         killChild: (_, { slot, reason }) => this.killChild(slot, reason),
         noteStale: (_, { slot, event, expected }) =>
-          log.warn({ slot, type: event.type, seq: event.seq, expected }, 'ignored a reply for an old command'),
+          log.warn(
+            { slot, type: event.type, seq: event.seq, expected },
+            event.seq === expected ? 'ignored a reply that came after its command had timed out' : 'ignored a reply for an old command',
+          ),
+        noteUnexpected: (_, { slot, type }) =>
+          log.warn(
+            { slot, type, state: stateToString(this.slotRef(slot)?.getSnapshot().value) },
+            'ignored a child message that does not fit the slot state',
+          ),
         noteRestartLimited: (_, { slot, crashes, windowMs, retryMs }) =>
           log.error({ slot, crashes, windowMs, retryMs }, 'restart intensity exceeded: this child now restarts only slowly'),
       },

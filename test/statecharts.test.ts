@@ -437,3 +437,27 @@ t.test('the supervisor never sees a slot as ready while it fetches', async (t) =
   t.equal(h.context().slots[1]!.ready, false, 'and the view says busy, not ready');
   h.actor.stop();
 });
+
+t.test('a reply after its timeout is traced as late, a handshake message out of place as unexpected: never dropped silently', async (t) => {
+  const h = startHarness({ ackMs: 500, backoffBaseMs: 10_000 });
+  h.bootSlot(0);
+  h.bootSlot(1);
+  h.slot(1).send({ type: 'HELLO', pid: 1 });
+  t.match(h.unexpected, [{ slot: 1, type: 'HELLO' }], 'a second HELLO is noted');
+  t.ok(
+    h.records.some((r) => r.actor === 'slot-1' && r.event === 'HELLO' && r.from === 'idle' && r.to === 'idle'),
+    'and traced',
+  );
+  h.actor.send({ type: 'VERSION_SEEN', version: 'v1', path: '/d/v1' });
+  const fetch = h.last(0)!;
+  h.clock.increment(500);
+  t.equal(h.slotState(0), 'crashed', 'the ACK timed out');
+  h.slot(0).send({ type: 'EXITED', code: null, signal: 'SIGKILL' });
+  h.slot(0).send({ type: 'ACK', seq: fetch.seq });
+  const late = h.records.find((r) => r.actor === 'slot-0' && r.event === 'ACK');
+  t.match(late, { seq: fetch.seq, late: true }, 'the ACK with the current seq, after its timeout, is traced as late');
+  t.notOk(late?.stale, 'not as an old one');
+  h.slot(0).send({ type: 'SPAWNED', pid: 77 });
+  t.match(h.unexpected.at(-1), { slot: 0, type: 'SPAWNED' }, 'a SPAWNED while restarting is not waited for yet: noted');
+  h.actor.stop();
+});

@@ -13,7 +13,15 @@ export interface TraceRecord {
   slot?: number;
   /** A reply carrying an older command's sequence number: ignored, never applied. */
   stale?: true;
+  /** A reply for the current command that came after it had timed out: ignored, never applied. */
+  late?: true;
   detail?: string;
+}
+
+// A reply handled where no command is awaited: the slot had given up on it (crashed, restarting).
+const GAVE_UP = /^(crashed|backoff|restartLimited|spawning|handshake|stopping|stopped)$/;
+function lateAfterTimeout(from: string | null, to: string): boolean {
+  return from !== null && from === to && GAVE_UP.test(to);
 }
 
 export function stateToString(value: unknown): string {
@@ -66,6 +74,8 @@ export function createTraceRecorder(sink: (record: TraceRecord) => void, now: ()
     const seq = typeof event.seq === 'number' ? event.seq : typeof context.seq === 'number' ? context.seq : undefined;
     if (seq !== undefined) record.seq = seq;
     if (typeof event.seq === 'number' && typeof context.seq === 'number' && event.seq !== context.seq) record.stale = true;
+    // The current seq, but after its command timed out (the slot moved on): late, not old.
+    else if (typeof event.seq === 'number' && event.seq === context.seq && lateAfterTimeout(from, to)) record.late = true;
     const version =
       typeof event.version === 'string'
         ? event.version

@@ -16,6 +16,7 @@ export function startHarness(timeouts: Partial<SlotTimeouts> = {}, options: { st
   const spawned: number[] = [];
   const killed: { slot: number; reason: string }[] = [];
   const stale: { slot: number; seq: number; expected: number }[] = [];
+  const unexpected: { slot: number; type: string }[] = [];
   const records: TraceRecord[] = [];
   const limited: { slot: number; crashes: number }[] = [];
   const slot = slotMachine.provide({
@@ -25,6 +26,7 @@ export function startHarness(timeouts: Partial<SlotTimeouts> = {}, options: { st
       sendCommand: (_, { slot, command }) => void sent.push({ slot, command }),
       killChild: (_, { slot, reason }) => void killed.push({ slot, reason }),
       noteStale: (_, { slot, event, expected }) => void stale.push({ slot, seq: event.seq, expected }),
+      noteUnexpected: (_, { slot, type }) => void unexpected.push({ slot, type }),
       noteRestartLimited: (_, { slot, crashes }) => void limited.push({ slot, crashes }),
     },
   });
@@ -54,6 +56,7 @@ export function startHarness(timeouts: Partial<SlotTimeouts> = {}, options: { st
     spawned,
     killed,
     stale,
+    unexpected,
     limited,
     records,
     slot: slotRef,
