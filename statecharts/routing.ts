@@ -3,13 +3,13 @@
 // supervisor/query-router.ts does the sending and calls these for every decision.
 import type { SupervisorContext } from './supervisor.js';
 
-/** Where new queries go: a slot, nowhere (fail fast), or "wait": a child is about to answer. */
+/** Where new queries go: a slot, nowhere (fail fast), or "wait": a child is about to answer (a bounded wait). */
 export type RouteTarget = { kind: 'slot'; slot: number } | { kind: 'none' } | { kind: 'wait' };
 
 /** What the router needs of a supervisor snapshot. */
 export interface SupervisorView {
   context: Pick<SupervisorContext, 'answerer'>;
-  matches(state: 'promoting' | 'loadingFirst'): boolean;
+  matches(state: 'promoting' | 'loadingFirst' | 'degraded'): boolean;
 }
 
 /**
@@ -18,11 +18,17 @@ export interface SupervisorView {
  * once a newer one is promoted. While a child is being promoted, or is loading a version to
  * answer with, queries wait for it (a bounded time: the router's maxHoldMs) rather than fail.
  */
-export function routeFor(supervisor: SupervisorView): RouteTarget {
+export function routeFor(supervisor: SupervisorView, slotStates: readonly string[] = []): RouteTarget {
   const { answerer } = supervisor.context;
   if (answerer !== null) return { kind: 'slot', slot: answerer };
-  return supervisor.matches('promoting') || supervisor.matches('loadingFirst') ? { kind: 'wait' } : { kind: 'none' };
+  if (supervisor.matches('promoting') || supervisor.matches('loadingFirst')) return { kind: 'wait' };
+  // After a crash with no other child holding a version: one on its way back (restarting, not
+  // held back by restart intensity) loads the version once up, so that is worth the short wait too.
+  return supervisor.matches('degraded') && slotStates.some((state) => RESTARTING.test(state)) ? { kind: 'wait' } : { kind: 'none' };
 }
+
+/** Slot states of a child on its way back up. */
+const RESTARTING = /^(crashed|backoff|spawning|handshake|idle)$/;
 
 /** The router's own state: the target, and a slot a send just failed to reach. */
 export interface RoutingState {

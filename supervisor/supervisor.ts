@@ -93,6 +93,14 @@ export class Supervisor {
     return supervisor;
   }
 
+  /** Each slot machine's state, for the router's choice between waiting and failing fast. */
+  private slotStates(): string[] {
+    return Array.from({ length: SLOT_COUNT }, (_, slot) => {
+      const snapshot = this.slotRef(slot)?.getSnapshot();
+      return snapshot ? stateToString(snapshot.value) : 'stopped';
+    });
+  }
+
   private get controlEndpoint(): string {
     return `ipc://${this.runtimeDir}/control`;
   }
@@ -157,7 +165,7 @@ export class Supervisor {
     let lastAnswerer: number | null = null;
     this.actor.subscribe({
       next: (snapshot) => {
-        this.router.setTarget(routeFor(snapshot));
+        this.router.setTarget(routeFor(snapshot, this.slotStates()));
         const { answerer, servingVersion } = snapshot.context;
         if (answerer !== null && answerer !== lastAnswerer) {
           if (lastAnswerer !== null) this.swaps++;

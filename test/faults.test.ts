@@ -143,9 +143,11 @@ t.test('both children down: 503 with Retry-After, then recovery on its own', asy
     const s = await fx.status();
     return s.state === 'degraded' && s.slots.every((slot) => slot.state === 'backoff') ? s : null;
   });
+  const asked = Date.now();
   const during = await fx.get(`/recommend/${fx.ids[0]}/3`);
-  t.equal(during.status, 503, 'nobody can answer and nobody is loading: 503 at once');
+  t.equal(during.status, 503, 'nobody can answer within the hold (both restart 3 s later): 503');
   t.equal(during.headers.get('retry-after'), '1', 'with Retry-After');
+  t.ok(Date.now() - asked < 2500, 'after the bounded wait, not the query deadline');
   await waitFor('serving again', async () => (await fx.get(`/recommend/${fx.ids[0]}/3`)).status === 200);
   const status = await fx.status();
   t.ok(

@@ -43,7 +43,9 @@ t.test('the answerer dies and nobody holds a version: queries wait while one loa
   t.same(routeFor(h.actor.getSnapshot()), { kind: 'wait' }, 'a child is about to answer: wait for it');
   h.slot(1).send({ type: 'EXITED', code: null, signal: 'SIGKILL' });
   t.equal(h.state(), 'degraded');
-  t.same(routeFor(h.actor.getSnapshot()), { kind: 'none' }, 'nobody loading: fail fast');
+  const slotStates = () => [h.slotState(0), h.slotState(1)];
+  t.same(routeFor(h.actor.getSnapshot(), slotStates()), { kind: 'wait' }, 'both on their way back up (backoff): wait for them');
+  t.same(routeFor(h.actor.getSnapshot(), ['restartLimited', 'restartLimited']), { kind: 'none' }, 'both held back: fail fast');
   h.actor.stop();
 });
 
