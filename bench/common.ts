@@ -203,3 +203,47 @@ export function tandemCommand(dataDir: string, port: number, mode: 'view' | 'loa
     ...extra,
   ];
 }
+
+/** The load generator's totals, from the line it prints when it ends. */
+export interface LoadTotals {
+  requests: number;
+  failed: number;
+}
+
+/**
+ * bench/loadgen.ts recommending random ids from `idsFile` at `connections`, in a session of its
+ * own, for `seconds` or until stop(); resolves to its totals.
+ */
+export function startLoadgen(port: number, idsFile: string, connections: number, seconds: number) {
+  const child = spawnTracked(
+    process.execPath,
+    [
+      path.join(DIST, 'bench', 'loadgen.js'),
+      '--port',
+      String(port),
+      '--ids',
+      idsFile,
+      '--connections',
+      String(connections),
+      '--seconds',
+      String(seconds),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const done = new Promise<LoadTotals>((resolve) =>
+    child.once('exit', () => {
+      const totals = JSON.parse(out.trim().split('\n').at(-1) || '{}') as Partial<LoadTotals>;
+      resolve({ requests: totals.requests ?? 0, failed: totals.failed ?? -1 });
+    }),
+  );
+  return {
+    done,
+    /** Ends the load now (each connection finishes its request in flight). */
+    stop(): Promise<LoadTotals> {
+      child.kill('SIGTERM');
+      return done;
+    },
+  };
+}

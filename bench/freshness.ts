@@ -27,6 +27,7 @@ import {
   ROOT,
   run,
   spawnTracked,
+  startLoadgen,
   stopTracked,
   tandemCommand,
   waitFor200,
@@ -157,27 +158,10 @@ export async function benchFreshness(name: DatasetName): Promise<FreshnessRow> {
   let missed = 0;
   let deletedSeenAfter = 0;
   let resultsChecked = 0;
-  let loadOut = '';
   try {
     await waitFor200(`${url}/ready`, 15 * 60_000);
     const ids = readIds(dataset);
-    const loadChild = spawnTracked(
-      process.execPath,
-      [
-        path.join(DIST, 'bench', 'loadgen.js'),
-        '--port',
-        String(port),
-        '--ids',
-        dataset.idsFile,
-        '--connections',
-        String(CONNECTIONS),
-        '--seconds',
-        String(seconds),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    loadChild.stdout?.setEncoding('utf8').on('data', (chunk: string) => (loadOut += chunk));
-    const loadDone = new Promise<void>((resolve) => loadChild.once('exit', () => resolve()));
+    const loadgen = startLoadgen(port, dataset.idsFile, CONNECTIONS, seconds);
     log(`freshness ${name}: ${seconds} s, a write every ${WRITE_EVERY_MS} ms, load c=${CONNECTIONS}`);
 
     const deleted = new Set<string>();
@@ -231,10 +215,9 @@ export async function benchFreshness(name: DatasetName): Promise<FreshnessRow> {
       const wait = next - Date.now();
       if (wait > 0) await sleep(wait);
     }
-    await loadDone;
+    const load = await loadgen.done;
     const status = (await http('GET', `${url}/status`)).json as { swaps?: number };
     const published = builderLog.split('\n').filter((line) => line.includes('"msg":"published"'));
-    const load = JSON.parse(loadOut.trim().split('\n').at(-1) ?? '{}') as { requests?: number; failed?: number };
     const row: FreshnessRow = {
       dataset: name,
       profiles: base.count,
@@ -255,7 +238,7 @@ export async function benchFreshness(name: DatasetName): Promise<FreshnessRow> {
       versionsPublished: published.length,
       incrementalBuilds: published.filter((line) => line.includes('"incremental":{')).length,
       swaps: status.swaps ?? 0,
-      load: { requests: load.requests ?? 0, failed: load.failed ?? 0 },
+      load,
       command:
         `BENCH_ONLY=freshness make bench  (service ${serviceArgs.slice(1).join(' ')}; builder ${builderArgs.slice(1).join(' ')})`.replaceAll(
           `${ROOT}/`,

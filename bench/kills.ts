@@ -7,7 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SupervisorStatus } from '../supervisor/options.js';
 import {
   CACHE,
-  DIST,
   ensureDir,
   freePort,
   log,
@@ -17,6 +16,7 @@ import {
   RESULTS,
   ROOT,
   spawnTracked,
+  startLoadgen,
   stopTracked,
   tandemCommand,
   waitFor200,
@@ -55,27 +55,10 @@ export async function benchKills(name: DatasetName): Promise<KillsRow> {
     }
     throw new Error(`kills ${name}: redundancy not back within ${timeoutMs} ms`);
   };
-  let loadOut = '';
   try {
     await waitFor200(`${url}/ready`, 15 * 60_000);
     await redundant(10 * 60_000);
-    const load = spawnTracked(
-      process.execPath,
-      [
-        path.join(DIST, 'bench', 'loadgen.js'),
-        '--port',
-        String(port),
-        '--ids',
-        dataset.idsFile,
-        '--connections',
-        String(CONNECTIONS),
-        '--seconds',
-        '3600',
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    load.stdout?.setEncoding('utf8').on('data', (chunk: string) => (loadOut += chunk));
-    const loadDone = new Promise<void>((resolve) => load.once('exit', () => resolve()));
+    const loadgen = startLoadgen(port, dataset.idsFile, CONNECTIONS, 3600);
     await sleep(2000);
     const backMs: number[] = [];
     for (let kill = 1; kill <= kills; kill++) {
@@ -89,16 +72,14 @@ export async function benchKills(name: DatasetName): Promise<KillsRow> {
       log(`kills ${name}: kill ${kill}/${kills}, redundancy back after ${Math.round(backMs.at(-1)!)} ms`);
     }
     await sleep(1000);
-    load.kill('SIGTERM');
-    await loadDone;
-    const summary = JSON.parse(loadOut.trim().split('\n').at(-1) ?? '{}') as { requests?: number; failed?: number };
+    const summary = await loadgen.stop();
     const sorted = Float64Array.from(backMs).sort();
     const row: KillsRow = {
       dataset: name,
       profiles: dataset.manifest.count,
       kills,
-      requests: summary.requests ?? 0,
-      failed: summary.failed ?? -1,
+      requests: summary.requests,
+      failed: summary.failed,
       redundancyBackMs: { p50: Math.round(percentile(sorted, 50)), max: Math.round(percentile(sorted, 100)) },
       command: `BENCH_ONLY=kills make bench  (service ${args.slice(1).join(' ')})`.replaceAll(`${ROOT}/`, ''),
     };
