@@ -20,7 +20,7 @@ import {
   freePort,
   log,
   machine,
-  percentile,
+  percentileOf,
   QUICK,
   quietLog,
   RESULTS,
@@ -126,8 +126,8 @@ async function http(method: string, url: string, body?: unknown): Promise<{ stat
   return { status: res.status, json: text ? (JSON.parse(text) as unknown) : null };
 }
 
-function sortedPercentile(values: number[], p: number): number {
-  return Math.round(percentile(Float64Array.from(values).sort(), p) * 10) / 10;
+function percentileMs(values: number[], p: number): number {
+  return Math.round(percentileOf(values, p) * 10) / 10;
 }
 
 export function freshnessDatasets(): DatasetName[] {
@@ -224,14 +224,14 @@ export async function benchFreshness(name: DatasetName): Promise<FreshnessRow> {
       seconds,
       writes: puts.length,
       deletes: gone.length,
-      putP50Ms: sortedPercentile(puts, 50),
-      putP99Ms: sortedPercentile(puts, 99),
-      visibleP50Ms: sortedPercentile(visible, 50),
-      visibleP99Ms: sortedPercentile(visible, 99),
-      visibleMaxMs: sortedPercentile(visible, 100),
-      goneP50Ms: sortedPercentile(gone, 50),
-      goneP99Ms: sortedPercentile(gone, 99),
-      goneMaxMs: sortedPercentile(gone, 100),
+      putP50Ms: percentileMs(puts, 50),
+      putP99Ms: percentileMs(puts, 99),
+      visibleP50Ms: percentileMs(visible, 50),
+      visibleP99Ms: percentileMs(visible, 99),
+      visibleMaxMs: percentileMs(visible, 100),
+      goneP50Ms: percentileMs(gone, 50),
+      goneP99Ms: percentileMs(gone, 99),
+      goneMaxMs: percentileMs(gone, 100),
       missed,
       deletedSeenAfter,
       resultsChecked,

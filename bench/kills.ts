@@ -11,7 +11,7 @@ import {
   freePort,
   log,
   machine,
-  percentile,
+  percentileOf,
   QUICK,
   RESULTS,
   ROOT,
@@ -73,14 +73,13 @@ export async function benchKills(name: DatasetName): Promise<KillsRow> {
     }
     await sleep(1000);
     const summary = await loadgen.stop();
-    const sorted = Float64Array.from(backMs).sort();
     const row: KillsRow = {
       dataset: name,
       profiles: dataset.manifest.count,
       kills,
       requests: summary.requests,
       failed: summary.failed,
-      redundancyBackMs: { p50: Math.round(percentile(sorted, 50)), max: Math.round(percentile(sorted, 100)) },
+      redundancyBackMs: { p50: Math.round(percentileOf(backMs, 50)), max: Math.round(percentileOf(backMs, 100)) },
       command: `BENCH_ONLY=kills make bench  (service ${args.slice(1).join(' ')})`.replaceAll(`${ROOT}/`, ''),
     };
     log(`kills ${name}: ${row.kills} kills, ${row.failed} of ${row.requests} requests failed`);

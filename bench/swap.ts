@@ -14,7 +14,7 @@ import {
   freePort,
   log,
   machine,
-  percentile,
+  percentileOf,
   QUICK,
   RESULTS,
   ROOT,
@@ -143,10 +143,6 @@ function readRecords(file: string): { t: Float64Array; ms: Float64Array; code: F
 function inside(windows: Window[], t: number, padMs = 0): boolean {
   for (const w of windows) if (t >= w.start - padMs && t <= w.end + padMs) return true;
   return false;
-}
-
-function sortedP(values: number[], p: number): number {
-  return percentile(Float64Array.from(values).sort(), p);
 }
 
 /** A variant of a run: extra flags for tandem's main process, and a label that keeps its files apart. */
@@ -322,8 +318,8 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
     .sort((a, b) => a[0] - b[0])
     .map(([b, e]) => ({
       t: (b * bucketMs) / 1000,
-      p50: e.ms.length ? sortedP(e.ms, 50) : 0,
-      p99: e.ms.length ? sortedP(e.ms, 99) : 0,
+      p50: e.ms.length ? percentileOf(e.ms, 50) : 0,
+      p99: e.ms.length ? percentileOf(e.ms, 99) : 0,
       max: e.ms.length ? Math.max(...e.ms) : 0,
       failed: e.failed,
       rps: (e.ms.length + e.failed) * (1000 / bucketMs),
@@ -331,8 +327,8 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
   const memIn = mem.filter((m) => inside(inWindows, m.t, 250));
   const memOut = mem.filter((m) => !inside(inWindows, m.t, 250));
   const max = (xs: number[]) => (xs.length ? Math.max(...xs) : 0);
-  const p99In = insideMs.length ? sortedP(insideMs, 99) : NaN;
-  const p99Out = outsideMs.length ? sortedP(outsideMs, 99) : NaN;
+  const p99In = insideMs.length ? percentileOf(insideMs, 99) : NaN;
+  const p99Out = outsideMs.length ? percentileOf(outsideMs, 99) : NaN;
   const lengths = inWindows.map((w) => w.end - w.start).sort((a, b) => a - b);
   const indexBytes = dataset.manifest.files['index.usearch']?.bytes ?? 0;
   const row: SwapRow = {
@@ -347,8 +343,8 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
     failedConnection,
     failedStatus,
     rps: rec.t.length / ((tEnd - t0) / 1000 || 1),
-    p50Ms: allMs.length ? sortedP(allMs, 50) : NaN,
-    p99Ms: allMs.length ? sortedP(allMs, 99) : NaN,
+    p50Ms: allMs.length ? percentileOf(allMs, 50) : NaN,
+    p99Ms: allMs.length ? percentileOf(allMs, 99) : NaN,
     p99InsideMs: p99In,
     p99OutsideMs: p99Out,
     p99Ratio: p99In / p99Out,

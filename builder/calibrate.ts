@@ -89,10 +89,15 @@ function liveRows(slice: Float32Array, first: number, input: CalibrationInput): 
 
 /** `sample` rows spread evenly over the live ones. */
 function sampleLiveRows(input: CalibrationInput, sample: number): number[] {
-  const live: number[] = [];
-  for (let row = 0; row < input.count; row++) if (!input.isRemoved?.(row)) live.push(row);
-  const size = Math.min(sample, live.length);
-  return Array.from({ length: size }, (_, i) => live[Math.floor((i * live.length) / size)]!);
+  const { isRemoved } = input;
+  // Only an incremental build has removed rows to step over; a full build's rows are all live.
+  const live = isRemoved ? Array.from({ length: input.count }, (_, row) => row).filter((row) => !isRemoved(row)) : null;
+  const total = live?.length ?? input.count;
+  const size = Math.min(sample, total);
+  return Array.from({ length: size }, (_, i) => {
+    const at = Math.floor((i * total) / size);
+    return live ? live[at]! : at;
+  });
 }
 
 function recallAt(input: CalibrationInput, ef: number, sampleRows: number[], queries: Float32Array, truth: Set<number>[]): number {

@@ -9,7 +9,7 @@ import { readVerifiedManifest } from '../index-version/verify.js';
 import { buildIndex } from './build.js';
 import { isBuilderError } from './errors.js';
 import { DEFAULT_INCREMENTAL_MAX_FRACTION } from './incremental-build.js';
-import { watchParent } from './parent-watch.js';
+import { stopWhenParentGone } from './parent-watch.js';
 import { RebuildScheduler } from './rebuild-scheduler.js';
 import { DEFAULT_KEEP } from './retention.js';
 import { watchSource } from './source-watch.js';
@@ -177,12 +177,7 @@ async function runOnce(options: CliOptions, source: ProfileSource, logger: Logge
     controller.abort();
   };
   process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
-  const stopWatching = options.exitWithParent
-    ? watchParent((formerParent) => {
-        logger.warn({ formerParent }, 'the process that started the builder is gone');
-        controller.abort();
-      })
-    : () => {};
+  const stopWatching = options.exitWithParent ? stopWhenParentGone(logger, () => controller.abort()) : () => {};
   try {
     await buildOnce(options, source, logger, controller.signal, 'one-shot');
     return 0;
@@ -231,11 +226,7 @@ async function runService(options: CliOptions, source: ProfileSource, logger: Lo
       void scheduler.stop().then(resolve);
     };
     process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
-    if (options.exitWithParent)
-      watchParent((formerParent) => {
-        logger.warn({ formerParent }, 'the process that started the builder is gone');
-        onSignal('SIGHUP');
-      });
+    if (options.exitWithParent) stopWhenParentGone(logger, () => onSignal('SIGHUP'));
   });
 
   // Watching before the first check: a change between the two is then seen by one or the other.

@@ -100,10 +100,14 @@ export function retryBackoffMs(failures: number): number {
   return Math.min(FETCH_RETRY.maxMs, FETCH_RETRY.baseMs * 2 ** (failures - 1));
 }
 
+/** A retry that is not due yet. */
+export function waitingToRetry(context: SupervisorContext, retry: FetchRetry | null | undefined): boolean {
+  return retry != null && context.now() < retry.retryAt;
+}
+
 /** Whether a version's last fetch failed for a passing reason and its retry is not due yet. */
 export function inBackoff(context: SupervisorContext, version: string): boolean {
-  const retry = context.retries[version];
-  return retry !== undefined && context.now() < retry.retryAt;
+  return waitingToRetry(context, context.retries[version]);
 }
 
 /** Milliseconds until the next retry falls due, or null when none waits. */

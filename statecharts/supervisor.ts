@@ -17,6 +17,7 @@ import {
   type SupervisorInput,
   slotActorId,
   spareSlot,
+  waitingToRetry,
   withSlot,
 } from './supervisor-context.js';
 
@@ -147,7 +148,7 @@ const supervisor = setup({
       const serving = context.servingVersion;
       if (!context.standby || spare === null || serving === null || !context.paths[serving]) return false;
       if (context.quarantined.includes(serving)) return false;
-      if (context.standbyRetry !== null && context.now() < context.standbyRetry.retryAt) return false;
+      if (waitingToRetry(context, context.standbyRetry)) return false;
       const view = context.slots[spare]!;
       return view.ready && view.version !== serving && !isNewer(view.version, serving);
     },

@@ -9,8 +9,8 @@ import type { Profile } from '../profiles/schema.js';
 import { validateProfile } from '../profiles/validate.js';
 import { asStoreError, guarded, StoreUnavailableError } from './errors.js';
 import { checkReadable, migrate } from './migrations.js';
-import { StoreSnapshot } from './snapshot.js';
-import { decodeVector, encodeVector } from './vector-blob.js';
+import { decodeProfileRow, StoreSnapshot } from './snapshot.js';
+import { encodeVector } from './vector-blob.js';
 
 export interface StoreOptions {
   /** Dimensions an explicit vector must have; any length when absent. */
@@ -203,13 +203,7 @@ export class ProfileStore {
     if (!isNonNegativeInteger(seq)) throw new RangeError(`seq must be a whole number >= 0, got ${seq}`);
     if (!isNonNegativeInteger(limit) || limit < 1) throw new RangeError(`limit must be a whole number >= 1, got ${limit}`);
     const rows = guarded(() => this.#statements.changes.all(seq, limit)) as ChangeRow[];
-    return rows.map((row) => ({
-      seq: row.seq,
-      id: row.id,
-      profile: row.profile === null ? null : (JSON.parse(row.profile) as Profile),
-      vector: row.vector === null ? null : decodeVector(row.vector),
-      updatedAt: row.updated_at,
-    }));
+    return rows.map((row) => ({ seq: row.seq, id: row.id, ...decodeProfileRow(row), updatedAt: row.updated_at }));
   }
 
   /** Every live profile as of one seq, on a read-only connection of its own: close() it when done. */

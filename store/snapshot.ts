@@ -22,6 +22,17 @@ export interface SnapshotChange {
   vector: Float32Array | null;
 }
 
+/** A profiles row's stored columns as values: the profile (null for a tombstone) and its own vector. */
+export function decodeProfileRow(row: { profile: string | null; vector: Buffer | null }): {
+  profile: Profile | null;
+  vector: Float32Array | null;
+} {
+  return {
+    profile: row.profile === null ? null : (JSON.parse(row.profile) as Profile),
+    vector: row.vector === null ? null : decodeVector(row.vector),
+  };
+}
+
 interface StoredRow {
   id: string;
   seq: number;
@@ -63,12 +74,8 @@ export class StoreSnapshot {
       .prepare('SELECT id, seq, profile, vector FROM profiles WHERE profile IS NOT NULL')
       .iterate() as IterableIterator<StoredRow>;
     for (const row of rows) {
-      yield {
-        id: row.id,
-        seq: row.seq,
-        profile: JSON.parse(row.profile) as Profile,
-        vector: row.vector === null ? null : decodeVector(row.vector),
-      };
+      const { profile, vector } = decodeProfileRow(row);
+      yield { id: row.id, seq: row.seq, profile: profile!, vector };
     }
   }
 
@@ -86,14 +93,7 @@ export class StoreSnapshot {
     const rows = this.db
       .prepare('SELECT id, seq, profile, vector FROM profiles WHERE seq > ? ORDER BY seq')
       .iterate(seq) as IterableIterator<{ id: string; seq: number; profile: string | null; vector: Buffer | null }>;
-    for (const row of rows) {
-      yield {
-        id: row.id,
-        seq: row.seq,
-        profile: row.profile === null ? null : (JSON.parse(row.profile) as Profile),
-        vector: row.vector === null ? null : decodeVector(row.vector),
-      };
-    }
+    for (const row of rows) yield { id: row.id, seq: row.seq, ...decodeProfileRow(row) };
   }
 
   /** Ends the read transaction, so checkpoints can reclaim the WAL behind it. Idempotent. */
