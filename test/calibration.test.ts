@@ -18,10 +18,11 @@ t.test('each build calibrates its search expansion from measured recall; a chose
   writeFileSync(
     source,
     Array.from({ length: 6_000 }, (_, i) =>
-      JSON.stringify({ _id: `r${i}`, name: 'R', surname: 'V', vector: Array.from({ length: 64 }, () => rng() - 0.5) }),
+      JSON.stringify({ _id: `r${i}`, name: 'R', surname: 'V', vector: Array.from({ length: 128 }, () => rng() - 0.5) }),
     ).join('\n'),
   );
-  const calibrated = await buildIndex({ source, dataDir: path.join(dir, 'a'), logger: silent, dims: 64 });
+  // One thread: the graph, and so the recall at each ef, is the same on every run.
+  const calibrated = await buildIndex({ source, dataDir: path.join(dir, 'a'), logger: silent, dims: 128, threads: 1 });
   const calibration = calibrated.calibration!;
   const last = calibration.tried[calibration.tried.length - 1]!;
   t.equal(calibrated.params.expansionSearch, calibration.expansionSearch, 'the manifest carries the chosen ef to the children');
@@ -34,7 +35,14 @@ t.test('each build calibrates its search expansion from measured recall; a chose
   );
   t.equal(calibration.sample, 256);
 
-  const fixed = await buildIndex({ source, dataDir: path.join(dir, 'b'), logger: silent, dims: 64, params: { expansionSearch: 40 } });
+  const fixed = await buildIndex({
+    source,
+    dataDir: path.join(dir, 'b'),
+    logger: silent,
+    dims: 128,
+    threads: 1,
+    params: { expansionSearch: 40 },
+  });
   t.equal(fixed.params.expansionSearch, 40);
   t.same(
     fixed.calibration!.tried.map((step) => step.expansionSearch),
