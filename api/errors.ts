@@ -5,6 +5,10 @@ import { PROFILE_ERRORS } from '../profiles/errors.js';
 import { STORE_ERRORS } from '../store/errors.js';
 
 export const MAX_N = 100;
+/** Most ids one query may exclude (profiles already seen or blocked). */
+export const MAX_EXCLUDED = 10_000;
+/** Most queries in one POST /recommend/batch. */
+export const MAX_BATCH = 1000;
 /** Longest vector POST /search accepts; the index's own dimensions decide what fits. */
 export const MAX_VECTOR_LENGTH = 4096;
 /** Largest request body, bytes. */
@@ -40,6 +44,23 @@ export const HTTP_ERRORS = {
   TANDEM_ERR_BAD_VECTOR: { status: 400, message: (why: string) => why },
   TANDEM_ERR_BAD_QUERY: { status: 400, message: (why: string) => why },
   TANDEM_ERR_BAD_LIMIT: { status: 400, message: () => 'limit must be a whole number from 1 to 9999' },
+  /** A filter parameter that cannot be met as given; the message names it and says why. */
+  TANDEM_ERR_BAD_FILTER: { status: 400, message: (why: string) => why },
+  TANDEM_ERR_TOO_MANY_EXCLUDED: {
+    status: 400,
+    message: (count: number) => `exclude lists ${count} ids; at most ${MAX_EXCLUDED} can be excluded from one query`,
+  },
+  /** `mutual` tests the querying profile's own `seeking`: a bare vector has none. */
+  TANDEM_ERR_NEEDS_PROFILE: { status: 400, message: (why: string) => why },
+  TANDEM_ERR_BAD_CURSOR: { status: 400, message: (why: string) => `the cursor is not one this service issued: ${why}` },
+  TANDEM_ERR_CURSOR_MISMATCH: {
+    status: 400,
+    message: () => 'the cursor belongs to another query: send it with the same id or vector, filter and exclusions as its first page',
+  },
+  TANDEM_ERR_BATCH_TOO_LARGE: {
+    status: 400,
+    message: (count: number) => `the batch holds ${count} queries; at most ${MAX_BATCH} fit in one request`,
+  },
   /** The body does not match the route's JSON schema; the message names the field. */
   TANDEM_ERR_BAD_BODY: { status: 400, message: (why: string) => why },
   /** The body is not JSON at all (or empty). */
@@ -62,6 +83,10 @@ export const HTTP_ERRORS = {
     status: 405,
     message: (method: string, path: string, allowed: string) => `${method} is not supported on ${path.slice(0, 200)}; use ${allowed}`,
   },
+  TANDEM_ERR_CURSOR_EXPIRED: {
+    status: 410,
+    message: () => 'the index version this cursor pages through is no longer held: start again from the first page',
+  },
   TANDEM_ERR_BODY_TOO_LARGE: { status: 413, message: () => `the body is too large: at most ${BODY_LIMIT / 1024} KiB` },
   TANDEM_ERR_URI_TOO_LONG: { status: 414, message: (why: string) => `the URL is too long: ${why}` },
   TANDEM_ERR_UNSUPPORTED_MEDIA_TYPE: {
@@ -69,6 +94,7 @@ export const HTTP_ERRORS = {
     message: (contentType: string | undefined) =>
       `send the body as JSON with content-type: application/json (got ${contentType ? short(contentType, 80) : 'no content-type'})`,
   },
+  TANDEM_ERR_NO_VECTORIZER: { status: 422, message: (why: string) => why },
   TANDEM_ERR_INTERNAL: { status: 500, message: (why: string) => why },
   TANDEM_ERR_NO_INDEX: {
     status: 503,
@@ -108,9 +134,11 @@ const REASONS: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  410: 'Gone',
   413: 'Payload Too Large',
   414: 'URI Too Long',
   415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',

@@ -34,6 +34,8 @@ const HTTP_ERROR_OF: Record<QueryErrorCode, (outcome: Failed) => ApiError> = {
   OVERLOADED: () => httpError('TANDEM_ERR_OVERLOADED'),
   TIMEOUT: () => httpError('TANDEM_ERR_QUERY_TIMEOUT'),
   INTERNAL: (outcome) => httpError('TANDEM_ERR_INTERNAL', `query failed: ${outcome.code}`),
+  VERSION_GONE: () => httpError('TANDEM_ERR_CURSOR_EXPIRED'),
+  NO_VECTORIZER: (outcome) => httpError('TANDEM_ERR_NO_VECTORIZER', childMessage(outcome) ?? 'give the profile a vector'),
 };
 
 export function outcomeError(outcome: Failed): ApiError {

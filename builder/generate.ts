@@ -21,6 +21,7 @@ export type Profile = {
   city: string;
   interests: string[];
   bio: string;
+  seeking: { genders: Gender[]; ageMin: number; ageMax: number };
 };
 
 export interface GenerateOptions {
@@ -86,6 +87,8 @@ export function* generateProfiles(options: GenerateOptions = {}): Generator<Prof
 
   const tribes = makeTribes(seed);
   const rng = mulberry32(seed);
+  // A stream of its own, so adding `seeking` left every other field of the demo data as it was.
+  const seekingRng = mulberry32(seed ^ 0x5eec1);
   // Strictly increasing timestamps make ids unique by construction, not by luck of the random part.
   const maxStep = Math.min(120, Math.floor((MAX_ID_SECONDS - ID_BASE_SECONDS) / Math.max(1, count)));
   if (maxStep < 1) throw new RangeError(`count ${count} is too large for unique 32-bit id timestamps`);
@@ -110,8 +113,25 @@ export function* generateProfiles(options: GenerateOptions = {}): Generator<Prof
       city,
       interests,
       bio: capitalize(template(first!, second ?? first!, city)),
+      seeking: drawSeeking(seekingRng, gender, age),
     };
   }
+}
+
+/** Most seek another gender within a few years of their own age, some more than one gender. */
+function drawSeeking(rng: Rng, gender: Gender, age: number): Profile['seeking'] {
+  const others = GENDERS.filter((g) => g !== gender);
+  const genders: Gender[] =
+    gender === 'nonbinary'
+      ? sample(rng, [...GENDERS], intBetween(rng, 1, 3))
+      : chance(rng, 0.85)
+        ? [others.find((g) => g !== 'nonbinary')!]
+        : chance(rng, 0.5)
+          ? [gender]
+          : sample(rng, [...GENDERS], 2);
+  const ageMin = clampAge(age - intBetween(rng, 2, 8));
+  const ageMax = clampAge(age + intBetween(rng, 2, 10));
+  return { genders: [...genders].sort(), ageMin, ageMax };
 }
 
 // ~1 MB writes: few syscalls, bounded memory.

@@ -1,5 +1,6 @@
 // Record checks, kept free of I/O so each skip reason can be pinned down by a unit test. A bad
 // record is skipped and reported, never fatal: one broken line must not block a publish.
+import { attributesOf } from '../index-version/attributes.js';
 import type { SkippedRecord, SkipReason } from '../index-version/format.js';
 import { encodedRowBytes, MAX_ROW_BYTES, type ProfileFields } from '../index-version/row-table.js';
 import type { ProfileInput } from './vectorize.js';
@@ -62,7 +63,7 @@ export function checkVector(vector: Float32Array, dims: number): { reason: SkipR
 /** What a result shows of a profile; fields that are not strings show as "". */
 export function profileFields(id: string, profile: ProfileInput): ProfileFields {
   const text = (value: unknown) => (typeof value === 'string' ? value : '');
-  return { id, name: text(profile.name), surname: text(profile.surname) };
+  return { id, name: text(profile.name), surname: text(profile.surname), attributes: attributesOf(profile) };
 }
 
 /** The record's `_id`, or why it has none usable. */

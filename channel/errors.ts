@@ -9,6 +9,8 @@ export const CHILD_QUERY_ERRORS = {
   BAD_QUERY: 'the query does not fit the index (a vector of other dimensions)',
   INTERNAL: 'the search itself failed',
   CHANGES_UNAVAILABLE: 'the child could not read the profile changes the query must see: the router retries elsewhere',
+  VERSION_GONE: 'a later page names a version this child no longer holds',
+  NO_VECTORIZER: 'the version has no vectorizer the child can run, so a profile without a vector cannot be placed',
 } as const;
 
 /** Codes that say nothing of the query, only of that child: the query gets its retry on the other. */

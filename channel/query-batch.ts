@@ -2,10 +2,12 @@
 // and their replies likewise: one ZeroMQ send per batch, not per query (an awaited send per
 // request costs more than the search; BENCHMARKS.md).
 //
-//   request:  [header, vec0, vec1…]    header = JSON {seq, queries: [{q, op, id, n} | {q, op, v, n}, ...]}, vec i = raw float32
+//   request:  [header, vec0, vec1…]    header = JSON {seq, queries: [{q, op, id, n} | {q, op, v, n} | {q, op, profile, n}, ...]},
+//                                      each optionally with f (a filter) and p (a later page); vec i = raw float32
 //                                      seq = the profile store's change seq when sent: the child
 //                                      answers with every change up to it applied
-//   reply:    [header, bodies]         header = JSON [{q, ok, code?, len}, ...], bodies = body 0, body 1…
+//   reply:    [header, bodies]         header = JSON [{q, ok, code?, v, s, next?, len}, ...], bodies = body 0, body 1…
+//                                      v, s = the version and store seq that answered, next = where a next page starts
 //                                      concatenated (body i = JSON bytes, `len` long)
 //
 // Result bodies are JSON already, so the API sends them to the client without re-encoding. They
@@ -14,28 +16,66 @@
 
 import type { ChildQueryErrorCode } from './errors.js';
 
-export interface RecommendQuery {
+/** Which profiles a query may return; `mutual` tests the querying profile's `seeking` both ways. */
+export interface QueryFilter {
+  ageMin?: number;
+  ageMax?: number;
+  genders?: string[];
+  city?: string;
+  exclude?: string[];
+  mutual?: boolean;
+}
+
+/** Where the pages served so far end: their last distance, the ids served at it, how many in all. */
+export interface PageMark {
+  distance: number;
+  ids: string[];
+  served: number;
+}
+
+/** A later page: answered by the version (and as of the store seq) that answered the first. */
+export interface PageRequest {
+  version: string;
+  seq: number;
+  mark: PageMark;
+}
+
+interface QueryOptions {
   q: number;
+  n: number;
+  f?: QueryFilter;
+  p?: PageRequest;
+}
+
+export interface RecommendQuery extends QueryOptions {
   op: 'recommend';
   id: string;
-  n: number;
 }
 
 /** Nearest profiles to a vector; `v` is the frame (after the header) that holds it as float32. */
-export interface SearchQuery {
-  q: number;
+export interface SearchQuery extends QueryOptions {
   op: 'search';
   v: number;
-  n: number;
 }
 
-export type Query = RecommendQuery | SearchQuery;
+/** Nearest profiles to someone not in the store: vectorized by the version's own vectorizer. */
+export interface ProfileQuery extends QueryOptions {
+  op: 'profile';
+  profile: Record<string, unknown>;
+}
+
+export type Query = RecommendQuery | SearchQuery | ProfileQuery;
 
 export interface ReplyHead {
   q: number;
   ok: boolean;
   /** Why a query failed; the body then holds a JSON {error, message}. */
   code?: ChildQueryErrorCode;
+  /** The version that answered, and the store seq its answer saw. */
+  v?: string;
+  s?: number;
+  /** The page was full: a next page starts after this mark. */
+  next?: PageMark;
 }
 
 export interface QueryBatch {

@@ -11,7 +11,8 @@ export const VECTORS_FILE = 'vectors.f32';
 export const ROWS_FILE = 'rows.bin';
 export const LATEST_FILE = 'LATEST';
 // /2: profile rows moved from profiles.json to the binary rows.bin (index-version/row-table.ts).
-export const FORMAT = 'tandem-index/2';
+// /3: rows.bin carries the filterable attributes as columns (index-version/attributes.ts).
+export const FORMAT = 'tandem-index/3';
 
 export type Metric = 'cos' | 'ip';
 export type Quantization = 'f32' | 'f16' | 'i8';

@@ -6,17 +6,19 @@
 // instead of a JS Map of a million strings (hundreds of MB per child at 1M profiles).
 //
 // Layout (little-endian), written in one streaming pass, so the tables follow the rows:
-//   [row bytes…][pad to 4][offsets: u32 × (count+1)][slots: u32 × slotCount][trailer]
-//   trailer = "TNDROWS1" count:u32 slotCount:u32 rowBytes:u32   (20 bytes)
+//   [row bytes…][pad to 4][offsets: u32 × (count+1)][slots: u32 × slotCount][attributes][trailer]
+//   attributes = the filterable columns and their dictionaries (index-version/attributes.ts)
+//   trailer = "TNDROWS2" count:u32 slotCount:u32 rowBytes:u32 attributeBytes:u32   (24 bytes)
 // A slot holds row+1 (0 = empty); slotCount is a power of two >= 2 × count.
 // A removed row (an incremental build's deleted or replaced profile) is zero bytes long and has
 // no slot: its key is gone from the index too, so no lookup or result can reach it.
 import { closeSync, fstatSync, openSync } from 'node:fs';
+import { AttributeColumns, type ProfileAttributes } from './attributes.js';
 import { IndexFormatError } from './errors.js';
 import { readFullyAt } from './read-at.js';
 
-const MAGIC = Buffer.from('TNDROWS1', 'latin1');
-const TRAILER_BYTES = MAGIC.length + 12;
+const MAGIC = Buffer.from('TNDROWS2', 'latin1');
+const TRAILER_BYTES = MAGIC.length + 16;
 const ID_PREFIX = Buffer.from('{"_id":');
 // The longest row the reader will read at once; the builder refuses longer ones.
 export const MAX_ROW_BYTES = 4096;
@@ -26,6 +28,8 @@ export interface ProfileFields {
   id: string;
   name: string;
   surname: string;
+  /** What filters test; not part of the result row. */
+  attributes?: ProfileAttributes;
 }
 
 /** FNV-1a over bytes: short ids hash in a few dozen operations, no allocation. */
@@ -65,6 +69,7 @@ export class RowTableWriter {
   private offsets: Uint32Array = new Uint32Array(1024);
   private hashes: Uint32Array = new Uint32Array(1024);
   private readonly removed: number[] = [];
+  private readonly attributes = new AttributeColumns(1024);
   private count = 0;
   private rowBytes = 0;
 
@@ -73,6 +78,7 @@ export class RowTableWriter {
     this.reserve();
     this.offsets[this.count] = this.rowBytes;
     this.removed.push(this.count);
+    this.attributes.push(undefined);
     this.count++;
   }
 
@@ -91,6 +97,7 @@ export class RowTableWriter {
     this.reserve();
     this.offsets[this.count] = this.rowBytes;
     this.hashes[this.count] = hashBytes(bytes, ID_PREFIX.length, idEnd);
+    this.attributes.push(fields.attributes);
     this.count++;
     this.rowBytes += bytes.length;
     return bytes;
@@ -119,12 +126,14 @@ export class RowTableWriter {
       while (slots[slot] !== 0) slot = (slot + 1) & mask;
       slots[slot] = row + 1;
     }
+    const attributes = this.attributes.encode();
     const trailer = Buffer.alloc(TRAILER_BYTES);
     MAGIC.copy(trailer, 0);
     trailer.writeUInt32LE(count, MAGIC.length);
     trailer.writeUInt32LE(slotCount, MAGIC.length + 4);
     trailer.writeUInt32LE(this.rowBytes, MAGIC.length + 8);
-    return Buffer.concat([Buffer.alloc(pad), u32Bytes(offsets), u32Bytes(slots), trailer]);
+    trailer.writeUInt32LE(attributes.length, MAGIC.length + 12);
+    return Buffer.concat([Buffer.alloc(pad), u32Bytes(offsets), u32Bytes(slots), attributes, trailer]);
   }
 }
 
@@ -168,6 +177,8 @@ export class RowTable {
     private readonly offsets: Uint32Array,
     private readonly slots: Uint32Array,
     private readonly rowBytesInMemory: Buffer | null,
+    /** The filterable fields, always in this heap (about 12 bytes a row). */
+    readonly attributes: AttributeColumns,
   ) {}
 
   static open(file: string, storage: RowStorage): RowTable {
@@ -183,8 +194,10 @@ export class RowTable {
       const count = trailer.readUInt32LE(MAGIC.length);
       const slotCount = trailer.readUInt32LE(MAGIC.length + 4);
       const rowBytes = trailer.readUInt32LE(MAGIC.length + 8);
+      const attributeBytes = trailer.readUInt32LE(MAGIC.length + 12);
       const tablesAt = rowBytes + ((4 - (rowBytes % 4)) % 4);
-      if (slotCount !== slotCountFor(count) || tablesAt + 4 * (count + 1 + slotCount) + TRAILER_BYTES !== size) {
+      const attributesAt = tablesAt + 4 * (count + 1 + slotCount);
+      if (slotCount !== slotCountFor(count) || attributesAt + attributeBytes + TRAILER_BYTES !== size) {
         fail(`trailer (count ${count}, slots ${slotCount}, row bytes ${rowBytes}) does not match the file size ${size}`);
       }
       const offsets = new Uint32Array(count + 1);
@@ -208,8 +221,14 @@ export class RowTable {
         }
       }
       if (used !== count - removed) fail(`${used} slots used for ${count - removed} rows`);
+      let attributes: AttributeColumns;
+      try {
+        attributes = AttributeColumns.decode(readExactly(fd, attributeBytes, attributesAt), count);
+      } catch (err) {
+        return fail(`attributes: ${(err as Error).message}`);
+      }
       const inMemory = storage === 'memory' ? readExactly(fd, rowBytes, 0) : null;
-      return new RowTable(fd, count, removed, offsets, slots, inMemory);
+      return new RowTable(fd, count, removed, offsets, slots, inMemory, attributes);
     } catch (err) {
       closeSync(fd);
       throw err;
@@ -257,7 +276,7 @@ export class RowTable {
   /** The row's fields (tests, tools): not on the query path. */
   fields(row: number): ProfileFields {
     const parsed = JSON.parse(`${this.rowBytes(row).toString()}0}`) as { _id: string; name: string; surname: string };
-    return { id: parsed._id, name: parsed.name, surname: parsed.surname };
+    return { id: parsed._id, name: parsed.name, surname: parsed.surname, attributes: this.attributes.attributesOf(row) };
   }
 
   close(): void {

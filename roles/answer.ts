@@ -3,33 +3,9 @@ import type { Logger } from 'pino';
 import type { ChildQueryErrorCode } from '../channel/errors.js';
 import { decodeQueries, encodeReplies, errorBody, type Query, type ReplyHead } from '../channel/query-batch.js';
 import type { IndexSlot } from './fetch.js';
-import type { HeldIndex, NearestRequest } from './held-index.js';
+import type { NearestAnswer, NearestRequest } from './held-index.js';
 import type { LiveChanges } from './live-changes.js';
-
-function vectorFrame(frames: Buffer[], index: number, dims: number): Float32Array | string {
-  const frame = frames[index];
-  if (!frame || frame.byteLength % 4 !== 0) return 'vector frame missing or not float32';
-  if (frame.byteLength / 4 !== dims) return `vector has ${frame.byteLength / 4} numbers; the index has ${dims} dimensions`;
-  // Copy: a ZeroMQ frame need not be 4-byte aligned.
-  return new Float32Array(frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.byteLength));
-}
-
-type Failure = { ok: false; code: ChildQueryErrorCode; message: string };
-
-/** What a query asks the index for, or why it cannot be asked. */
-function toRequest(held: HeldIndex, live: LiveChanges | null, query: Query, vectors: Buffer[]): NearestRequest | Failure {
-  if (!(Number.isSafeInteger(query.n) && query.n >= 1)) return badQuery();
-  if (query.op === 'recommend' && typeof query.id === 'string') return held.recommendRequest(query.id, query.n, live);
-  if (query.op === 'search') {
-    const vector = vectorFrame(vectors, query.v, held.dims);
-    return typeof vector === 'string' ? { ok: false, code: 'BAD_QUERY', message: vector } : held.searchRequest(vector, query.n);
-  }
-  return badQuery();
-}
-
-function badQuery(): Failure {
-  return { ok: false, code: 'BAD_QUERY', message: 'query must be recommend {id, n} or search {v, n} with n a positive integer' };
-}
+import { toRequest } from './query-request.js';
 
 /** Applies the store's changes up to `seq`; false when they cannot be read (nothing may be answered then). */
 function caughtUp(live: LiveChanges | null, seq: number, log: Logger): boolean {
@@ -73,7 +49,7 @@ export function answerBatch(slot: IndexSlot, header: Buffer, vectors: Buffer[], 
   const asked: number[] = [];
   for (const query of queries) {
     try {
-      const request = toRequest(held, live, query, vectors);
+      const request = toRequest(slot, held, query, vectors);
       if ('code' in request) {
         fail(query.q, request.code, request.message);
         continue;
@@ -85,7 +61,7 @@ export function answerBatch(slot: IndexSlot, header: Buffer, vectors: Buffer[], 
       fail(query.q, 'INTERNAL', (err as Error).message);
     }
   }
-  let results: Buffer[];
+  let results: NearestAnswer[];
   try {
     results = held.nearestMany(requests, live);
   } catch (err) {
@@ -93,9 +69,11 @@ export function answerBatch(slot: IndexSlot, header: Buffer, vectors: Buffer[], 
     for (const q of asked) fail(q, 'INTERNAL', (err as Error).message);
     return encodeReplies(heads, bodies);
   }
+  const answeredBy = { v: held.version, s: live?.appliedSeq ?? held.manifest.storeSeq ?? 0 };
   asked.forEach((q, i) => {
-    heads.push({ q, ok: true });
-    bodies.push(results[i]!);
+    const { body, next } = results[i]!;
+    heads.push(next ? { q, ok: true, ...answeredBy, next } : { q, ok: true, ...answeredBy });
+    bodies.push(body);
   });
   return encodeReplies(heads, bodies);
 }

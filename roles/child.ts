@@ -21,7 +21,7 @@ queries.connect(config.queryEndpoint);
 const controlOut = new SocketWriter(control, (err) => log.error({ err }, 'control send failed'));
 const queryOut = new SocketWriter(queries, (err) => log.error({ err }, 'query reply send failed'));
 
-const index: IndexSlot = { held: null, live: null };
+const index: IndexSlot = { held: null, live: null, vectorize: null };
 const fetchVersion = createFetcher(config.fetchPolicy, config.verifiedDir, config.storePath, index, log, config.expectedDims);
 let welcomed = false;
 let lastHeardFromSupervisor = Date.now();

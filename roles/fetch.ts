@@ -7,7 +7,7 @@ import { atSessionNiceness, sessionNiceness } from '../common/niceness.js';
 import { IndexFormatError } from '../index-version/errors.js';
 import type { HashFiles } from '../index-version/verify.js';
 import { hashFilesAtNiceness, hashFilesPaced } from './fetch/low-priority-checksums.js';
-import { openLiveChanges } from './fetch/open-live-changes.js';
+import { openLiveChanges, unknownVectorizer, type Vectorize, vectorizerOf } from './fetch/open-live-changes.js';
 import { rememberVerified, type VerifiedStats } from './fetch/verified-files.js';
 import { HeldIndex } from './held-index.js';
 import type { LiveChanges } from './live-changes.js';
@@ -17,6 +17,8 @@ export interface IndexSlot {
   held: HeldIndex | null;
   /** The store's changes since `held` was built; null without a store. */
   live: LiveChanges | null;
+  /** `held`'s own vectorizer, for a profile not in the store (null: not one this child can run). */
+  vectorize: Vectorize | null;
 }
 
 /** How the checksum pass runs under `policy`; `stats` says what the last pass hashed. */
@@ -43,6 +45,7 @@ function releaseDroppedIndex(): void {
 function dropHeldIndex(slot: IndexSlot): void {
   slot.live?.close();
   slot.live = null;
+  slot.vectorize = null;
   slot.held?.close();
   slot.held = null;
 }
@@ -70,7 +73,9 @@ export function createFetcher(
             'WRONG_DIMENSIONS',
             `${command.path}: ${held.dims} dimensions; this service takes ${expectedDims} (--dims)`,
           );
-        slot.live = storePath ? await openLiveChanges(held, storePath, log) : null;
+        const vectorize = await vectorizerOf(held);
+        slot.live = storePath ? await openLiveChanges(held, storePath, vectorize, log) : null;
+        slot.vectorize = vectorize === unknownVectorizer ? null : vectorize;
       } catch (err) {
         held.close();
         throw err;

@@ -10,7 +10,10 @@ import { INDEX_FILE, type Manifest, ROWS_FILE, rowsOf, VECTORS_FILE } from '../i
 import { readFullyAt } from '../index-version/read-at.js';
 import { ResultWriter, RowTable } from '../index-version/row-table.js';
 import { type HashFiles, hashFilesHere, readVerifiedManifest } from '../index-version/verify.js';
+import { admittedNearest, type SearchableRows } from './filtered-search.js';
 import type { DeltaMatches, LiveChanges } from './live-changes.js';
+import type { RowTest } from './query-filter.js';
+import { idOfRowBytes, type PageMark, ResultPage } from './result-page.js';
 
 /** Keys and distances, nearest first, as usearch returns them. */
 export interface Matches {
@@ -25,6 +28,18 @@ export interface NearestRequest {
   excludeRow: number;
   /** The live change to leave out (the querying profile's own, when it changed since the version). */
   excludeSlot?: number;
+  /** A filter's tests: on this version's rows and on the live changes' slots (absent: all pass). */
+  admits?: { row: RowTest; slot: RowTest };
+  /** A later page: results up to this mark were served already. */
+  after?: PageMark;
+  /** A later page sees no change newer than its first page did (one changed since is left out). */
+  maxSeq?: number;
+}
+
+/** A result body, and its last result's mark when the page is full (a next page may follow). */
+export interface NearestAnswer {
+  body: Buffer;
+  next: PageMark | null;
 }
 
 /** A result body is the JSON array the API sends as is: [{_id, name, surname, distance}, …]. */
@@ -61,6 +76,7 @@ export const HEAP_COPY_MAX_BYTES = 16 * 1024 * 1024;
 export class HeldIndex {
   private readonly queryVector: Float32Array;
   private readonly results = new ResultWriter();
+  private readonly searchable: SearchableRows;
   private closed = false;
 
   private constructor(
@@ -75,6 +91,16 @@ export class HeldIndex {
     private readonly fullScan: boolean,
   ) {
     this.queryVector = new Float32Array(manifest.dims);
+    this.searchable = {
+      count: rows.count,
+      liveCount: rows.liveCount,
+      dims: manifest.dims,
+      metric: manifest.params.metric,
+      vectorsInHeap: vectorsInHeap !== null,
+      isRemoved: (row) => rows.isRemoved(row),
+      graphSearch: (vector, k) => index.search(vector, k, SEARCH_THREADS),
+      vectorInto: (row, target) => this.vectorInto(row, target),
+    };
   }
 
   /**
@@ -160,7 +186,7 @@ export class HeldIndex {
   /** The n profiles nearest to `id`, nearest first, `id` itself excluded. */
   recommend(id: string, n: number, live: LiveChanges | null = null): RecommendResult {
     const request = this.recommendRequest(id, n, live);
-    return 'code' in request ? request : { ok: true, body: this.nearestMany([request], live)[0]! };
+    return 'code' in request ? request : { ok: true, body: this.nearestMany([request], live)[0]!.body };
   }
 
   /**
@@ -178,7 +204,7 @@ export class HeldIndex {
 
   /** Nearest to a caller's vector: scaled to unit length first when the index holds unit vectors. */
   nearestTo(vector: Float32Array, n: number, live: LiveChanges | null = null): Buffer {
-    return this.nearestMany([this.searchRequest(vector, n)], live)[0]!;
+    return this.nearestMany([this.searchRequest(vector, n)], live)[0]!.body;
   }
 
   searchRequest(vector: Float32Array, n: number): NearestRequest {
@@ -192,10 +218,11 @@ export class HeldIndex {
    * what else came in its batch. With live changes, the version's out-of-date rows are dropped
    * (searching again, wider, when too few are left) and the changes' exact matches merged in.
    */
-  nearestMany(requests: NearestRequest[], live: LiveChanges | null = null): Buffer[] {
+  nearestMany(requests: NearestRequest[], live: LiveChanges | null = null): NearestAnswer[] {
     const matches: Matches[] = new Array(requests.length);
     const byWant = new Map<number, number[]>();
     requests.forEach((request, i) => {
+      if (request.admits || request.after) return;
       // A full scan sees removed rows too (the graph does not): ask for that many more.
       const want = Math.min(request.n + (request.excludeRow >= 0 ? 1 : 0) + (this.fullScan ? this.rows.removedCount : 0), this.rows.count);
       if (want <= 0) matches[i] = { keys: [], distances: [] };
@@ -221,10 +248,37 @@ export class HeldIndex {
       });
     }
     return requests.map((request, i) => {
-      if (live === null) return this.encode(matches[i]!, request.n, request.excludeRow);
+      if (request.admits || request.after) return this.nearestPage(request, live);
+      const page = new ResultPage(request.n);
+      if (live === null) return this.answer(matches[i]!, page, request.excludeRow);
       const fromIndex = this.withoutShadowed(matches[i]!, request, live);
-      return this.encode(fromIndex, request.n, request.excludeRow, live, live.nearest(request.vector, request.n, request.excludeSlot));
+      return this.answer(fromIndex, page, request.excludeRow, live, live.nearest(request.vector, request.n, request.excludeSlot));
     });
+  }
+
+  /**
+   * A filtered query or a later page: every row the filter admits that is not out of date is a
+   * candidate, and the search digs as deep as the pages already served plus this one.
+   */
+  private nearestPage(request: NearestRequest, live: LiveChanges | null): NearestAnswer {
+    const page = new ResultPage(request.n, request.after);
+    const want = page.depth;
+    const admitsRow = request.admits?.row;
+    const usable: RowTest = (row) => row !== request.excludeRow && !live?.isShadowed(row) && (admitsRow === undefined || admitsRow(row));
+    const { matches } = admittedNearest(this.searchable, request.vector, want, usable, !this.fullScan);
+    const delta = live?.nearest(request.vector, want, request.excludeSlot, request.admits?.slot, request.maxSeq) ?? null;
+    return this.answer(matches, page, request.excludeRow, live, delta);
+  }
+
+  private answer(
+    matches: Matches,
+    page: ResultPage,
+    excludeRow: number,
+    live: LiveChanges | null = null,
+    delta: DeltaMatches | null = null,
+  ): NearestAnswer {
+    const body = this.encode(matches, page, excludeRow, live, delta);
+    return { body, next: page.next((row) => idOfRowBytes(this.rows.rowBytes(row))) };
   }
 
   private search(vector: Float32Array, want: number): Matches {
@@ -247,24 +301,34 @@ export class HeldIndex {
 
   /**
    * The JSON result array: the index's matches (stored row bytes, nothing re-encoded) merged by
-   * distance with the live changes' matches, the left-out and out-of-date rows skipped.
+   * distance with the live changes' matches, the left-out and out-of-date rows skipped, and
+   * those an earlier page served.
    */
-  encode(matches: Matches, n: number, excludeRow = -1, live: LiveChanges | null = null, delta: DeltaMatches | null = null): Buffer {
+  encode(
+    matches: Matches,
+    page: ResultPage | number,
+    excludeRow = -1,
+    live: LiveChanges | null = null,
+    delta: DeltaMatches | null = null,
+  ): Buffer {
+    const results = typeof page === 'number' ? new ResultPage(page) : page;
     this.results.begin();
-    let written = 0;
     let d = 0;
     const deltaCount = delta?.rows.length ?? 0;
-    for (let i = 0; i < matches.keys.length && written < n; i++) {
+    const takeDelta = () => {
+      const row = delta!.rows[d]!;
+      const distance = delta!.distances[d++]!;
+      if (results.admit(distance, row)) this.results.append(row, distance);
+    };
+    for (let i = 0; i < matches.keys.length && !results.full; i++) {
       const row = Number(matches.keys[i]);
       if (row === excludeRow || !(row >= 0 && row < this.rows.count) || this.rows.isRemoved(row) || live?.isShadowed(row)) continue;
       const distance = matches.distances[i]!;
-      for (; d < deltaCount && written < n && delta!.distances[d]! <= distance; d++, written++)
-        this.results.append(delta!.rows[d]!, delta!.distances[d]!);
-      if (written >= n) break;
-      this.results.append(this.rows.rowBytes(row), distance);
-      written++;
+      while (d < deltaCount && !results.full && delta!.distances[d]! <= distance) takeDelta();
+      if (results.full) break;
+      if (results.admit(distance, row, () => idOfRowBytes(this.rows.rowBytes(row)))) this.results.append(this.rows.rowBytes(row), distance);
     }
-    for (; d < deltaCount && written < n; d++, written++) this.results.append(delta!.rows[d]!, delta!.distances[d]!);
+    while (d < deltaCount && !results.full) takeDelta();
     return this.results.end();
   }
 

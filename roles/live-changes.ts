@@ -5,9 +5,10 @@
 
 import { checkVector, profileFields } from '../builder/validate.js';
 import type { ProfileInput } from '../builder/vectorize.js';
+import { AttributeColumns } from '../index-version/attributes.js';
 import { exactNearest, normalizeInPlace } from '../index-version/engine.js';
 import type { Metric } from '../index-version/format.js';
-import { encodedRowBytes, encodeResultRow, MAX_ROW_BYTES } from '../index-version/row-table.js';
+import { encodedRowBytes, encodeResultRow, MAX_ROW_BYTES, type ProfileFields } from '../index-version/row-table.js';
 import type { ProfileChange, ProfileReader } from '../store/profile-store.js';
 
 export interface LiveChangesOptions {
@@ -45,6 +46,10 @@ export class LiveChanges {
   readonly #shadowed = new Set<number>();
   #pool: Float32Array;
   #rowBytes: (Buffer | null)[] = [];
+  /** The store seq of each slot's change. */
+  #slotSeq: number[] = [];
+  /** The changed profiles' filterable fields, by slot. */
+  readonly attributes = new AttributeColumns();
   #free: number[] = [];
   #used = 0;
 
@@ -98,17 +103,20 @@ export class LiveChanges {
     return { state: 'live', slot, vector: this.#pool.slice(slot * this.#dims, (slot + 1) * this.#dims) };
   }
 
-  /** The k live changes nearest to `query` (already unit length for `ip`), `excludeSlot` left out. */
-  nearest(query: Float32Array, k: number, excludeSlot = -1): DeltaMatches {
+  /**
+   * The k live changes nearest to `query` (already unit length for `ip`), `excludeSlot` left out,
+   * and with a filter only those `admits` passes, with a page's seq only changes up to it.
+   */
+  nearest(query: Float32Array, k: number, excludeSlot = -1, admits?: (slot: number) => boolean, maxSeq = Infinity): DeltaMatches {
     const out: DeltaMatches = { rows: [], distances: [] };
     if (this.live === 0 || k <= 0) return out;
-    // Free slots hold zeros and come back too: ask for enough that k real ones survive.
-    const want = Math.min(this.#used, k + this.#free.length + 1);
+    // Free slots hold zeros and come back too: ask for enough that k real ones survive (all of them when some may be filtered out).
+    const want = admits || maxSeq !== Infinity ? this.#used : Math.min(this.#used, k + this.#free.length + 1);
     const found = exactNearest(this.#pool.subarray(0, this.#used * this.#dims), query, this.#dims, want, this.#options.metric);
     for (let i = 0; i < found.keys.length && out.rows.length < k; i++) {
       const slot = Number(found.keys[i]);
       const row = this.#rowBytes[slot];
-      if (slot === excludeSlot || !row) continue;
+      if (slot === excludeSlot || !row || this.#slotSeq[slot]! > maxSeq || (admits && !admits(slot))) continue;
       out.rows.push(row);
       out.distances.push(found.distances[i]!);
     }
@@ -136,11 +144,13 @@ export class LiveChanges {
     const slot = this.#free.pop() ?? this.#grow();
     this.#pool.set(prepared.vector, slot * this.#dims);
     this.#rowBytes[slot] = prepared.row;
+    this.#slotSeq[slot] = change.seq;
+    this.attributes.set(slot, prepared.attributes);
     this.#slotOf.set(change.id, slot);
   }
 
   /** The vector and result row a change is served with, or why it cannot be (as the builder checks). */
-  #prepare(change: ProfileChange): { vector: Float32Array; row: Buffer } | string {
+  #prepare(change: ProfileChange): { vector: Float32Array; row: Buffer; attributes: ProfileFields['attributes'] } | string {
     let vector: Float32Array;
     try {
       vector = change.vector ?? this.#options.vectorize(change.profile as ProfileInput);
@@ -152,7 +162,11 @@ export class LiveChanges {
     const fields = profileFields(change.id, change.profile as ProfileInput);
     if (encodedRowBytes(fields) > MAX_ROW_BYTES) return 'too_long: the result row is over the row limit';
     const copy = Float32Array.from(vector);
-    return { vector: this.#options.metric === 'ip' ? normalizeInPlace(copy) : copy, row: encodeResultRow(fields) };
+    return {
+      vector: this.#options.metric === 'ip' ? normalizeInPlace(copy) : copy,
+      row: encodeResultRow(fields),
+      attributes: fields.attributes,
+    };
   }
 
   #release(id: string): void {

@@ -80,7 +80,7 @@ t.test('profiles have the documented shape and unique ObjectId-style ids', async
   }
   t.equal(bad, 0, 'every profile well-formed');
   t.equal(ids.size, profiles.length, 'ids unique');
-  t.same(Object.keys(profiles[0]!), ['_id', 'name', 'surname', 'age', 'gender', 'city', 'interests', 'bio']);
+  t.same(Object.keys(profiles[0]!), ['_id', 'name', 'surname', 'age', 'gender', 'city', 'interests', 'bio', 'seeking']);
 });
 
 t.test('tribes make the data clustered, not uniform', async (t) => {

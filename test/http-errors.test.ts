@@ -50,6 +50,8 @@ t.test('every query failure code maps to an HTTP code of the table', async (t) =
     OVERLOADED: [503, 'TANDEM_ERR_OVERLOADED'],
     TIMEOUT: [504, 'TANDEM_ERR_QUERY_TIMEOUT'],
     INTERNAL: [500, 'TANDEM_ERR_INTERNAL'],
+    VERSION_GONE: [410, 'TANDEM_ERR_CURSOR_EXPIRED'],
+    NO_VECTORIZER: [422, 'TANDEM_ERR_NO_VECTORIZER'],
   };
   t.same(Object.keys(expected).sort(), [...Object.keys(CHILD_QUERY_ERRORS), ...Object.keys(ROUTER_QUERY_ERRORS)].sort());
   for (const [code, [status, httpCode]] of Object.entries(expected) as [QueryErrorCode, [number, string]][]) {

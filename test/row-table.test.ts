@@ -5,10 +5,15 @@ import t from 'tap';
 import { encodeRowTable, type ProfileFields, ResultWriter, type RowStorage, RowTable, RowTableWriter } from '../index-version/row-table.js';
 
 const awkward: ProfileFields[] = [
-  { id: 'plain', name: 'Ada', surname: 'Lovelace' },
-  { id: 'with "quotes" and \\ backslash', name: 'Zoë', surname: 'Ñúñez' },
-  { id: '名前', name: '', surname: 'line\nbreak' },
-  { id: '🙂 emoji', name: '\u0000control', surname: '</script>' },
+  {
+    id: 'plain',
+    name: 'Ada',
+    surname: 'Lovelace',
+    attributes: { age: 36, gender: 'female', city: 'London', seeking: { genders: ['male', 'nonbinary'], ageMin: 30, ageMax: 45 } },
+  },
+  { id: 'with "quotes" and \\ backslash', name: 'Zoë', surname: 'Ñúñez', attributes: { gender: 'nonbinary', seeking: { ageMax: 99 } } },
+  { id: '名前', name: '', surname: 'line\nbreak', attributes: { city: '東京' } },
+  { id: '🙂 emoji', name: '\u0000control', surname: '</script>', attributes: {} },
 ];
 
 function writeTable(dir: string, rows: ProfileFields[]): string {
@@ -20,7 +25,7 @@ function writeTable(dir: string, rows: ProfileFields[]): string {
 for (const storage of ['memory', 'file'] as RowStorage[]) {
   t.test(`${storage} storage: every id finds its row, fields round-trip, unknown ids miss`, async (t) => {
     const many: ProfileFields[] = [...awkward];
-    for (let i = 0; i < 5_000; i++) many.push({ id: `p${i}`, name: `n${i}`, surname: `s${i}` });
+    for (let i = 0; i < 5_000; i++) many.push({ id: `p${i}`, name: `n${i}`, surname: `s${i}`, attributes: { age: 18 + (i % 80) } });
     const table = RowTable.open(writeTable(t.testdir(), many), storage);
     t.teardown(() => table.close());
     t.equal(table.count, many.length);
@@ -76,9 +81,11 @@ t.test('a damaged or foreign file is refused with ROWS_INVALID', async (t) => {
     ['extra bytes', Buffer.concat([Buffer.from('x'), bytes])],
   ];
   // A consistent size but a slot that names a row that does not exist.
-  const count = bytes.readUInt32LE(bytes.length - 12);
-  const slotCount = bytes.readUInt32LE(bytes.length - 8);
-  const slotsAt = bytes.length - 20 - 4 * slotCount;
+  // Trailer: magic(8) count slotCount rowBytes attributeBytes.
+  const count = bytes.readUInt32LE(bytes.length - 16);
+  const slotCount = bytes.readUInt32LE(bytes.length - 12);
+  const attributeBytes = bytes.readUInt32LE(bytes.length - 4);
+  const slotsAt = bytes.length - 24 - attributeBytes - 4 * slotCount;
   const badSlot = Buffer.from(bytes);
   for (let slot = 0; slot < slotCount; slot++) {
     if (badSlot.readUInt32LE(slotsAt + 4 * slot) !== 0) {
@@ -87,6 +94,11 @@ t.test('a damaged or foreign file is refused with ROWS_INVALID', async (t) => {
     }
   }
   cases.push(['slot out of range', badSlot]);
+  // A gender code past the end of its dictionary: a filter would read outside it.
+  const badCode = Buffer.from(bytes);
+  const genderColumnAt = bytes.length - 24 - attributeBytes + 8 + awkward.length * (4 + 2 + 1);
+  badCode[genderColumnAt] = 200;
+  cases.push(['attribute code outside its dictionary', badCode]);
   for (const [label, content] of cases) {
     const damaged = path.join(dir, `${label}.bin`);
     writeFileSync(damaged, content);

@@ -6,17 +6,22 @@ import { ProfileStore } from '../../store/profile-store.js';
 import type { HeldIndex } from '../held-index.js';
 import { LiveChanges } from '../live-changes.js';
 
-async function vectorizerOf(held: HeldIndex): Promise<Vectorizer['vectorize']> {
+export type Vectorize = Vectorizer['vectorize'];
+
+/** What a version whose vectorizer this child cannot run does with a profile without a vector. */
+export const unknownVectorizer: Vectorize = () => {
+  throw new Error('the version was built by a vectorizer not known to the answer role; give the profile a vector');
+};
+
+/** The version's own vectorizer, the built-in one or the module its manifest names. */
+export async function vectorizerOf(held: HeldIndex): Promise<Vectorize> {
   const { manifest } = held;
   if (manifest.vectorizerModule || manifest.vectorizer === BUILTIN_VECTORIZER)
     return (await loadVectorizer(manifest.vectorizerModule, manifest.dims)).vectorize;
-  return () => {
-    throw new Error(`vectorizer ${manifest.vectorizer} is not known to the answer role; give the profile a vector`);
-  };
+  return unknownVectorizer;
 }
 
-export async function openLiveChanges(held: HeldIndex, storePath: string, log: Logger): Promise<LiveChanges> {
-  const vectorize = await vectorizerOf(held);
+export async function openLiveChanges(held: HeldIndex, storePath: string, vectorize: Vectorize, log: Logger): Promise<LiveChanges> {
   const reader = ProfileStore.openReadOnly(storePath);
   const live = new LiveChanges({
     reader,
