@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { ProfileStore } from '../store/profile-store.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { Tracer } from '../trace/tracer.js';
+import { CursorSigner } from './cursor.js';
 import { BODY_LIMIT, httpError } from './errors.js';
 import { type FastifyRaisedError, fromFastifyError } from './fastify-errors.js';
 import { sendError } from './reply-error.js';
@@ -13,7 +14,9 @@ import { profileRoutes } from './routes/profiles.js';
 import { queryRoutes } from './routes/queries.js';
 
 export interface ApiOptions {
-  supervisor: Pick<Supervisor, 'recommend' | 'search' | 'status' | 'ready'>;
+  supervisor: Pick<Supervisor, 'query' | 'status' | 'ready'>;
+  /** Signs page cursors; without one, cursors last as long as this process. */
+  cursorSecret?: string;
   tracer: Pick<Tracer, 'recent'>;
   log: Logger;
   /** The profile store and the tokens that may write it; without a store there is no write API. */
@@ -27,6 +30,7 @@ const PROFILE_ROUTE_METHODS: [RegExp, string][] = [
 ];
 const ROUTE_METHODS: [RegExp, string][] = [
   [/^\/recommend\/[^/]*\/[^/]*$/, 'GET'],
+  [/^\/recommend(\/batch)?$/, 'POST'],
   [/^\/search$/, 'POST'],
   [/^\/(health|ready|status|trace)$/, 'GET'],
 ];
@@ -48,7 +52,7 @@ export function buildApi(options: ApiOptions) {
 
   // JSON only: a text/plain body should be refused (415), not parsed into a string.
   app.removeContentTypeParser('text/plain');
-  queryRoutes(app, options.supervisor);
+  queryRoutes(app, options.supervisor, new CursorSigner(options.cursorSecret));
   observeRoutes(app, options.supervisor, options.tracer);
   if (options.profiles) profileRoutes(app, options.profiles.store, options.profiles.writeTokens);
 

@@ -118,6 +118,7 @@ const system = await startSystem({
     dims,
     writeTokens: writeTokens(process.env, path.resolve(opts.writeTokenFile ?? path.join(dataDir, 'write-token')), log),
   },
+  ...(process.env.TANDEM_CURSOR_SECRET ? { cursorSecret: process.env.TANDEM_CURSOR_SECRET } : {}),
   dataDir,
   runDir,
   port,

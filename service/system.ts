@@ -18,6 +18,8 @@ export interface SystemOptions extends Omit<SupervisorOptions, 'tracer'> {
   onTrace?: (record: TraceRecord) => void;
   /** The profile store's file and the tokens that may write it; no store, no write API. */
   profiles?: { storePath: string; writeTokens: readonly string[]; dims?: number };
+  /** Signs page cursors (TANDEM_CURSOR_SECRET); without it they last as long as the process. */
+  cursorSecret?: string;
 }
 
 export interface RunningSystem {
@@ -54,6 +56,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     supervisor,
     tracer,
     log: options.log.child({ component: 'api' }),
+    ...(options.cursorSecret ? { cursorSecret: options.cursorSecret } : {}),
     ...(store && options.profiles ? { profiles: { store, writeTokens: options.profiles.writeTokens } } : {}),
   });
   let draining = false;

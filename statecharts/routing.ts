@@ -101,3 +101,23 @@ export function releaseHeld(state: RoutingState, now: number): 'dispatch' | 'fai
   const dispatch = dispatchFor(state, now);
   return dispatch.kind === 'send' ? 'dispatch' : dispatch.kind === 'fail' ? 'fail' : 'keep';
 }
+
+/** Slot states in which a child still holds the version its context names. */
+const HOLDING = /^(idle|standby|answering|draining)/;
+
+/**
+ * Where a later page of a cursor goes: the version it pages through answers it, so a page never
+ * mixes two versions' rankings. This refines invariant 3 for continuation pages only: a new query
+ * still goes to the newest promoted version, while a page of a cursor issued before a swap is
+ * answered by the older version as long as a child holds it ('answerer' when that is the one
+ * serving), and is refused (a 410 to the client) once none does.
+ */
+export function pageTarget(
+  version: string,
+  answerer: number | null,
+  slots: readonly { version: string | null; state: string }[],
+): number | 'answerer' | null {
+  if (answerer !== null && slots[answerer]?.version === version) return 'answerer';
+  const holder = slots.findIndex((slot) => slot.version === version && HOLDING.test(slot.state));
+  return holder < 0 ? null : holder;
+}

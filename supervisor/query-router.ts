@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { Router } from 'zeromq';
 import { childQueryCode, type QueryErrorCode, RETRY_ELSEWHERE } from '../channel/errors.js';
 import { slotFromRoutingId, slotRoutingId } from '../channel/protocol.js';
-import { decodeReplies, encodeQueries, type Query, type Reply } from '../channel/query-batch.js';
+import { decodeReplies, encodeQueries, type PageMark, type Query, type Reply } from '../channel/query-batch.js';
 import { SocketWriter } from '../channel/socket-writer.js';
 import {
   admits,
@@ -22,7 +22,14 @@ import {
   releaseHeld,
 } from '../statecharts/routing.js';
 
-export type QueryOutcome = { ok: true; body: Buffer } | { ok: false; code: QueryErrorCode; body: Buffer | null };
+/** An answer names the version and store seq that gave it, and where a next page starts. */
+export type QueryOutcome =
+  | { ok: true; body: Buffer; version?: string; seq?: number; next?: PageMark }
+  | { ok: false; code: QueryErrorCode; body: Buffer | null };
+
+/** A query as the API asks it: everything but the router's own number and vector frame. */
+export type QuerySpec = DistributiveOmit<Query, 'q' | 'v'> & { vector?: Float32Array };
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export type QueryCallback = (outcome: QueryOutcome) => void;
 
@@ -54,6 +61,8 @@ export interface QueryRouterOptions {
   suspectMs: number;
   /** The profile store's change seq, sent with every batch (roles/answer.ts catches up to it). */
   currentSeq?: () => number;
+  /** Which slot holds a later page's version (statecharts/routing.ts pageTarget). */
+  pageSlot?: (version: string) => number | 'answerer' | null;
   /** Held queries that waited maxHoldMs for an answerer in vain, for the trace. */
   onHoldExpired?: (count: number) => void;
   log: Logger;
@@ -100,6 +109,13 @@ export class QueryRouter {
 
   search(vector: Float32Array, n: number, done: QueryCallback): void {
     this.submit((q) => ({ q, op: 'search', v: -1, n }), Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), done);
+  }
+
+  /** Any query: by id, vector or profile, with a filter and a page. */
+  query(spec: QuerySpec, done: QueryCallback): void {
+    const { vector, ...rest } = spec as QuerySpec & { vector?: Float32Array };
+    const frame = vector ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength) : null;
+    this.submit((q) => ({ ...rest, q, ...(rest.op === 'search' && { v: -1 }) }) as Query, frame, done);
   }
 
   /** A child died or hung: what it had in flight is lost to it (statecharts/routing.ts afterLostQuery). */
@@ -156,6 +172,16 @@ export class QueryRouter {
   private dispatch(q: number): void {
     const entry = this.pending.get(q);
     if (!entry) return;
+    const page = entry.query.p;
+    const pinned = page && this.options.pageSlot ? this.options.pageSlot(page.version) : 'answerer';
+    if (pinned === null) {
+      this.finish(q, { ok: false, code: 'VERSION_GONE', body: null });
+      return;
+    }
+    if (pinned !== 'answerer') {
+      this.enqueue(q, entry, pinned);
+      return;
+    }
     const dispatch = dispatchFor(this.routing, Date.now());
     if (dispatch.kind !== 'send') {
       entry.slot = null;
@@ -169,7 +195,11 @@ export class QueryRouter {
       return;
     }
     entry.heldSince = null;
-    entry.slot = dispatch.slot;
+    this.enqueue(q, entry, dispatch.slot);
+  }
+
+  private enqueue(q: number, entry: Pending, slot: number): void {
+    entry.slot = slot;
     let batch = this.outbox.get(entry.slot);
     if (!batch) {
       batch = [];
@@ -298,7 +328,9 @@ export class QueryRouter {
           this.stats.answered++;
           this.finish(
             reply.q,
-            reply.ok ? { ok: true, body: reply.body } : { ok: false, code: childQueryCode(reply.code), body: reply.body },
+            reply.ok
+              ? { ok: true, body: reply.body, version: reply.v, seq: reply.s, next: reply.next }
+              : { ok: false, code: childQueryCode(reply.code), body: reply.body },
           );
         }
         // Queued replies arrive without a trip through the event loop: yield, or a steady stream of

@@ -10,13 +10,13 @@ import { childEnv } from '../channel/child-config.js';
 import { CHANNEL_DEFAULTS, orphanMsFor } from '../channel/defaults.js';
 import { DEFAULT_FETCH_POLICY, type FetchPolicy } from '../channel/fetch-policy.js';
 import type { ChildToSupervisor } from '../channel/protocol.js';
-import { routeFor } from '../statecharts/routing.js';
+import { pageTarget, routeFor } from '../statecharts/routing.js';
 import { DEFAULT_SLOT_TIMEOUTS, type SlotMachine, type SlotTimeouts, slotMachine } from '../statecharts/slot.js';
 import { SLOT_COUNT, slotActorId, supervisorMachine } from '../statecharts/supervisor.js';
 import { stateToString } from '../trace/trace-record.js';
 import { ControlChannel } from './control-channel.js';
 import { SUPERVISOR_DEFAULTS, type SupervisorOptions, type SupervisorStatus } from './options.js';
-import { type QueryCallback, QueryRouter } from './query-router.js';
+import { type QueryCallback, QueryRouter, type QuerySpec } from './query-router.js';
 import { createRuntimeDir, removeStaleRuntimeDirs } from './runtime-dir.js';
 import { SlotHandle } from './slot-handle.js';
 import { spawnSlotProcess } from './slot-process.js';
@@ -74,6 +74,7 @@ export class Supervisor {
           to: 'failed',
           detail: `${count} queries waited ${options.maxHoldMs ?? SUPERVISOR_DEFAULTS.maxHoldMs} ms for an answerer: 503`,
         }),
+      pageSlot: (version) => this.pageSlot(version),
       maxInFlight: options.maxInFlight ?? SUPERVISOR_DEFAULTS.maxInFlight,
       maxBatch: options.maxBatch ?? SUPERVISOR_DEFAULTS.maxBatch,
       sendTimeoutMs: CHANNEL_DEFAULTS.sendTimeoutMs,
@@ -280,6 +281,16 @@ export class Supervisor {
 
   search(vector: Float32Array, n: number, done: QueryCallback): void {
     this.router.search(vector, n, done);
+  }
+
+  query(spec: QuerySpec, done: QueryCallback): void {
+    this.router.query(spec, done);
+  }
+
+  private pageSlot(version: string): number | 'answerer' | null {
+    const states = this.slotStates();
+    const slots = states.map((state, slot) => ({ version: this.slotRef(slot)?.getSnapshot().context.version ?? null, state }));
+    return pageTarget(version, this.actor.getSnapshot().context.answerer, slots);
   }
 
   get ready(): boolean {

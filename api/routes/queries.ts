@@ -1,14 +1,22 @@
-// The query routes: by profile id, and by vector. Both go to the current answer child.
+// The query routes: by profile id (GET, with filters as query parameters), by vector (POST
+// /search), any of id, vector or profile with a JSON body (POST /recommend), and many at once
+// (POST /recommend/batch). All go to the answer child through the supervisor.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ID_REGEXP } from '../../profiles/schema.js';
-import type { QueryCallback } from '../../supervisor/query-router.js';
+import type { QueryOutcome } from '../../supervisor/query-router.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
-import { httpError, MAX_N, MAX_VECTOR_LENGTH } from '../errors.js';
+import type { CursorSigner } from '../cursor.js';
+import { type ApiError, errorPayload, httpError, MAX_BATCH, MAX_N, MAX_VECTOR_LENGTH } from '../errors.js';
+import { type CheckedQuery, checkQuery, fromQueryString, type QueryInput } from '../query-spec.js';
 import { outcomeError, sendError } from '../reply-error.js';
+import { batchBody, queryBody, queryBodyProblem } from '../schemas/recommend.js';
 
-export type QueryTarget = Pick<Supervisor, 'recommend' | 'search'>;
+export type QueryTarget = Pick<Supervisor, 'query'>;
 
 const N_PATTERN = /^[0-9]+$/;
+/** A body may exclude 10,000 ids, and a batch hold 1,000 queries: more than the default limit. */
+const QUERY_BODY_LIMIT = 1024 * 1024;
+const BATCH_BODY_LIMIT = 8 * 1024 * 1024;
 
 // During an outage every request fails the same way; one line a second with a count says as much
 // as thousands and does not turn the log into the bottleneck.
@@ -25,17 +33,101 @@ function logFailure(request: FastifyRequest, code: string): void {
   lastFailureLog = now;
 }
 
-function replyWith(request: FastifyRequest, reply: FastifyReply): QueryCallback {
-  return (outcome) => {
-    if (outcome.ok) {
-      // The child already encoded the result as JSON: pass the bytes through untouched.
-      reply.type('application/json; charset=utf-8').send(outcome.body);
-      return;
-    }
-    const error = outcomeError(outcome);
-    if (error.statusCode >= 500) logFailure(request, outcome.code);
-    sendError(reply, error);
-  };
+type Answered = Extract<QueryOutcome, { ok: true }>;
+
+/** `Tandem-Version`: the index version that answered and the store seq its answer saw. */
+function versionTag(outcome: Answered): string | null {
+  return outcome.version === undefined ? null : `${outcome.version}; seq=${outcome.seq ?? 0}`;
+}
+
+function nextCursor(outcome: Answered, checked: CheckedQuery, cursors: CursorSigner): string | null {
+  if (!outcome.next || outcome.version === undefined) return null;
+  return cursors.issue({ version: outcome.version, seq: outcome.seq ?? 0, mark: outcome.next }, checked.fingerprint);
+}
+
+function ask(target: QueryTarget, checked: CheckedQuery): Promise<QueryOutcome> {
+  return new Promise((resolve) => target.query(checked.spec, resolve));
+}
+
+function failure(request: FastifyRequest, outcome: Extract<QueryOutcome, { ok: false }>): ApiError {
+  const error = outcomeError(outcome);
+  if (error.statusCode >= 500) logFailure(request, outcome.code);
+  return error;
+}
+
+/** `{results, version, next}`: the child's result bytes are spliced in, never parsed again. */
+function answerBody(outcome: Answered, next: string | null): Buffer {
+  const tail = `,"version":${JSON.stringify(versionTag(outcome))},"next":${JSON.stringify(next)}}`;
+  return Buffer.concat([Buffer.from('{"results":'), outcome.body, Buffer.from(tail)]);
+}
+
+function sendAnswer(reply: FastifyReply, outcome: Answered, body: Buffer): FastifyReply {
+  const tag = versionTag(outcome);
+  if (tag) reply.header('tandem-version', tag);
+  return reply.type('application/json; charset=utf-8').send(body);
+}
+
+export function queryRoutes(app: FastifyInstance, target: QueryTarget, cursors: CursorSigner): void {
+  app.get<{ Params: { id: string; n: string }; Querystring: Record<string, string | string[]> }>(
+    '/recommend/:id/:n',
+    async (request, reply) => {
+      const { id, n: rawN } = request.params;
+      if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
+      if (!N_PATTERN.test(rawN) || Number(rawN) < 1) return sendError(reply, httpError('TANDEM_ERR_BAD_N', rawN));
+      if (rawN.length > 6 || Number(rawN) > MAX_N) return sendError(reply, httpError('TANDEM_ERR_N_TOO_LARGE', rawN));
+      const input = fromQueryString(id, Number(rawN), request.query);
+      if ('statusCode' in input) return sendError(reply, input);
+      const checked = checkQuery(input, cursors);
+      if ('statusCode' in checked) return sendError(reply, checked);
+      const outcome = await ask(target, checked);
+      if (!outcome.ok) return sendError(reply, failure(request, outcome));
+      const next = nextCursor(outcome, checked, cursors);
+      if (next) {
+        const params = new URLSearchParams(request.query as Record<string, string>);
+        params.set('cursor', next);
+        reply.header('link', `</recommend/${encodeURIComponent(id)}/${rawN}?${params}>; rel="next"`);
+      }
+      return sendAnswer(reply, outcome, outcome.body);
+    },
+  );
+
+  app.post<{ Body: { vector: number[]; n: number } }>('/search', { schema: { body: searchBody } }, async (request, reply) => {
+    const checked = checkQuery({ vector: request.body.vector, n: request.body.n }, cursors);
+    if ('statusCode' in checked) return sendError(reply, checked);
+    const outcome = await ask(target, checked);
+    return outcome.ok ? sendAnswer(reply, outcome, outcome.body) : sendError(reply, failure(request, outcome));
+  });
+
+  app.post<{ Body: QueryInput }>('/recommend', { schema: { body: queryBody }, bodyLimit: QUERY_BODY_LIMIT }, async (request, reply) => {
+    const checked = checkQuery(request.body, cursors);
+    if ('statusCode' in checked) return sendError(reply, checked);
+    const outcome = await ask(target, checked);
+    if (!outcome.ok) return sendError(reply, failure(request, outcome));
+    return sendAnswer(reply, outcome, answerBody(outcome, nextCursor(outcome, checked, cursors)));
+  });
+
+  // One bad query does not fail the batch: each gets its own answer or error, in order.
+  app.post<{ Body: { queries: QueryInput[] } }>(
+    '/recommend/batch',
+    { schema: { body: batchBody }, bodyLimit: BATCH_BODY_LIMIT },
+    async (request, reply) => {
+      const { queries } = request.body;
+      if (queries.length > MAX_BATCH) return sendError(reply, httpError('TANDEM_ERR_BATCH_TOO_LARGE', queries.length));
+      const parts = await Promise.all(
+        queries.map(async (input): Promise<Buffer> => {
+          const problem = queryBodyProblem(input);
+          if (problem) return Buffer.from(JSON.stringify({ error: errorPayload(httpError('TANDEM_ERR_BAD_BODY', problem)) }));
+          const checked = checkQuery(input, cursors);
+          if ('statusCode' in checked) return Buffer.from(JSON.stringify({ error: errorPayload(checked) }));
+          const outcome = await ask(target, checked);
+          if (!outcome.ok) return Buffer.from(JSON.stringify({ error: errorPayload(failure(request, outcome)) }));
+          return answerBody(outcome, nextCursor(outcome, checked, cursors));
+        }),
+      );
+      const items = parts.flatMap((part, i) => (i === 0 ? [part] : [Buffer.from(','), part]));
+      return reply.type('application/json; charset=utf-8').send(Buffer.concat([Buffer.from('{"results":['), ...items, Buffer.from(']}')]));
+    },
+  );
 }
 
 const searchBody = {
@@ -47,25 +139,3 @@ const searchBody = {
     n: { type: 'integer', minimum: 1, maximum: MAX_N, default: 10 },
   },
 } as const;
-
-export function queryRoutes(app: FastifyInstance, target: QueryTarget): void {
-  app.get<{ Params: { id: string; n: string } }>('/recommend/:id/:n', (request, reply) => {
-    const { id, n: rawN } = request.params;
-    if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
-    if (!N_PATTERN.test(rawN) || Number(rawN) < 1) return sendError(reply, httpError('TANDEM_ERR_BAD_N', rawN));
-    if (rawN.length > 6 || Number(rawN) > MAX_N) return sendError(reply, httpError('TANDEM_ERR_N_TOO_LARGE', rawN));
-    target.recommend(id, Number(rawN), replyWith(request, reply));
-    return reply;
-  });
-
-  app.post<{ Body: { vector: number[]; n: number } }>('/search', { schema: { body: searchBody } }, (request, reply) => {
-    const { vector, n } = request.body;
-    // JSON has no NaN or Infinity literals, but 1e999 parses to Infinity.
-    if (!vector.every(Number.isFinite))
-      return sendError(reply, httpError('TANDEM_ERR_BAD_VECTOR', 'every number in vector must be finite'));
-    if (vector.every((x) => x === 0))
-      return sendError(reply, httpError('TANDEM_ERR_BAD_VECTOR', 'vector must not be all zeros: it has no direction'));
-    target.search(Float32Array.from(vector), n, replyWith(request, reply));
-    return reply;
-  });
-}
