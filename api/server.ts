@@ -7,6 +7,7 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 import type { Tracer } from '../trace/tracer.js';
 import { BODY_LIMIT, httpError } from './errors.js';
 import { type FastifyRaisedError, fromFastifyError } from './fastify-errors.js';
+import { registerOpenApi } from './openapi.js';
 import { sendError } from './reply-error.js';
 import { observeRoutes } from './routes/observe.js';
 import { profileRoutes } from './routes/profiles.js';
@@ -29,6 +30,7 @@ const ROUTE_METHODS: [RegExp, string][] = [
   [/^\/recommend\/[^/]*\/[^/]*$/, 'GET'],
   [/^\/search$/, 'POST'],
   [/^\/(health|ready|status|trace)$/, 'GET'],
+  [/^\/(openapi\.json|docs(\/.*)?)$/, 'GET'],
 ];
 
 export function buildApi(options: ApiOptions) {
@@ -48,9 +50,13 @@ export function buildApi(options: ApiOptions) {
 
   // JSON only: a text/plain body should be refused (415), not parsed into a string.
   app.removeContentTypeParser('text/plain');
-  queryRoutes(app, options.supervisor);
-  observeRoutes(app, options.supervisor, options.tracer);
-  if (options.profiles) profileRoutes(app, options.profiles.store, options.profiles.writeTokens);
+  registerOpenApi(app);
+  // A plugin, so the routes are added after the document's onRoute hook is in place.
+  app.register(async (api) => {
+    queryRoutes(api, options.supervisor);
+    observeRoutes(api, options.supervisor, options.tracer);
+    if (options.profiles) profileRoutes(api, options.profiles.store, options.profiles.writeTokens);
+  });
 
   const routes = options.profiles ? [...PROFILE_ROUTE_METHODS, ...ROUTE_METHODS] : ROUTE_METHODS;
   app.setNotFoundHandler((request, reply) => {

@@ -3,8 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ID_REGEXP } from '../../profiles/schema.js';
 import type { QueryCallback } from '../../supervisor/query-router.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
-import { httpError, MAX_N, MAX_VECTOR_LENGTH } from '../errors.js';
+import { httpError, MAX_N } from '../errors.js';
 import { outcomeError, sendError } from '../reply-error.js';
+import { recommendSchema, searchSchema } from '../schemas/queries.js';
 
 export type QueryTarget = Pick<Supervisor, 'recommend' | 'search'>;
 
@@ -38,18 +39,8 @@ function replyWith(request: FastifyRequest, reply: FastifyReply): QueryCallback 
   };
 }
 
-const searchBody = {
-  type: 'object',
-  required: ['vector'],
-  additionalProperties: false,
-  properties: {
-    vector: { type: 'array', minItems: 1, maxItems: MAX_VECTOR_LENGTH, items: { type: 'number' } },
-    n: { type: 'integer', minimum: 1, maximum: MAX_N, default: 10 },
-  },
-} as const;
-
 export function queryRoutes(app: FastifyInstance, target: QueryTarget): void {
-  app.get<{ Params: { id: string; n: string } }>('/recommend/:id/:n', (request, reply) => {
+  app.get<{ Params: { id: string; n: string } }>('/recommend/:id/:n', { schema: recommendSchema }, (request, reply) => {
     const { id, n: rawN } = request.params;
     if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
     if (!N_PATTERN.test(rawN) || Number(rawN) < 1) return sendError(reply, httpError('TANDEM_ERR_BAD_N', rawN));
@@ -58,7 +49,7 @@ export function queryRoutes(app: FastifyInstance, target: QueryTarget): void {
     return reply;
   });
 
-  app.post<{ Body: { vector: number[]; n: number } }>('/search', { schema: { body: searchBody } }, (request, reply) => {
+  app.post<{ Body: { vector: number[]; n: number } }>('/search', { schema: searchSchema }, (request, reply) => {
     const { vector, n } = request.body;
     // JSON has no NaN or Infinity literals, but 1e999 parses to Infinity.
     if (!vector.every(Number.isFinite))
