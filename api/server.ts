@@ -8,6 +8,7 @@ import type { Tracer } from '../trace/tracer.js';
 import { CursorSigner } from './cursor.js';
 import { BODY_LIMIT, httpError } from './errors.js';
 import { type FastifyRaisedError, fromFastifyError } from './fastify-errors.js';
+import { registerOpenApi } from './openapi.js';
 import { sendError } from './reply-error.js';
 import { observeRoutes } from './routes/observe.js';
 import { profileRoutes } from './routes/profiles.js';
@@ -33,6 +34,7 @@ const ROUTE_METHODS: [RegExp, string][] = [
   [/^\/recommend(\/batch)?$/, 'POST'],
   [/^\/search$/, 'POST'],
   [/^\/(health|ready|status|trace)$/, 'GET'],
+  [/^\/(openapi\.json|docs(\/.*)?)$/, 'GET'],
 ];
 
 export function buildApi(options: ApiOptions) {
@@ -52,9 +54,15 @@ export function buildApi(options: ApiOptions) {
 
   // JSON only: a text/plain body should be refused (415), not parsed into a string.
   app.removeContentTypeParser('text/plain');
-  queryRoutes(app, options.supervisor, new CursorSigner(options.cursorSecret));
-  observeRoutes(app, options.supervisor, options.tracer);
-  if (options.profiles) profileRoutes(app, options.profiles.store, options.profiles.writeTokens);
+  registerOpenApi(app);
+  // A plugin, so the routes are added after the document's onRoute hook is in place.
+  app.register(async (api) => {
+    queryRoutes(api, options.supervisor, new CursorSigner(options.cursorSecret));
+    observeRoutes(api, options.supervisor, options.tracer);
+    // Its own context: the NDJSON body parser of /profiles/bulk must not apply to the query routes.
+    const { profiles } = options;
+    if (profiles) api.register(async (writes) => profileRoutes(writes, profiles.store, profiles.writeTokens));
+  });
 
   const routes = options.profiles ? [...PROFILE_ROUTE_METHODS, ...ROUTE_METHODS] : ROUTE_METHODS;
   app.setNotFoundHandler((request, reply) => {

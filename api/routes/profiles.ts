@@ -7,6 +7,7 @@ import { StoreUnavailableError } from '../../store/errors.js';
 import type { ProfileStore } from '../../store/profile-store.js';
 import { type ApiError, httpError } from '../errors.js';
 import { sendError } from '../reply-error.js';
+import { bulkProfilesSchema, deleteProfileSchema, getProfileSchema, putProfileSchema } from '../schemas/profiles.js';
 import { requireWriteToken } from '../write-auth.js';
 import { bulkWrite } from './profiles-bulk.js';
 
@@ -27,11 +28,11 @@ function sendStoreFailure(reply: FastifyReply, err: unknown): FastifyReply {
 }
 
 export function profileRoutes(app: FastifyInstance, store: ProfileStore, writeTokens: readonly string[]): void {
-  const writer = { preHandler: requireWriteToken(writeTokens) };
+  const preHandler = requireWriteToken(writeTokens);
 
   // The body is checked by the store's own validator (profiles/validate.ts), which reports every
   // problem with our codes and keeps unknown fields; a route schema would strip or recode them.
-  app.put<{ Params: { id: string }; Body: unknown }>('/profiles/:id', writer, (request, reply) => {
+  app.put<{ Params: { id: string }; Body: unknown }>('/profiles/:id', { preHandler, schema: putProfileSchema }, (request, reply) => {
     const { id } = request.params;
     if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
     const body = request.body;
@@ -50,7 +51,7 @@ export function profileRoutes(app: FastifyInstance, store: ProfileStore, writeTo
     }
   });
 
-  app.get<{ Params: { id: string } }>('/profiles/:id', (request, reply) => {
+  app.get<{ Params: { id: string } }>('/profiles/:id', { schema: getProfileSchema }, (request, reply) => {
     const { id } = request.params;
     if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
     try {
@@ -62,7 +63,7 @@ export function profileRoutes(app: FastifyInstance, store: ProfileStore, writeTo
     }
   });
 
-  app.delete<{ Params: { id: string } }>('/profiles/:id', writer, (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/profiles/:id', { preHandler, schema: deleteProfileSchema }, (request, reply) => {
     const { id } = request.params;
     if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
     try {
@@ -76,7 +77,7 @@ export function profileRoutes(app: FastifyInstance, store: ProfileStore, writeTo
 
   // NDJSON arrives as a stream: memory is bounded by one chunk of records, not by the upload.
   app.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
-  app.post<{ Body: NodeJS.ReadableStream }>('/profiles/bulk', writer, async (request, reply) => {
+  app.post<{ Body: NodeJS.ReadableStream }>('/profiles/bulk', { preHandler, schema: bulkProfilesSchema }, async (request, reply) => {
     if (!request.headers['content-type']?.startsWith('application/x-ndjson')) {
       return sendError(reply, httpError('TANDEM_ERR_UNSUPPORTED_MEDIA_TYPE', request.headers['content-type']));
     }

@@ -6,10 +6,11 @@ import { ID_REGEXP } from '../../profiles/schema.js';
 import type { QueryOutcome } from '../../supervisor/query-router.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
 import type { CursorSigner } from '../cursor.js';
-import { type ApiError, errorPayload, httpError, MAX_BATCH, MAX_N, MAX_VECTOR_LENGTH } from '../errors.js';
+import { type ApiError, errorPayload, httpError, MAX_BATCH, MAX_N } from '../errors.js';
 import { type CheckedQuery, checkQuery, fromQueryString, type QueryInput } from '../query-spec.js';
 import { outcomeError, sendError } from '../reply-error.js';
-import { batchBody, queryBody, queryBodyProblem } from '../schemas/recommend.js';
+import { recommendSchema, searchSchema } from '../schemas/queries.js';
+import { batchSchema, queryBodyProblem, recommendBodySchema } from '../schemas/recommend.js';
 
 export type QueryTarget = Pick<Supervisor, 'query'>;
 
@@ -32,6 +33,9 @@ function logFailure(request: FastifyRequest, code: string): void {
   suppressedFailures = 0;
   lastFailureLog = now;
 }
+
+/** Fastify validates a body only when there is one. */
+const noBody = () => httpError('TANDEM_ERR_BAD_BODY', 'send the query as a JSON body (content-type: application/json)');
 
 type Answered = Extract<QueryOutcome, { ok: true }>;
 
@@ -70,6 +74,7 @@ function sendAnswer(reply: FastifyReply, outcome: Answered, body: Buffer): Fasti
 export function queryRoutes(app: FastifyInstance, target: QueryTarget, cursors: CursorSigner): void {
   app.get<{ Params: { id: string; n: string }; Querystring: Record<string, string | string[]> }>(
     '/recommend/:id/:n',
+    { schema: recommendSchema },
     async (request, reply) => {
       const { id, n: rawN } = request.params;
       if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
@@ -91,14 +96,16 @@ export function queryRoutes(app: FastifyInstance, target: QueryTarget, cursors: 
     },
   );
 
-  app.post<{ Body: { vector: number[]; n: number } }>('/search', { schema: { body: searchBody } }, async (request, reply) => {
+  app.post<{ Body: { vector: number[]; n: number } }>('/search', { schema: searchSchema }, async (request, reply) => {
+    if (!request.body) return sendError(reply, noBody());
     const checked = checkQuery({ vector: request.body.vector, n: request.body.n }, cursors);
     if ('statusCode' in checked) return sendError(reply, checked);
     const outcome = await ask(target, checked);
     return outcome.ok ? sendAnswer(reply, outcome, outcome.body) : sendError(reply, failure(request, outcome));
   });
 
-  app.post<{ Body: QueryInput }>('/recommend', { schema: { body: queryBody }, bodyLimit: QUERY_BODY_LIMIT }, async (request, reply) => {
+  app.post<{ Body: QueryInput }>('/recommend', { schema: recommendBodySchema, bodyLimit: QUERY_BODY_LIMIT }, async (request, reply) => {
+    if (!request.body) return sendError(reply, noBody());
     const checked = checkQuery(request.body, cursors);
     if ('statusCode' in checked) return sendError(reply, checked);
     const outcome = await ask(target, checked);
@@ -109,8 +116,9 @@ export function queryRoutes(app: FastifyInstance, target: QueryTarget, cursors: 
   // One bad query does not fail the batch: each gets its own answer or error, in order.
   app.post<{ Body: { queries: QueryInput[] } }>(
     '/recommend/batch',
-    { schema: { body: batchBody }, bodyLimit: BATCH_BODY_LIMIT },
+    { schema: batchSchema, bodyLimit: BATCH_BODY_LIMIT },
     async (request, reply) => {
+      if (!request.body) return sendError(reply, noBody());
       const { queries } = request.body;
       if (queries.length > MAX_BATCH) return sendError(reply, httpError('TANDEM_ERR_BATCH_TOO_LARGE', queries.length));
       const parts = await Promise.all(
@@ -129,13 +137,3 @@ export function queryRoutes(app: FastifyInstance, target: QueryTarget, cursors: 
     },
   );
 }
-
-const searchBody = {
-  type: 'object',
-  required: ['vector'],
-  additionalProperties: false,
-  properties: {
-    vector: { type: 'array', minItems: 1, maxItems: MAX_VECTOR_LENGTH, items: { type: 'number' } },
-    n: { type: 'integer', minimum: 1, maximum: MAX_N, default: 10 },
-  },
-} as const;

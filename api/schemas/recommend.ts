@@ -2,6 +2,8 @@
 // exclusions, batch size) are checked in api/query-spec.ts, so each gets its own error code.
 import { Ajv } from 'ajv';
 import { MAX_VECTOR_LENGTH } from '../errors.js';
+import { DEMO_ID, errorResponses, type RouteSchema } from './common.js';
+import { answerHeaders, neighboursSchema } from './queries.js';
 
 export const filterSchema = {
   type: 'object',
@@ -29,6 +31,36 @@ export const queryBody = {
   },
 } as const;
 
+const answerSchema = {
+  type: 'object',
+  required: ['results', 'version', 'next'],
+  properties: {
+    results: neighboursSchema,
+    version: { type: 'string', description: 'The index version and store seq that answered (as the Tandem-Version header).' },
+    next: {
+      type: ['string', 'null'],
+      description: 'A cursor for the next page (same query, `cursor` set), or null when this page was the last.',
+    },
+  },
+} as const;
+
+export const recommendBodySchema: RouteSchema = {
+  summary: 'Recommend by id, by vector, or for a profile not in the store; filtered, mutual, paged',
+  description:
+    "Exactly one of `id`, `vector` or `profile` (a cold start: its attributes are vectorized by the served version's vectorizer). " +
+    'Filters are applied during the search; `mutual` needs an id or a profile. Pages: send `next` back as `cursor`.',
+  tags: ['queries'],
+  body: {
+    ...queryBody,
+    examples: [
+      { id: DEMO_ID, n: 5 },
+      { id: DEMO_ID, n: 5, filter: { ageMin: 25, ageMax: 45, gender: ['female', 'male'] }, mutual: true },
+      { profile: { age: 31, gender: 'female', city: 'Lisbon', interests: ['climbing', 'jazz'], seeking: { genders: ['male'] } }, n: 3 },
+    ],
+  },
+  response: { 200: { ...answerSchema, headers: answerHeaders }, ...errorResponses(400, 404, 410, 413, 415, 422, 503, 504) },
+};
+
 export const batchBody = {
   type: 'object',
   required: ['queries'],
@@ -46,3 +78,24 @@ export function queryBodyProblem(query: unknown): string | null {
   const error = validate.errors![0]!;
   return `query${error.instancePath.replaceAll('/', '.')} ${error.message ?? 'is invalid'}${error.keyword === 'additionalProperties' ? ` (${(error.params as { additionalProperty: string }).additionalProperty})` : ''}`;
 }
+
+export const batchSchema: RouteSchema = {
+  summary: 'Up to 1,000 queries in one request',
+  description:
+    'Each query as POST /recommend takes it; answered in order, each with its answer or its own error: one bad query does not fail the batch.',
+  tags: ['queries'],
+  body: { ...batchBody, examples: [{ queries: [{ id: DEMO_ID, n: 2 }, { id: 'no-such-profile' }] }] },
+  response: {
+    200: {
+      type: 'object',
+      required: ['results'],
+      properties: {
+        results: {
+          type: 'array',
+          items: { oneOf: [answerSchema, { type: 'object', required: ['error'], properties: { error: { $ref: 'ApiError#' } } }] },
+        },
+      },
+    },
+    ...errorResponses(400, 413, 415),
+  },
+};
