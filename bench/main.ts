@@ -1,8 +1,9 @@
 // `make bench`: the HTTP serving, engine and swap benchmarks in turn, then BENCHMARKS.md.
-// BENCH_ONLY=http,swap,mechanisms,engine,freshness,kills picks steps; BENCH_QUICK=1 is a fast pass on small data.
+// BENCH_ONLY=http,swap,mechanisms,engine,freshness,kills,filters picks steps; BENCH_QUICK=1 is a fast pass on small data.
 
 import { log, QUICK } from './common.js';
 import { benchEngine } from './engine.js';
+import { benchFilters } from './filters.js';
 import { benchFreshness, freshnessDatasets } from './freshness.js';
 import { benchHttp, httpDatasets } from './http.js';
 import { benchKills } from './kills.js';
@@ -10,7 +11,7 @@ import { benchMechanisms } from './mechanisms.js';
 import { writeReport } from './report.js';
 import { benchSwap, swapDatasets } from './swap.js';
 
-const only = new Set((process.env.BENCH_ONLY ?? 'http,swap,mechanisms,engine,freshness,kills').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'http,swap,mechanisms,engine,freshness,kills,filters').split(','));
 const started = Date.now();
 if (only.has('http')) for (const name of httpDatasets()) await benchHttp(name);
 if (only.has('swap')) for (const name of swapDatasets()) await benchSwap(name);
@@ -18,6 +19,7 @@ if (only.has('mechanisms')) await benchMechanisms('demo-10k');
 if (only.has('engine')) await benchEngine();
 if (only.has('freshness')) for (const name of freshnessDatasets()) await benchFreshness(name);
 if (only.has('kills')) await benchKills(QUICK ? 'demo-10k' : 'demo-1m');
+if (only.has('filters')) await benchFilters(QUICK ? 'demo-10k' : 'demo-1m');
 await writeReport();
 log(`bench done in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
 process.exit(0);

@@ -6,6 +6,8 @@ import path from 'node:path';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import { log, type Machine, RESULTS, ROOT, readJson } from './common.js';
+import type { FiltersFile } from './filters.js';
+import { FILTERS_INTRO, filtersSection } from './filters-report.js';
 import { FRESHNESS_INTRO, type FreshnessFile, freshnessSection, KILLS_INTRO, type KillsFile, killsSection } from './freshness-report.js';
 import type { HttpRow } from './http.js';
 import { type MechanismsFile, mechanismsSection } from './mechanisms-report.js';
@@ -382,6 +384,16 @@ export async function writeReport(): Promise<void> {
     }
   }
 
+  sections.push('## 7. Filtered search', '');
+  sections.push(FILTERS_INTRO, '');
+  for (const ds of ['demo-1m', 'demo-10k']) {
+    const file = readJson<FiltersFile>(path.join(RESULTS, `filters-${ds}.json`));
+    if (file) {
+      machines.push(file.machine);
+      sections.push(filtersSection(DATASET_TITLES[ds] ?? ds, file));
+    } else if (ds === 'demo-1m') sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
+  }
+
   const m = machines[0];
   md.push(
     m
@@ -390,7 +402,7 @@ export async function writeReport(): Promise<void> {
   );
   md.push('');
   md.push(
-    'How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap,mechanisms,freshness,kills`, `BENCH_KILLS`, `BENCH_FRESHNESS_DATASETS`, `BENCH_FRESHNESS_SECONDS`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.',
+    'How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap,mechanisms,freshness,kills,filters`, `BENCH_KILLS`, `BENCH_FRESHNESS_DATASETS`, `BENCH_FRESHNESS_SECONDS`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.',
   );
   md.push('');
   md.push(...sections);

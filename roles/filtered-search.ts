@@ -31,11 +31,14 @@ export interface SearchableRows {
 
 export type SearchPlan = 'exact' | 'graph';
 
+/** How many filtered searches each plan answered in this process (for /status and the benchmark). */
+export const planCounts: Record<SearchPlan, number> = { exact: 0, graph: 0 };
+
 const SAMPLE_ROWS = 2048;
 /** Up to this many admitted rows an exact scan wins: a read of each row's vector from memory… */
-const EXACT_MAX_IN_HEAP = 20_000;
+const EXACT_MAX_IN_HEAP = 2_000;
 /** …or from the file (a pread each). */
-const EXACT_MAX_FROM_FILE = 2_000;
+const EXACT_MAX_FROM_FILE = 1_000;
 /** Oversampling of the widened graph search: a filter's rows are not spread evenly over the graph. */
 const WIDEN_FACTOR = 2;
 /** A graph search wider than this costs more than scanning: scan instead. */
@@ -61,6 +64,18 @@ export function planFor(rows: SearchableRows, selectivity: number, graphUsable: 
 
 /** The `want` nearest rows that `admits` passes, nearest first, and the plan that found them. */
 export function admittedNearest(
+  rows: SearchableRows,
+  vector: Float32Array,
+  want: number,
+  admits: RowTest,
+  graphUsable: boolean,
+): { matches: Matches; plan: SearchPlan } {
+  const { matches, plan } = plannedNearest(rows, vector, want, admits, graphUsable);
+  planCounts[plan]++;
+  return { matches, plan };
+}
+
+function plannedNearest(
   rows: SearchableRows,
   vector: Float32Array,
   want: number,
