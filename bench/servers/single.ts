@@ -47,7 +47,8 @@ if (kind === 'bare') {
   search = (id, n) => {
     const row = held.rowOf(id);
     if (row === undefined) return null;
-    const query = all.subarray(row * dims, (row + 1) * dims);
+    // A copy: the binding reads a view from its buffer's start (index-version/engine.ts).
+    const query = all.slice(row * dims, (row + 1) * dims);
     return held.encode(exactNearest(all, query, dims, n + 1, metric), n, row);
   };
 } else {
