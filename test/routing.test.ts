@@ -7,6 +7,7 @@ import {
   dispatchFor,
   INITIAL_ROUTING,
   nextRouting,
+  pageTarget,
   type RoutingState,
   releaseHeld,
   routeFor,
@@ -93,4 +94,18 @@ t.test('held queries leave when a target can take them, fail when nobody can ans
 t.test('a lost query is retried once, then failed', async (t) => {
   t.equal(afterLostQuery(false), 'retry');
   t.equal(afterLostQuery(true), 'fail');
+});
+
+t.test('a later page goes to the version of its first page while a child holds it, never elsewhere', async (t) => {
+  const slots = [
+    { version: 'v2', state: 'answering' },
+    { version: 'v1', state: 'idle' },
+  ];
+  t.equal(pageTarget('v2', 0, slots), 'answerer', 'the served version: the answerer, through the normal route');
+  t.equal(pageTarget('v1', 0, slots), 1, 'an older version still held by the spare: that slot');
+  t.equal(pageTarget('v1', 0, [slots[0]!, { version: 'v1', state: 'draining' }]), 1, 'a draining child still holds it');
+  t.equal(pageTarget('v1', 0, [slots[0]!, { version: null, state: 'fetching' }]), null, 'the spare fetching a newer one: gone');
+  t.equal(pageTarget('v1', 0, [slots[0]!, { version: 'v1', state: 'crashed' }]), null, 'a crashed child holds nothing');
+  t.equal(pageTarget('v0', 0, slots), null, 'a version nobody holds: gone');
+  t.equal(pageTarget('v1', null, [{ version: 'v1', state: 'standby' }, slots[0]!]), 0, 'no answerer named: the holder');
 });
