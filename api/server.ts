@@ -1,13 +1,16 @@
 // The HTTP API, in the main process. It holds no index: every query goes through the supervisor
 // to the current answer child.
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { ProfileStore } from '../store/profile-store.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { Tracer } from '../trace/tracer.js';
+import { AUTH_DEFAULTS, type AuthSettings, registerAuth } from './auth.js';
 import { BODY_LIMIT, httpError } from './errors.js';
 import { type FastifyRaisedError, fromFastifyError } from './fastify-errors.js';
 import { sendError } from './reply-error.js';
+import { loginRoutes } from './routes/login.js';
 import { observeRoutes } from './routes/observe.js';
 import { profileRoutes } from './routes/profiles.js';
 import { queryRoutes } from './routes/queries.js';
@@ -18,6 +21,8 @@ export interface ApiOptions {
   log: Logger;
   /** The profile store and the tokens that may write it; without a store there is no write API. */
   profiles?: { store: ProfileStore; writeTokens: readonly string[] };
+  /** Login, its tokens and whether reads need one; the write tokens above count as read and write. */
+  auth?: Partial<AuthSettings>;
 }
 
 // For 405 versus 404: which paths exist, and with which method.
@@ -29,6 +34,7 @@ const ROUTE_METHODS: [RegExp, string][] = [
   [/^\/recommend\/[^/]*\/[^/]*$/, 'GET'],
   [/^\/search$/, 'POST'],
   [/^\/(health|ready|status|trace)$/, 'GET'],
+  [/^\/api\/login$/, 'POST'],
 ];
 
 export function buildApi(options: ApiOptions) {
@@ -48,9 +54,23 @@ export function buildApi(options: ApiOptions) {
 
   // JSON only: a text/plain body should be refused (415), not parsed into a string.
   app.removeContentTypeParser('text/plain');
+  const auth = { ...AUTH_DEFAULTS, ...options.auth };
+  // First, so that every route declared after it is guarded by its `config.scope`.
+  registerAuth(app, {
+    writeTokens: options.profiles?.writeTokens ?? [],
+    // Without a configured secret, one per process: its tokens die with it.
+    jwtSecret: auth.jwtSecret ?? randomBytes(32).toString('base64url'),
+    readAuth: auth.readAuth,
+  });
+  loginRoutes(app, {
+    password: auth.loginPassword,
+    tokenTtlSec: auth.tokenTtlSec,
+    maxAttempts: auth.loginMaxAttempts,
+    windowSec: auth.loginWindowSec,
+  });
   queryRoutes(app, options.supervisor);
   observeRoutes(app, options.supervisor, options.tracer);
-  if (options.profiles) profileRoutes(app, options.profiles.store, options.profiles.writeTokens);
+  if (options.profiles) profileRoutes(app, options.profiles.store);
 
   const routes = options.profiles ? [...PROFILE_ROUTE_METHODS, ...ROUTE_METHODS] : ROUTE_METHODS;
   app.setNotFoundHandler((request, reply) => {

@@ -7,7 +7,6 @@ import { StoreUnavailableError } from '../../store/errors.js';
 import type { ProfileStore } from '../../store/profile-store.js';
 import { type ApiError, httpError } from '../errors.js';
 import { sendError } from '../reply-error.js';
-import { requireWriteToken } from '../write-auth.js';
 import { bulkWrite } from './profiles-bulk.js';
 
 /** What a store failure means to a client; anything else is a bug and goes to the error handler. */
@@ -26,8 +25,10 @@ function sendStoreFailure(reply: FastifyReply, err: unknown): FastifyReply {
   return sendError(reply, failure.error, failure.problems ? { problems: failure.problems } : {});
 }
 
-export function profileRoutes(app: FastifyInstance, store: ProfileStore, writeTokens: readonly string[]): void {
-  const writer = { preHandler: requireWriteToken(writeTokens) };
+export function profileRoutes(app: FastifyInstance, store: ProfileStore): void {
+  // The guard is api/auth.ts's, chosen by scope; a profile is personal data, so reading it is a read.
+  const writer = { config: { scope: 'write' } } as const;
+  const reader = { config: { scope: 'read' } } as const;
 
   // The body is checked by the store's own validator (profiles/validate.ts), which reports every
   // problem with our codes and keeps unknown fields; a route schema would strip or recode them.
@@ -50,7 +51,7 @@ export function profileRoutes(app: FastifyInstance, store: ProfileStore, writeTo
     }
   });
 
-  app.get<{ Params: { id: string } }>('/profiles/:id', (request, reply) => {
+  app.get<{ Params: { id: string } }>('/profiles/:id', reader, (request, reply) => {
     const { id } = request.params;
     if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
     try {

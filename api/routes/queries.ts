@@ -49,7 +49,8 @@ const searchBody = {
 } as const;
 
 export function queryRoutes(app: FastifyInstance, target: QueryTarget): void {
-  app.get<{ Params: { id: string; n: string } }>('/recommend/:id/:n', (request, reply) => {
+  const reader = { config: { scope: 'read' } } as const;
+  app.get<{ Params: { id: string; n: string } }>('/recommend/:id/:n', reader, (request, reply) => {
     const { id, n: rawN } = request.params;
     if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
     if (!N_PATTERN.test(rawN) || Number(rawN) < 1) return sendError(reply, httpError('TANDEM_ERR_BAD_N', rawN));
@@ -58,7 +59,7 @@ export function queryRoutes(app: FastifyInstance, target: QueryTarget): void {
     return reply;
   });
 
-  app.post<{ Body: { vector: number[]; n: number } }>('/search', { schema: { body: searchBody } }, (request, reply) => {
+  app.post<{ Body: { vector: number[]; n: number } }>('/search', { ...reader, schema: { body: searchBody } }, (request, reply) => {
     const { vector, n } = request.body;
     // JSON has no NaN or Infinity literals, but 1e999 parses to Infinity.
     if (!vector.every(Number.isFinite))
