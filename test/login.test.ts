@@ -95,9 +95,10 @@ t.test('an expired token 401 TANDEM_ERR_TOKEN_EXPIRED; a forged or malformed one
   expectError(t, await put(app, bearer(forged)), 401, 'TANDEM_ERR_BAD_TOKEN');
   const unsigned = `${fresh.split('.').slice(0, 2).join('.')}.`;
   expectError(t, await put(app, bearer(unsigned)), 401, 'TANDEM_ERR_BAD_TOKEN', /not valid/);
-  const none = signJwt(SECRET, { scope: ['write'] }, { alg: 'none', typ: 'JWT' });
-  expectError(t, await put(app, bearer(none)), 401, 'TANDEM_ERR_BAD_TOKEN', undefined);
-  const hs512 = signJwt(SECRET, { scope: ['write'] }, { alg: 'HS512', typ: 'JWT' });
+  const none = signJwt(SECRET, { scope: ['write'], exp: now() + 60 }, { alg: 'none' });
+  expectError(t, await put(app, bearer(none)), 401, 'TANDEM_ERR_BAD_TOKEN', /not valid/);
+  // Rightly signed with the secret, but by an algorithm the service does not use: a token does not pick how it is checked.
+  const hs512 = signJwt(SECRET, { scope: ['write'], exp: now() + 60 }, { alg: 'HS512' });
   expectError(t, await put(app, bearer(hs512)), 401, 'TANDEM_ERR_BAD_TOKEN');
   expectError(t, await put(app, bearer('abc.def.ghi')), 401, 'TANDEM_ERR_BAD_TOKEN');
 });

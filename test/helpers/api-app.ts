@@ -51,10 +51,13 @@ export async function apiApp(t: Test, options: { writeTokens?: string[]; auth?: 
 
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-/** An HS256 JWT made by hand, not by the library under test: any claims, any secret. */
-export function signJwt(secret: string, claims: Record<string, unknown>, header: object = { alg: 'HS256', typ: 'JWT' }): string {
-  const unsigned = `${base64url(header)}.${base64url(claims)}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+const HMAC_OF: Record<string, string> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' };
+
+/** A JWT made by hand, not by the library under test: any claims, any secret, HS* or `none` (unsigned). */
+export function signJwt(secret: string, claims: Record<string, unknown>, header: { alg: string } = { alg: 'HS256' }): string {
+  const unsigned = `${base64url({ typ: 'JWT', ...header })}.${base64url(claims)}`;
+  const hmac = HMAC_OF[header.alg];
+  return `${unsigned}.${hmac ? createHmac(hmac, secret).update(unsigned).digest('base64url') : ''}`;
 }
 
 /** The claims of a JWT, unchecked. */
