@@ -71,13 +71,28 @@ export const HTTP_ERRORS = {
   TANDEM_ERR_BAD_REQUEST: { status: 400, message: (why: string) => why },
   TANDEM_ERR_UNAUTHORIZED: {
     status: 401,
-    message: () => 'this route changes profiles: send Authorization: Bearer <write token>',
+    message: (scope: 'read' | 'write') =>
+      scope === 'write'
+        ? 'this route changes profiles: send Authorization: Bearer <write token, or a token from POST /api/login>'
+        : 'reads need a token here (TANDEM_READ_AUTH=required): send Authorization: Bearer <token from POST /api/login, or a write token>',
   },
-  TANDEM_ERR_FORBIDDEN: { status: 403, message: () => 'the token is not one this service accepts for writes' },
+  TANDEM_ERR_BAD_PASSWORD: { status: 401, message: () => 'wrong password' },
+  TANDEM_ERR_TOKEN_EXPIRED: { status: 401, message: () => 'the token has expired: get a new one from POST /api/login' },
+  /** Shaped as a JWT but not one of ours: malformed, bad signature, another algorithm. */
+  TANDEM_ERR_BAD_TOKEN: {
+    status: 401,
+    message: () => 'the token is not valid here (malformed or not signed by this service): log in again',
+  },
+  TANDEM_ERR_FORBIDDEN: { status: 403, message: (why?: string) => why ?? 'the token is not one this service accepts' },
   TANDEM_ERR_UNKNOWN_ID: { status: 404, message: (why: string) => why },
   TANDEM_ERR_NO_ROUTE: {
     status: 404,
     message: (method: string, url: string) => `no route ${method} ${url.slice(0, 200)}; try ${ROUTES_HINT}`,
+  },
+  /** A 404, not a 503: nothing will change by retrying until the operator sets a password. */
+  TANDEM_ERR_LOGIN_DISABLED: {
+    status: 404,
+    message: () => 'login is not configured on this service (TANDEM_LOGIN_PASSWORD is unset); use a write token',
   },
   TANDEM_ERR_METHOD_NOT_ALLOWED: {
     status: 405,
@@ -95,6 +110,10 @@ export const HTTP_ERRORS = {
       `send the body as JSON with content-type: application/json (got ${contentType ? short(contentType, 80) : 'no content-type'})`,
   },
   TANDEM_ERR_NO_VECTORIZER: { status: 422, message: (why: string) => why },
+  TANDEM_ERR_TOO_MANY_ATTEMPTS: {
+    status: 429,
+    message: (after: string) => `too many login attempts from this address; retry in ${after} (see Retry-After)`,
+  },
   TANDEM_ERR_INTERNAL: { status: 500, message: (why: string) => why },
   TANDEM_ERR_NO_INDEX: {
     status: 503,
@@ -139,6 +158,7 @@ const REASONS: Record<number, string> = {
   414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',

@@ -19,6 +19,9 @@ export function fromFastifyError(error: FastifyRaisedError, contentType: string 
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return httpError('TANDEM_ERR_BAD_JSON', error.message);
+    // Raised by the login route's rate limiter (routes/login.ts); the message is how long to wait.
+    case 'TANDEM_ERR_TOO_MANY_ATTEMPTS':
+      return httpError('TANDEM_ERR_TOO_MANY_ATTEMPTS', error.message);
   }
   if (status === 415) return httpError('TANDEM_ERR_UNSUPPORTED_MEDIA_TYPE', contentType);
   if (status === 414) return httpError('TANDEM_ERR_URI_TOO_LONG', error.message);

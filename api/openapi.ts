@@ -35,6 +35,7 @@ export function registerOpenApi(app: FastifyInstance): void {
         { name: 'queries', description: 'Recommendations by profile id or by vector' },
         { name: 'profiles', description: 'The write API (needs a bearer token) and reading a profile' },
         { name: 'observe', description: 'Health, readiness, status, trace' },
+        { name: 'auth', description: 'Login for a bearer token (read and write scopes)' },
         { name: 'docs', description: 'This document' },
       ],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },

@@ -1,15 +1,18 @@
 // The HTTP API, in the main process. It holds no index: every query goes through the supervisor
 // to the current answer child.
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { ProfileStore } from '../store/profile-store.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { Tracer } from '../trace/tracer.js';
+import { AUTH_DEFAULTS, type AuthSettings, registerAuth } from './auth.js';
 import { CursorSigner } from './cursor.js';
 import { BODY_LIMIT, httpError } from './errors.js';
 import { type FastifyRaisedError, fromFastifyError } from './fastify-errors.js';
 import { registerOpenApi } from './openapi.js';
 import { sendError } from './reply-error.js';
+import { loginRoutes } from './routes/login.js';
 import { observeRoutes } from './routes/observe.js';
 import { profileRoutes } from './routes/profiles.js';
 import { queryRoutes } from './routes/queries.js';
@@ -22,6 +25,8 @@ export interface ApiOptions {
   log: Logger;
   /** The profile store and the tokens that may write it; without a store there is no write API. */
   profiles?: { store: ProfileStore; writeTokens: readonly string[] };
+  /** Login, its tokens and whether reads need one; the write tokens above count as read and write. */
+  auth?: Partial<AuthSettings>;
 }
 
 // For 405 versus 404: which paths exist, and with which method.
@@ -35,6 +40,7 @@ const ROUTE_METHODS: [RegExp, string][] = [
   [/^\/search$/, 'POST'],
   [/^\/(health|ready|status|trace)$/, 'GET'],
   [/^\/(openapi\.json|docs(\/.*)?)$/, 'GET'],
+  [/^\/api\/login$/, 'POST'],
 ];
 
 export function buildApi(options: ApiOptions) {
@@ -55,13 +61,27 @@ export function buildApi(options: ApiOptions) {
   // JSON only: a text/plain body should be refused (415), not parsed into a string.
   app.removeContentTypeParser('text/plain');
   registerOpenApi(app);
+  const auth = { ...AUTH_DEFAULTS, ...options.auth };
+  // Before the routes, so that every route declared after it is guarded by its `config.scope`.
+  registerAuth(app, {
+    writeTokens: options.profiles?.writeTokens ?? [],
+    // Without a configured secret, one per process: its tokens die with it.
+    jwtSecret: auth.jwtSecret ?? randomBytes(32).toString('base64url'),
+    readAuth: auth.readAuth,
+  });
   // A plugin, so the routes are added after the document's onRoute hook is in place.
   app.register(async (api) => {
+    loginRoutes(api, {
+      password: auth.loginPassword,
+      tokenTtlSec: auth.tokenTtlSec,
+      maxAttempts: auth.loginMaxAttempts,
+      windowSec: auth.loginWindowSec,
+    });
     queryRoutes(api, options.supervisor, new CursorSigner(options.cursorSecret));
     observeRoutes(api, options.supervisor, options.tracer);
     // Its own context: the NDJSON body parser of /profiles/bulk must not apply to the query routes.
     const { profiles } = options;
-    if (profiles) api.register(async (writes) => profileRoutes(writes, profiles.store, profiles.writeTokens));
+    if (profiles) api.register(async (writes) => profileRoutes(writes, profiles.store));
   });
 
   const routes = options.profiles ? [...PROFILE_ROUTE_METHODS, ...ROUTE_METHODS] : ROUTE_METHODS;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
-import { writeTokensFromEnv } from '../api/write-auth.js';
+import { writeTokensFromEnv } from '../api/auth.js';
 import type { ImportTransaction } from '../store/import-transaction.js';
 import { ProfileStore } from '../store/profile-store.js';
 import { importOverHttp } from './bulk-import.js';

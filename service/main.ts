@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import pino from 'pino';
+import { type AuthSettings, authSettingsFromEnv } from '../api/auth.js';
 import { DEFAULT_DIMS } from '../builder/vectorize.js';
 import { bytesPerSecondFromMBps, DEFAULT_FETCH_POLICY } from '../channel/fetch-policy.js';
 import { isNiceness } from '../common/niceness.js';
@@ -109,7 +110,17 @@ if (!Number.isSafeInteger(standbyDelayMs) || standbyDelayMs < 0) {
   program.error(`--standby-delay-ms must be a whole number of ms >= 0, got ${opts.standbyDelayMs}`);
 }
 
+const auth: AuthSettings = (() => {
+  try {
+    return authSettingsFromEnv(process.env);
+  } catch (err) {
+    return program.error((err as Error).message);
+  }
+})();
+
 const log = pino({ name: 'tandem', level: opts.logLevel });
+if (auth.loginPassword && !auth.jwtSecret)
+  log.info('TANDEM_JWT_SECRET is unset: login tokens are signed with a per-process secret and die with it');
 const runDir = path.join(opts.runs, new Date().toISOString().replace(/[:.]/g, '-'));
 const dataDir = path.resolve(opts.data);
 const system = await startSystem({
@@ -119,6 +130,7 @@ const system = await startSystem({
     writeTokens: writeTokens(process.env, path.resolve(opts.writeTokenFile ?? path.join(dataDir, 'write-token')), log),
   },
   ...(process.env.TANDEM_CURSOR_SECRET ? { cursorSecret: process.env.TANDEM_CURSOR_SECRET } : {}),
+  auth,
   dataDir,
   runDir,
   port,

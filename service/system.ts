@@ -2,6 +2,7 @@
 // the command line; tests start it in-process with a private data dir and port 0.
 import { mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
+import type { AuthSettings } from '../api/auth.js';
 import { httpError } from '../api/errors.js';
 import { sendError } from '../api/reply-error.js';
 import { buildApi } from '../api/server.js';
@@ -20,6 +21,8 @@ export interface SystemOptions extends Omit<SupervisorOptions, 'tracer'> {
   profiles?: { storePath: string; writeTokens: readonly string[]; dims?: number };
   /** Signs page cursors (TANDEM_CURSOR_SECRET); without it they last as long as the process. */
   cursorSecret?: string;
+  /** Login and read auth (api/auth.ts); defaults: no login, reads open. */
+  auth?: Partial<AuthSettings>;
 }
 
 export interface RunningSystem {
@@ -42,7 +45,16 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   mkdirSync(options.runDir, { recursive: true });
   const traceFile = path.join(options.runDir, 'trace.jsonl');
   const tracer = new Tracer(traceFile, 5000, options.onTrace);
-  const { runDir: _runDir, port: _port, host: _host, onTrace: _onTrace, profiles: _profiles, log, ...supervisorOptions } = options;
+  const {
+    runDir: _runDir,
+    port: _port,
+    host: _host,
+    onTrace: _onTrace,
+    profiles: _profiles,
+    auth: _auth,
+    log,
+    ...supervisorOptions
+  } = options;
   const store = options.profiles ? ProfileStore.open(options.profiles.storePath, { dims: options.profiles.dims }) : null;
   const liveChanges = store ? { storePath: store.path, currentSeq: () => store.currentSeq() } : undefined;
   const supervisor = await Supervisor.start({
@@ -58,6 +70,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     log: options.log.child({ component: 'api' }),
     ...(options.cursorSecret ? { cursorSecret: options.cursorSecret } : {}),
     ...(store && options.profiles ? { profiles: { store, writeTokens: options.profiles.writeTokens } } : {}),
+    ...(options.auth ? { auth: options.auth } : {}),
   });
   let draining = false;
   // Readiness goes first: a balancer watching /ready stops sending before the listener closes.

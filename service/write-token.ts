@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { writeTokensFromEnv } from '../api/write-auth.js';
+import { writeTokensFromEnv } from '../api/auth.js';
 
 export function writeTokens(env: NodeJS.ProcessEnv, fallbackFile: string, log: Logger): string[] {
   const configured = writeTokensFromEnv(env);

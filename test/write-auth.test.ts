@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import Fastify from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import t, { type Test } from 'tap';
-import { requireWriteToken, writeTokensFromEnv } from '../api/write-auth.js';
+import { registerAuth, writeTokensFromEnv } from '../api/auth.js';
 
 const TOKEN = 'tok-3f9a1c7e5b2d4a6f8e0c';
 
@@ -18,8 +18,9 @@ async function appWithLog(t: Test) {
       done();
     },
   });
-  const app = Fastify({ loggerInstance: pino({ level: 'trace' }, sink) });
-  app.put('/profiles/:id', { preHandler: requireWriteToken(['other-token', TOKEN]) }, async () => ({ ok: true }));
+  const app = Fastify({ loggerInstance: pino({ level: 'trace' }, sink) as FastifyBaseLogger });
+  registerAuth(app, { writeTokens: ['other-token', TOKEN], jwtSecret: 'a-secret-for-this-test-only-32-bytes!', readAuth: false });
+  app.put('/profiles/:id', { config: { scope: 'write' } }, async () => ({ ok: true }));
   t.teardown(() => app.close());
   return { app, logged: () => logged };
 }

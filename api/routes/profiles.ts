@@ -8,7 +8,6 @@ import type { ProfileStore } from '../../store/profile-store.js';
 import { type ApiError, httpError } from '../errors.js';
 import { sendError } from '../reply-error.js';
 import { bulkProfilesSchema, deleteProfileSchema, getProfileSchema, putProfileSchema } from '../schemas/profiles.js';
-import { requireWriteToken } from '../write-auth.js';
 import { bulkWrite } from './profiles-bulk.js';
 
 /** What a store failure means to a client; anything else is a bug and goes to the error handler. */
@@ -27,12 +26,14 @@ function sendStoreFailure(reply: FastifyReply, err: unknown): FastifyReply {
   return sendError(reply, failure.error, failure.problems ? { problems: failure.problems } : {});
 }
 
-export function profileRoutes(app: FastifyInstance, store: ProfileStore, writeTokens: readonly string[]): void {
-  const preHandler = requireWriteToken(writeTokens);
+export function profileRoutes(app: FastifyInstance, store: ProfileStore): void {
+  // The guard is api/auth.ts's, chosen by scope; a profile is personal data, so reading it is a read.
+  const writer = { config: { scope: 'write' } } as const;
+  const reader = { config: { scope: 'read' } } as const;
 
   // The body is checked by the store's own validator (profiles/validate.ts), which reports every
   // problem with our codes and keeps unknown fields; a route schema would strip or recode them.
-  app.put<{ Params: { id: string }; Body: unknown }>('/profiles/:id', { preHandler, schema: putProfileSchema }, (request, reply) => {
+  app.put<{ Params: { id: string }; Body: unknown }>('/profiles/:id', { ...writer, schema: putProfileSchema }, (request, reply) => {
     const { id } = request.params;
     if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
     const body = request.body;
@@ -51,7 +52,7 @@ export function profileRoutes(app: FastifyInstance, store: ProfileStore, writeTo
     }
   });
 
-  app.get<{ Params: { id: string } }>('/profiles/:id', { schema: getProfileSchema }, (request, reply) => {
+  app.get<{ Params: { id: string } }>('/profiles/:id', { ...reader, schema: getProfileSchema }, (request, reply) => {
     const { id } = request.params;
     if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
     try {
@@ -63,7 +64,7 @@ export function profileRoutes(app: FastifyInstance, store: ProfileStore, writeTo
     }
   });
 
-  app.delete<{ Params: { id: string } }>('/profiles/:id', { preHandler, schema: deleteProfileSchema }, (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/profiles/:id', { ...writer, schema: deleteProfileSchema }, (request, reply) => {
     const { id } = request.params;
     if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
     try {
@@ -77,7 +78,7 @@ export function profileRoutes(app: FastifyInstance, store: ProfileStore, writeTo
 
   // NDJSON arrives as a stream: memory is bounded by one chunk of records, not by the upload.
   app.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
-  app.post<{ Body: NodeJS.ReadableStream }>('/profiles/bulk', { preHandler, schema: bulkProfilesSchema }, async (request, reply) => {
+  app.post<{ Body: NodeJS.ReadableStream }>('/profiles/bulk', { ...writer, schema: bulkProfilesSchema }, async (request, reply) => {
     if (!request.headers['content-type']?.startsWith('application/x-ndjson')) {
       return sendError(reply, httpError('TANDEM_ERR_UNSUPPORTED_MEDIA_TYPE', request.headers['content-type']));
     }

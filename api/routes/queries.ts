@@ -71,10 +71,13 @@ function sendAnswer(reply: FastifyReply, outcome: Answered, body: Buffer): Fasti
   return reply.type('application/json; charset=utf-8').send(body);
 }
 
+/** api/auth.ts guards routes by scope: a query is a read. */
+const READER = { config: { scope: 'read' } } as const;
+
 export function queryRoutes(app: FastifyInstance, target: QueryTarget, cursors: CursorSigner): void {
   app.get<{ Params: { id: string; n: string }; Querystring: Record<string, string | string[]> }>(
     '/recommend/:id/:n',
-    { schema: recommendSchema },
+    { ...READER, schema: recommendSchema },
     async (request, reply) => {
       const { id, n: rawN } = request.params;
       if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
@@ -96,7 +99,7 @@ export function queryRoutes(app: FastifyInstance, target: QueryTarget, cursors: 
     },
   );
 
-  app.post<{ Body: { vector: number[]; n: number } }>('/search', { schema: searchSchema }, async (request, reply) => {
+  app.post<{ Body: { vector: number[]; n: number } }>('/search', { ...READER, schema: searchSchema }, async (request, reply) => {
     if (!request.body) return sendError(reply, noBody());
     const checked = checkQuery({ vector: request.body.vector, n: request.body.n }, cursors);
     if ('statusCode' in checked) return sendError(reply, checked);
@@ -104,19 +107,23 @@ export function queryRoutes(app: FastifyInstance, target: QueryTarget, cursors: 
     return outcome.ok ? sendAnswer(reply, outcome, outcome.body) : sendError(reply, failure(request, outcome));
   });
 
-  app.post<{ Body: QueryInput }>('/recommend', { schema: recommendBodySchema, bodyLimit: QUERY_BODY_LIMIT }, async (request, reply) => {
-    if (!request.body) return sendError(reply, noBody());
-    const checked = checkQuery(request.body, cursors);
-    if ('statusCode' in checked) return sendError(reply, checked);
-    const outcome = await ask(target, checked);
-    if (!outcome.ok) return sendError(reply, failure(request, outcome));
-    return sendAnswer(reply, outcome, answerBody(outcome, nextCursor(outcome, checked, cursors)));
-  });
+  app.post<{ Body: QueryInput }>(
+    '/recommend',
+    { ...READER, schema: recommendBodySchema, bodyLimit: QUERY_BODY_LIMIT },
+    async (request, reply) => {
+      if (!request.body) return sendError(reply, noBody());
+      const checked = checkQuery(request.body, cursors);
+      if ('statusCode' in checked) return sendError(reply, checked);
+      const outcome = await ask(target, checked);
+      if (!outcome.ok) return sendError(reply, failure(request, outcome));
+      return sendAnswer(reply, outcome, answerBody(outcome, nextCursor(outcome, checked, cursors)));
+    },
+  );
 
   // One bad query does not fail the batch: each gets its own answer or error, in order.
   app.post<{ Body: { queries: QueryInput[] } }>(
     '/recommend/batch',
-    { schema: batchSchema, bodyLimit: BATCH_BODY_LIMIT },
+    { ...READER, schema: batchSchema, bodyLimit: BATCH_BODY_LIMIT },
     async (request, reply) => {
       if (!request.body) return sendError(reply, noBody());
       const { queries } = request.body;

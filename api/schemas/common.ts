@@ -24,18 +24,26 @@ export const apiErrorSchema = {
 
 const WHY: Record<number, string> = {
   400: 'The request is malformed: see `code` and `message`.',
-  401: 'No `Authorization: Bearer <write token>` header.',
-  403: 'The token is not one this service accepts for writes.',
+  401: 'No bearer token where one is needed, a wrong login password, or an expired or forged token.',
+  403: "A token this service does not know, or a login token without the route's scope.",
   404: 'No such profile.',
   410: 'The cursor pages through an index version no child holds any more: start from the first page.',
   413: 'The body is over 256 KiB.',
   414: 'A path segment is over 512 characters.',
   415: 'The body is not `application/json`.',
   422: "A profile without a vector, and the served version's vectorizer is not one this service can run.",
+  429: 'Too many login attempts from this address; `Retry-After` says when to try again.',
   500: 'A bug: the message never carries internal detail.',
   503: 'Not ready (no index version served yet), overloaded, or the store is unavailable; `Retry-After: 1`.',
   504: 'The answer process did not reply in time; `Retry-After: 1`.',
 };
+
+/** A write route needs a token with the write scope. */
+export const WRITE_SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }];
+/** A read route: open, or (TANDEM_READ_AUTH=required) a token with the read scope. */
+export const READ_SECURITY: Record<string, string[]>[] = [{}, { bearerAuth: [] }];
+/** What a read route may answer when TANDEM_READ_AUTH=required. */
+export const READ_AUTH_STATUSES = [401, 403] as const;
 
 /** The error responses of a route, each the shared error body; 500 can happen anywhere. */
 export function errorResponses(...statuses: (keyof typeof WHY)[]) {

@@ -2,10 +2,10 @@
 // are checked by the store's own validator (profiles/validate.ts) for its codes, so the profile
 // schema is shown in the document, not applied by Fastify.
 import { profileSchema } from '../../profiles/schema.js';
-import { API_ERROR_ID, DEMO_ID, errorResponses, type RouteSchema } from './common.js';
+import { API_ERROR_ID, DEMO_ID, errorResponses, READ_AUTH_STATUSES, READ_SECURITY, type RouteSchema, WRITE_SECURITY } from './common.js';
 
 const tags = ['profiles'];
-const security = [{ bearerAuth: [] }];
+const security = WRITE_SECURITY;
 /** A profile the examples write and then delete, so a demo's own profiles are left alone. */
 const EXAMPLE_ID = 'ada-lovelace';
 const ada = { name: 'Ada', surname: 'Lovelace', age: 36, gender: 'female', city: 'London', interests: ['maths', 'poetry'] };
@@ -61,7 +61,8 @@ export const getProfileSchema: RouteSchema = {
   tags,
   params: idParamValidated,
   documented: { params: idParam([DEMO_ID, 'no-such-profile']) },
-  response: { 200: storedProfileSchema, ...errorResponses(400, 404, 414, 503) },
+  security: READ_SECURITY,
+  response: { 200: storedProfileSchema, ...errorResponses(400, ...READ_AUTH_STATUSES, 404, 414, 503) },
 };
 
 export const deleteProfileSchema: RouteSchema = {

@@ -3,7 +3,7 @@
 import { DEFAULT_DIMS } from '../../builder/vectorize.js';
 import { ID_PATTERN } from '../../profiles/schema.js';
 import { MAX_N, MAX_VECTOR_LENGTH } from '../errors.js';
-import { DEMO_ID, errorResponses, type RouteSchema } from './common.js';
+import { DEMO_ID, errorResponses, READ_AUTH_STATUSES, READ_SECURITY, type RouteSchema } from './common.js';
 
 /** One result row, as the answer child encodes it. */
 export const neighbourSchema = {
@@ -83,7 +83,11 @@ export const recommendSchema: RouteSchema = {
   // Strings only, so validation never fails here: the route's own checks give the specific codes.
   params: { type: 'object', properties: { id: { type: 'string' }, n: { type: 'string' } } },
   documented: { params: recommendParamsDocumented, querystring: recommendQueryDocumented },
-  response: { 200: { ...neighboursSchema, headers: answerHeaders }, ...errorResponses(400, 404, 410, 414, 503, 504) },
+  security: READ_SECURITY,
+  response: {
+    200: { ...neighboursSchema, headers: answerHeaders },
+    ...errorResponses(400, ...READ_AUTH_STATUSES, 404, 410, 414, 503, 504),
+  },
 };
 
 const exampleVector = Array.from({ length: DEFAULT_DIMS }, (_, i) => Math.round(Math.sin(i + 1) * 1000) / 1000);
@@ -110,5 +114,6 @@ export const searchSchema: RouteSchema = {
   description: 'Same answer shape as /recommend; the vector is compared by cosine distance.',
   tags: ['queries'],
   body: searchBodySchema,
-  response: { 200: neighboursSchema, ...errorResponses(400, 413, 415, 503, 504) },
+  security: READ_SECURITY,
+  response: { 200: neighboursSchema, ...errorResponses(400, ...READ_AUTH_STATUSES, 413, 415, 503, 504) },
 };

@@ -2,7 +2,7 @@
 // exclusions, batch size) are checked in api/query-spec.ts, so each gets its own error code.
 import { Ajv } from 'ajv';
 import { MAX_VECTOR_LENGTH } from '../errors.js';
-import { DEMO_ID, errorResponses, type RouteSchema } from './common.js';
+import { DEMO_ID, errorResponses, READ_AUTH_STATUSES, READ_SECURITY, type RouteSchema } from './common.js';
 import { answerHeaders, neighboursSchema } from './queries.js';
 
 export const filterSchema = {
@@ -58,7 +58,11 @@ export const recommendBodySchema: RouteSchema = {
       { profile: { age: 31, gender: 'female', city: 'Lisbon', interests: ['climbing', 'jazz'], seeking: { genders: ['male'] } }, n: 3 },
     ],
   },
-  response: { 200: { ...answerSchema, headers: answerHeaders }, ...errorResponses(400, 404, 410, 413, 415, 422, 503, 504) },
+  security: READ_SECURITY,
+  response: {
+    200: { ...answerSchema, headers: answerHeaders },
+    ...errorResponses(400, ...READ_AUTH_STATUSES, 404, 410, 413, 415, 422, 503, 504),
+  },
 };
 
 export const batchBody = {
@@ -85,6 +89,7 @@ export const batchSchema: RouteSchema = {
     'Each query as POST /recommend takes it; answered in order, each with its answer or its own error: one bad query does not fail the batch.',
   tags: ['queries'],
   body: { ...batchBody, examples: [{ queries: [{ id: DEMO_ID, n: 2 }, { id: 'no-such-profile' }] }] },
+  security: READ_SECURITY,
   response: {
     200: {
       type: 'object',
@@ -96,6 +101,6 @@ export const batchSchema: RouteSchema = {
         },
       },
     },
-    ...errorResponses(400, 413, 415),
+    ...errorResponses(400, ...READ_AUTH_STATUSES, 413, 415),
   },
 };
