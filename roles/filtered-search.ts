@@ -1,6 +1,7 @@
 // Filtered nearest-neighbour search over one index version. The usearch binding has no filtered
 // search, and a post-filter of the usual top-k silently returns fewer than asked. So each query
-// estimates how many rows its filter admits (a strided sample of the row test) and plans:
+// estimates how many rows its filter admits (a strided sample of the row test over the rows of its
+// most selective bound, roles/attribute-postings.ts) and plans:
 //   - few admitted rows: an exact scan of just those rows (exact, and cheaper than a graph walk
 //     that would have to visit most of the graph to find them);
 //   - many: a graph search widened to k ≈ want / selectivity, its results filtered, widened again
@@ -8,6 +9,7 @@
 // Either way a query gets `want` results whenever that many rows pass the filter.
 import { exactNearest } from '../index-version/engine.js';
 import type { Metric } from '../index-version/format.js';
+import type { RowLists } from './attribute-postings.js';
 import type { RowTest } from './query-filter.js';
 
 export interface Matches {
@@ -26,7 +28,8 @@ export interface SearchableRows {
   readonly vectorsInHeap: boolean;
   isRemoved(row: number): boolean;
   graphSearch(vector: Float32Array, k: number): Matches;
-  vectorInto(row: number, target: Float32Array): Float32Array;
+  /** Row `rows[i]`'s vector into `target` at `i * dims`, for every i. */
+  vectorsInto(rows: ArrayLike<number>, target: Float32Array): void;
 }
 
 export type SearchPlan = 'exact' | 'graph';
@@ -44,17 +47,32 @@ const WIDEN_FACTOR = 2;
 /** A graph search wider than this costs more than scanning: scan instead. */
 const GRAPH_MAX_K = 32_768;
 
-/** The share of live rows `admits` passes, from a strided sample. */
-export function estimateSelectivity(rows: SearchableRows, admits: RowTest): number {
-  const stride = Math.max(1, Math.floor(rows.count / SAMPLE_ROWS));
+/** The share of live rows `admits` passes, from a strided sample of the rows that can pass. */
+export function estimateSelectivity(rows: SearchableRows, admits: RowTest, candidates: RowLists | null = null): number {
+  if (candidates === null) {
+    const stride = Math.max(1, Math.floor(rows.count / SAMPLE_ROWS));
+    let sampled = 0;
+    let passed = 0;
+    for (let row = 0; row < rows.count; row += stride) {
+      if (rows.isRemoved(row)) continue;
+      sampled++;
+      if (admits(row)) passed++;
+    }
+    return sampled === 0 ? 0 : passed / sampled;
+  }
+  const stride = Math.max(1, Math.floor(candidates.size / SAMPLE_ROWS));
   let sampled = 0;
   let passed = 0;
-  for (let row = 0; row < rows.count; row += stride) {
-    if (rows.isRemoved(row)) continue;
-    sampled++;
-    if (admits(row)) passed++;
+  let at = 0;
+  for (const list of candidates.lists) {
+    for (; at < list.length; at += stride) {
+      sampled++;
+      const row = list[at]!;
+      if (!rows.isRemoved(row) && admits(row)) passed++;
+    }
+    at -= list.length;
   }
-  return sampled === 0 ? 0 : passed / sampled;
+  return sampled === 0 || rows.liveCount === 0 ? 0 : ((passed / sampled) * candidates.size) / rows.liveCount;
 }
 
 export function planFor(rows: SearchableRows, selectivity: number, graphUsable: boolean): SearchPlan {
@@ -69,8 +87,9 @@ export function admittedNearest(
   want: number,
   admits: RowTest,
   graphUsable: boolean,
+  candidates: RowLists | null = null,
 ): { matches: Matches; plan: SearchPlan } {
-  const { matches, plan } = plannedNearest(rows, vector, want, admits, graphUsable);
+  const { matches, plan } = plannedNearest(rows, vector, want, admits, graphUsable, candidates);
   planCounts[plan]++;
   return { matches, plan };
 }
@@ -81,15 +100,17 @@ function plannedNearest(
   want: number,
   admits: RowTest,
   graphUsable: boolean,
+  candidates: RowLists | null,
 ): { matches: Matches; plan: SearchPlan } {
-  const selectivity = estimateSelectivity(rows, admits);
-  if (planFor(rows, selectivity, graphUsable) === 'exact') return { matches: exactScan(rows, vector, want, admits), plan: 'exact' };
+  const selectivity = estimateSelectivity(rows, admits, candidates);
+  const scan = () => ({ matches: exactScan(rows, vector, want, admits, candidates), plan: 'exact' as const });
+  if (planFor(rows, selectivity, graphUsable) === 'exact') return scan();
   let k = Math.min(rows.count, Math.ceil((want / Math.max(selectivity, 1e-9)) * WIDEN_FACTOR) + 16);
   for (;;) {
     const found = rows.graphSearch(vector, k);
     const kept = keep(found, want, (row) => !rows.isRemoved(row) && admits(row));
     if (kept.keys.length >= want || k >= rows.count) return { matches: kept, plan: 'graph' };
-    if (k * 4 > GRAPH_MAX_K) return { matches: exactScan(rows, vector, want, admits), plan: 'exact' };
+    if (k * 4 > GRAPH_MAX_K) return scan();
     k = Math.min(rows.count, k * 4);
   }
 }
@@ -107,13 +128,22 @@ function keep(found: Matches, want: number, passes: (row: number) => boolean): M
 }
 
 /** Every admitted row's distance (the engine's own exact search over them), the `want` nearest kept. */
-export function exactScan(rows: SearchableRows, vector: Float32Array, want: number, admits: RowTest): Matches {
-  const candidates: number[] = [];
-  for (let row = 0; row < rows.count; row++) if (!rows.isRemoved(row) && admits(row)) candidates.push(row);
-  if (candidates.length === 0 || want <= 0) return { keys: [], distances: [] };
-  const dims = rows.dims;
-  const gathered = new Float32Array(candidates.length * dims);
-  for (let i = 0; i < candidates.length; i++) rows.vectorInto(candidates[i]!, gathered.subarray(i * dims, (i + 1) * dims));
-  const found = exactNearest(gathered, vector, dims, Math.min(want, candidates.length), rows.metric);
-  return { keys: Array.from(found.keys, (i) => candidates[Number(i)]!), distances: found.distances };
+export function exactScan(
+  rows: SearchableRows,
+  vector: Float32Array,
+  want: number,
+  admits: RowTest,
+  candidates: RowLists | null = null,
+): Matches {
+  const admitted: number[] = [];
+  if (candidates === null) {
+    for (let row = 0; row < rows.count; row++) if (!rows.isRemoved(row) && admits(row)) admitted.push(row);
+  } else {
+    for (const list of candidates.lists) for (const row of list) if (!rows.isRemoved(row) && admits(row)) admitted.push(row);
+  }
+  if (admitted.length === 0 || want <= 0) return { keys: [], distances: [] };
+  const gathered = new Float32Array(admitted.length * rows.dims);
+  rows.vectorsInto(admitted, gathered);
+  const found = exactNearest(gathered, vector, rows.dims, Math.min(want, admitted.length), rows.metric);
+  return { keys: Array.from(found.keys, (i) => admitted[Number(i)]!), distances: found.distances };
 }
