@@ -38,14 +38,19 @@ export type SearchPlan = 'exact' | 'graph';
 export const planCounts: Record<SearchPlan, number> = { exact: 0, graph: 0 };
 
 const SAMPLE_ROWS = 2048;
-/** Up to this many admitted rows an exact scan wins: a read of each row's vector from memory… */
-const EXACT_MAX_IN_HEAP = 2_000;
-/** …or from the file (a pread each). */
-const EXACT_MAX_FROM_FILE = 1_000;
+// A cost model, in µs, to choose between the plans (measured at 1M profiles, 128 dims: a pread of
+// one row's vector, a copy from memory, a usearch search per unit of k; BENCHMARKS.md section 7).
+const READ_US_FROM_FILE = 3.5;
+const READ_US_IN_HEAP = 0.1;
+const GRAPH_US_BASE = 500;
+const GRAPH_US_PER_K = 3;
 /** Oversampling of the widened graph search: a filter's rows are not spread evenly over the graph. */
 const WIDEN_FACTOR = 2;
-/** A graph search wider than this costs more than scanning: scan instead. */
-const GRAPH_MAX_K = 32_768;
+
+const exactCostUs = (rows: SearchableRows, admitted: number) => admitted * (rows.vectorsInHeap ? READ_US_IN_HEAP : READ_US_FROM_FILE);
+const graphCostUs = (k: number) => GRAPH_US_BASE + k * GRAPH_US_PER_K;
+const widenedK = (rows: SearchableRows, want: number, share: number) =>
+  Math.min(rows.count, Math.ceil((want / Math.max(share, 1e-9)) * WIDEN_FACTOR) + 16);
 
 /** The share of live rows `admits` passes, from a strided sample of the rows that can pass. */
 export function estimateSelectivity(rows: SearchableRows, admits: RowTest, candidates: RowLists | null = null): number {
@@ -75,9 +80,9 @@ export function estimateSelectivity(rows: SearchableRows, admits: RowTest, candi
   return sampled === 0 || rows.liveCount === 0 ? 0 : ((passed / sampled) * candidates.size) / rows.liveCount;
 }
 
-export function planFor(rows: SearchableRows, selectivity: number, graphUsable: boolean): SearchPlan {
-  const exactMax = rows.vectorsInHeap ? EXACT_MAX_IN_HEAP : EXACT_MAX_FROM_FILE;
-  return !graphUsable || selectivity * rows.liveCount <= exactMax ? 'exact' : 'graph';
+export function planFor(rows: SearchableRows, want: number, selectivity: number, graphUsable: boolean): SearchPlan {
+  if (!graphUsable) return 'exact';
+  return exactCostUs(rows, selectivity * rows.liveCount) <= graphCostUs(widenedK(rows, want, selectivity)) ? 'exact' : 'graph';
 }
 
 /** The `want` nearest rows that `admits` passes, nearest first, and the plan that found them. */
@@ -104,14 +109,22 @@ function plannedNearest(
 ): { matches: Matches; plan: SearchPlan } {
   const selectivity = estimateSelectivity(rows, admits, candidates);
   const scan = () => ({ matches: exactScan(rows, vector, want, admits, candidates), plan: 'exact' as const });
-  if (planFor(rows, selectivity, graphUsable) === 'exact') return scan();
-  let k = Math.min(rows.count, Math.ceil((want / Math.max(selectivity, 1e-9)) * WIDEN_FACTOR) + 16);
+  if (planFor(rows, want, selectivity, graphUsable) === 'exact') return scan();
+  let k = widenedK(rows, want, selectivity);
+  const scanCost = exactCostUs(rows, selectivity * rows.liveCount);
+  let spent = 0;
   for (;;) {
     const found = rows.graphSearch(vector, k);
+    spent += graphCostUs(k);
     const kept = keep(found, want, (row) => !rows.isRemoved(row) && admits(row));
     if (kept.keys.length >= want || k >= rows.count) return { matches: kept, plan: 'graph' };
-    if (k * 4 > GRAPH_MAX_K) return scan();
-    k = Math.min(rows.count, k * 4);
+    // Fewer pass near this query than overall (a filter that runs against the embedding, e.g. an
+    // age range far from the querier's): widen to what the density seen here needs (4x when none
+    // passed), while all the searches together cost less than the scan.
+    const density = kept.keys.length / Math.max(1, found.keys.length);
+    const next = Math.min(rows.count, density > 0 ? Math.max(k * 2, widenedK(rows, want, density)) : k * 4);
+    if (spent + graphCostUs(next) > scanCost) return scan();
+    k = next;
   }
 }
 
