@@ -11,6 +11,7 @@ import { exactNearest } from '../index-version/engine.js';
 import type { Metric } from '../index-version/format.js';
 import type { RowLists } from './attribute-postings.js';
 import type { RowTest } from './query-filter.js';
+import { quantizeInto, type ScanCopy } from './scan-copy.js';
 
 export interface Matches {
   keys: ArrayLike<bigint | number>;
@@ -30,6 +31,8 @@ export interface SearchableRows {
   graphSearch(vector: Float32Array, k: number): Matches;
   /** Row `rows[i]`'s vector into `target` at `i * dims`, for every i. */
   vectorsInto(rows: ArrayLike<number>, target: Float32Array): void;
+  /** An int8 copy of the vectors in memory (roles/scan-copy.ts), held when the float32 ones are in the file. */
+  readonly scanCopy: Pick<ScanCopy, 'nearest'> | null;
 }
 
 export type SearchPlan = 'exact' | 'graph';
@@ -47,7 +50,14 @@ const GRAPH_US_PER_K = 3;
 /** Oversampling of the widened graph search: a filter's rows are not spread evenly over the graph. */
 const WIDEN_FACTOR = 2;
 
-const exactCostUs = (rows: SearchableRows, admitted: number) => admitted * (rows.vectorsInHeap ? READ_US_IN_HEAP : READ_US_FROM_FILE);
+/** The int8 scan's shortlist, ranked again by float32 vectors: wide enough that quantization never drops a true top result. */
+const shortlistOf = (want: number) => want * 4 + 16;
+
+function exactCostUs(rows: SearchableRows, admitted: number, want: number): number {
+  if (rows.vectorsInHeap) return admitted * READ_US_IN_HEAP;
+  if (rows.scanCopy) return admitted * READ_US_IN_HEAP + Math.min(admitted, shortlistOf(want)) * READ_US_FROM_FILE;
+  return admitted * READ_US_FROM_FILE;
+}
 const graphCostUs = (k: number) => GRAPH_US_BASE + k * GRAPH_US_PER_K;
 const widenedK = (rows: SearchableRows, want: number, share: number) =>
   Math.min(rows.count, Math.ceil((want / Math.max(share, 1e-9)) * WIDEN_FACTOR) + 16);
@@ -82,7 +92,7 @@ export function estimateSelectivity(rows: SearchableRows, admits: RowTest, candi
 
 export function planFor(rows: SearchableRows, want: number, selectivity: number, graphUsable: boolean): SearchPlan {
   if (!graphUsable) return 'exact';
-  return exactCostUs(rows, selectivity * rows.liveCount) <= graphCostUs(widenedK(rows, want, selectivity)) ? 'exact' : 'graph';
+  return exactCostUs(rows, selectivity * rows.liveCount, want) <= graphCostUs(widenedK(rows, want, selectivity)) ? 'exact' : 'graph';
 }
 
 /** The `want` nearest rows that `admits` passes, nearest first, and the plan that found them. */
@@ -111,7 +121,7 @@ function plannedNearest(
   const scan = () => ({ matches: exactScan(rows, vector, want, admits, candidates), plan: 'exact' as const });
   if (planFor(rows, want, selectivity, graphUsable) === 'exact') return scan();
   let k = widenedK(rows, want, selectivity);
-  const scanCost = exactCostUs(rows, selectivity * rows.liveCount);
+  const scanCost = exactCostUs(rows, selectivity * rows.liveCount, want);
   let spent = 0;
   for (;;) {
     const found = rows.graphSearch(vector, k);
@@ -155,8 +165,14 @@ export function exactScan(
     for (const list of candidates.lists) for (const row of list) if (!rows.isRemoved(row) && admits(row)) admitted.push(row);
   }
   if (admitted.length === 0 || want <= 0) return { keys: [], distances: [] };
-  const gathered = new Float32Array(admitted.length * rows.dims);
-  rows.vectorsInto(admitted, gathered);
-  const found = exactNearest(gathered, vector, rows.dims, Math.min(want, admitted.length), rows.metric);
-  return { keys: Array.from(found.keys, (i) => admitted[Number(i)]!), distances: found.distances };
+  const dims = rows.dims;
+  const size = shortlistOf(want);
+  const shortlist =
+    rows.scanCopy && !rows.vectorsInHeap && admitted.length > size
+      ? rows.scanCopy.nearest(admitted, quantizeInto(vector, new Int8Array(dims)), size)
+      : admitted;
+  const gathered = new Float32Array(shortlist.length * dims);
+  rows.vectorsInto(shortlist, gathered);
+  const found = exactNearest(gathered, vector, dims, Math.min(want, shortlist.length), rows.metric);
+  return { keys: Array.from(found.keys, (i) => shortlist[Number(i)]!), distances: found.distances };
 }

@@ -15,6 +15,7 @@ import { admittedNearest, type SearchableRows } from './filtered-search.js';
 import type { DeltaMatches, LiveChanges } from './live-changes.js';
 import type { FilterBounds, RowTest } from './query-filter.js';
 import { idOfRowBytes, type PageMark, ResultPage } from './result-page.js';
+import { ScanCopy } from './scan-copy.js';
 
 /** Keys and distances, nearest first, as usearch returns them. */
 export interface Matches {
@@ -90,6 +91,7 @@ export class HeldIndex {
     /** The vectors file, open while its vectors are not in `vectorsInHeap`. */
     private readonly vectorsFd: number | null,
     private readonly vectorsInHeap: Float32Array | null,
+    scanCopy: ScanCopy | null,
     private readonly fullScan: boolean,
   ) {
     this.queryVector = new Float32Array(manifest.dims);
@@ -99,6 +101,7 @@ export class HeldIndex {
       dims: manifest.dims,
       metric: manifest.params.metric,
       vectorsInHeap: vectorsInHeap !== null,
+      scanCopy,
       isRemoved: (row) => rows.isRemoved(row),
       graphSearch: (vector, k) => index.search(vector, k, SEARCH_THREADS),
       vectorsInto: (rowList, target) => this.vectorsInto(rowList, target),
@@ -155,7 +158,12 @@ export class HeldIndex {
     } else {
       vectorsFd = openSync(vectorsFile, 'r');
     }
-    const held = new HeldIndex(manifest.version, manifest, mode, index, rows, vectorsFd, vectorsInHeap, fullScan);
+    // Its int8 scale assumes unit vectors, which metric ip holds.
+    const scanCopy =
+      vectorsFd !== null && manifest.params.metric === 'ip' && process.env.TANDEM_SCAN_COPY !== 'off'
+        ? ScanCopy.fromFile(vectorsFd, rowsOf(manifest), manifest.dims)
+        : null;
+    const held = new HeldIndex(manifest.version, manifest, mode, index, rows, vectorsFd, vectorsInHeap, scanCopy, fullScan);
     // A loaded index is already in this heap; only a view has pages to fault in.
     if (mode === 'view') held.warmUp();
     return held;
