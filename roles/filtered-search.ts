@@ -42,9 +42,10 @@ export const planCounts: Record<SearchPlan, number> = { exact: 0, graph: 0 };
 
 const SAMPLE_ROWS = 2048;
 // A cost model, in µs, to choose between the plans (measured at 1M profiles, 128 dims: a pread of
-// one row's vector, a copy from memory, a usearch search per unit of k; BENCHMARKS.md section 7).
+// one row's vector, a copy from memory, an int8 dot product, a usearch search per unit of k).
 const READ_US_FROM_FILE = 3.5;
 const READ_US_IN_HEAP = 0.1;
+const INT8_DOT_US = 0.3;
 const GRAPH_US_BASE = 500;
 const GRAPH_US_PER_K = 3;
 /** Oversampling of the widened graph search: a filter's rows are not spread evenly over the graph. */
@@ -55,7 +56,7 @@ const shortlistOf = (want: number) => want * 4 + 16;
 
 function exactCostUs(rows: SearchableRows, admitted: number, want: number): number {
   if (rows.vectorsInHeap) return admitted * READ_US_IN_HEAP;
-  if (rows.scanCopy) return admitted * READ_US_IN_HEAP + Math.min(admitted, shortlistOf(want)) * READ_US_FROM_FILE;
+  if (rows.scanCopy) return admitted * INT8_DOT_US + Math.min(admitted, shortlistOf(want)) * READ_US_FROM_FILE;
   return admitted * READ_US_FROM_FILE;
 }
 const graphCostUs = (k: number) => GRAPH_US_BASE + k * GRAPH_US_PER_K;
