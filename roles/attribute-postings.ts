@@ -39,6 +39,25 @@ function listsOf(grouped: Grouped, codes: Iterable<number>): RowLists {
 
 const AGE_CODES = 256;
 
+/** Rows sorted by city, then gender, then age (stable counting sorts, least significant first). */
+export function clusteredOrder(columns: AttributeColumns, count: number): Uint32Array {
+  let order = Uint32Array.from({ length: count }, (_, i) => i);
+  const passes: [ArrayLike<number>, number][] = [
+    [columns.age, AGE_CODES],
+    [columns.gender, columns.genders.values.length],
+    [columns.city, columns.cities.values.length],
+  ];
+  for (const [column, codes] of passes) {
+    const starts = new Uint32Array(codes + 1);
+    for (let i = 0; i < count; i++) starts[column[order[i]!]! + 1]!++;
+    for (let code = 0; code < codes; code++) starts[code + 1]! += starts[code]!;
+    const next = new Uint32Array(count);
+    for (let i = 0; i < count; i++) next[starts[column[order[i]!]!]!++] = order[i]!;
+    order = next;
+  }
+  return order;
+}
+
 export class AttributePostings {
   private constructor(
     private readonly byAge: Grouped,

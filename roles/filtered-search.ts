@@ -45,7 +45,7 @@ const SAMPLE_ROWS = 2048;
 // one row's vector, a copy from memory, an int8 dot product, a usearch search per unit of k).
 const READ_US_FROM_FILE = 3.5;
 const READ_US_IN_HEAP = 0.1;
-const INT8_DOT_US = 0.3;
+const INT8_DOT_US = 0.1;
 const GRAPH_US_BASE = 500;
 const GRAPH_US_PER_K = 3;
 /** Oversampling of the widened graph search: a filter's rows are not spread evenly over the graph. */

@@ -10,7 +10,7 @@ import { INDEX_FILE, type Manifest, ROWS_FILE, rowsOf, VECTORS_FILE } from '../i
 import { readFullyAt } from '../index-version/read-at.js';
 import { ResultWriter, RowTable } from '../index-version/row-table.js';
 import { type HashFiles, hashFilesHere, readVerifiedManifest } from '../index-version/verify.js';
-import { AttributePostings } from './attribute-postings.js';
+import { AttributePostings, clusteredOrder } from './attribute-postings.js';
 import { admittedNearest, type SearchableRows } from './filtered-search.js';
 import type { DeltaMatches, LiveChanges } from './live-changes.js';
 import type { FilterBounds, RowTest } from './query-filter.js';
@@ -161,7 +161,7 @@ export class HeldIndex {
     // Its int8 scale assumes unit vectors, which metric ip holds.
     const scanCopy =
       vectorsFd !== null && manifest.params.metric === 'ip' && process.env.TANDEM_SCAN_COPY !== 'off'
-        ? ScanCopy.fromFile(vectorsFd, rowsOf(manifest), manifest.dims)
+        ? ScanCopy.fromFile(vectorsFd, rowsOf(manifest), manifest.dims, clusteredOrder(rows.attributes, rows.count))
         : null;
     const held = new HeldIndex(manifest.version, manifest, mode, index, rows, vectorsFd, vectorsInHeap, scanCopy, fullScan);
     // A loaded index is already in this heap; only a view has pages to fault in.

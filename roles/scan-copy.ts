@@ -1,7 +1,9 @@
 // An int8 copy of a version's vectors in this heap, for the filtered exact scan when the float32
 // vectors stay in the file: a pread per admitted row costs more than the search it replaces, a
-// copy of 128 bytes from memory far less. The scan ranks by the int8 dot product, and the rows it
+// copy of 128 bytes from memory far less, and rows kept in the order filters select them (city,
+// gender, age) are copied in runs. The scan ranks by the int8 dot product, and the rows it
 // shortlists are ranked again by their float32 vectors, so results keep full precision.
+import { exactNearest } from '../index-version/engine.js';
 import { readFullyAt } from '../index-version/read-at.js';
 
 /** Unit vectors' components are within [-1, 1]: this scale uses int8's whole range. */
@@ -20,21 +22,31 @@ export function quantizeInto(vector: Float32Array, target: Int8Array): Int8Array
 
 export class ScanCopy {
   private constructor(
+    /** Int8 vectors in copy order: position p holds row `rowAt[p]`. */
     private readonly data: Int8Array,
     private readonly dims: number,
+    private readonly rowAt: Uint32Array,
+    private readonly positionOf: Uint32Array,
   ) {}
 
-  /** Reads `count` float32 rows from `fd` in large sequential reads and keeps them as int8. */
-  static fromFile(fd: number, count: number, dims: number): ScanCopy {
+  /**
+   * Reads `count` float32 rows from `fd` in large sequential reads and keeps them as int8, in the
+   * order `rowAt` gives (rows that filters select together, side by side: a scan copies runs).
+   */
+  static fromFile(fd: number, count: number, dims: number, rowAt: Uint32Array = identity(count)): ScanCopy {
+    const positionOf = new Uint32Array(count);
+    for (let position = 0; position < count; position++) positionOf[rowAt[position]!] = position;
     const data = new Int8Array(count * dims);
     const chunk = new Float32Array(ROWS_PER_READ * dims);
+    const quantized = new Int8Array(ROWS_PER_READ * dims);
+    const rows8 = new RowCopier(quantized, data, dims);
     for (let first = 0; first < count; first += ROWS_PER_READ) {
       const rows = Math.min(ROWS_PER_READ, count - first);
-      const floats = chunk.subarray(0, rows * dims);
-      readFullyAt(fd, floats, first * dims * Float32Array.BYTES_PER_ELEMENT);
-      quantizeInto(floats, data.subarray(first * dims, (first + rows) * dims));
+      readFullyAt(fd, chunk.subarray(0, rows * dims), first * dims * Float32Array.BYTES_PER_ELEMENT);
+      quantizeInto(chunk.subarray(0, rows * dims), quantized);
+      for (let i = 0; i < rows; i++) rows8.copy(i, positionOf[first + i]!);
     }
-    return new ScanCopy(data, dims);
+    return new ScanCopy(data, dims, rowAt, positionOf);
   }
 
   get bytes(): number {
@@ -43,66 +55,58 @@ export class ScanCopy {
 
   /**
    * The `size` rows of `rows` with the largest int8 dot product with `query`, in ascending row
-   * order. Computed here rather than by gathering rows for the engine: the copy per row costs
-   * more than the 128 multiply-adds.
+   * order: their int8 vectors gathered run by run (consecutive positions in one copy), ranked by
+   * the engine's exact search.
    */
   nearest(rows: ArrayLike<number>, query: Int8Array, size: number): number[] {
     const dims = this.dims;
-    const data = this.data;
-    const best = new TopScores(size);
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!;
-      let at = row * dims;
-      let dot = 0;
-      for (let d = 0; d < dims; d++) dot += data[at++]! * query[d]!;
-      best.offer(dot, row);
+    const positions = new Uint32Array(rows.length);
+    for (let i = 0; i < rows.length; i++) positions[i] = this.positionOf[rows[i]!]!;
+    positions.sort();
+    // A buffer of its own: the engine reads a typed array from its buffer's start.
+    const gathered = new Int8Array(positions.length * dims);
+    const rows8 = new RowCopier(this.data, gathered, dims);
+    for (let i = 0; i < positions.length; ) {
+      let end = i + 1;
+      while (end < positions.length && positions[end] === positions[end - 1]! + 1) end++;
+      rows8.copy(positions[i]!, i, end - i);
+      i = end;
     }
-    return best.rows().sort((a, b) => a - b);
+    const found = exactNearest(gathered, query, dims, Math.min(size, positions.length), 'ip');
+    return Array.from(found.keys, (i) => this.rowAt[positions[Number(i)]!]!).sort((a, b) => a - b);
   }
 }
 
-/** The `size` highest scores seen: a min-heap whose root is the score to beat. */
-class TopScores {
-  private readonly scores: Int32Array;
-  private readonly rowsHeld: Int32Array;
-  private held = 0;
+/**
+ * Copies rows between int8 arrays that start at their buffer's start: 4 bytes at a time when rows
+ * are whole words (no view made per row), else a view and a set per row.
+ */
+class RowCopier {
+  private readonly words: number;
+  private readonly source32: Int32Array | null;
+  private readonly target32: Int32Array | null;
 
-  constructor(private readonly size: number) {
-    this.scores = new Int32Array(size);
-    this.rowsHeld = new Int32Array(size);
+  constructor(
+    private readonly source: Int8Array,
+    private readonly target: Int8Array,
+    private readonly dims: number,
+  ) {
+    this.words = dims % 4 === 0 ? dims / 4 : 0;
+    this.source32 = this.words ? new Int32Array(source.buffer, 0, source.length >> 2) : null;
+    this.target32 = this.words ? new Int32Array(target.buffer, 0, target.length >> 2) : null;
   }
 
-  offer(score: number, row: number): void {
-    if (this.held < this.size) {
-      let at = this.held++;
-      while (at > 0) {
-        const parent = (at - 1) >> 1;
-        if (this.scores[parent]! <= score) break;
-        this.scores[at] = this.scores[parent]!;
-        this.rowsHeld[at] = this.rowsHeld[parent]!;
-        at = parent;
-      }
-      this.scores[at] = score;
-      this.rowsHeld[at] = row;
-      return;
+  /** Rows `from..from + count` of the source to rows `to..to + count` of the target. */
+  copy(from: number, to: number, count = 1): void {
+    if (this.source32 && this.target32) {
+      const end = (from + count) * this.words;
+      for (let s = from * this.words, t = to * this.words; s < end; ) this.target32[t++] = this.source32[s++]!;
+    } else {
+      this.target.set(this.source.subarray(from * this.dims, (from + count) * this.dims), to * this.dims);
     }
-    if (score <= this.scores[0]!) return;
-    let at = 0;
-    for (;;) {
-      const left = 2 * at + 1;
-      if (left >= this.size) break;
-      const right = left + 1;
-      const child = right < this.size && this.scores[right]! < this.scores[left]! ? right : left;
-      if (this.scores[child]! >= score) break;
-      this.scores[at] = this.scores[child]!;
-      this.rowsHeld[at] = this.rowsHeld[child]!;
-      at = child;
-    }
-    this.scores[at] = score;
-    this.rowsHeld[at] = row;
   }
+}
 
-  rows(): number[] {
-    return Array.from(this.rowsHeld.subarray(0, this.held));
-  }
+function identity(count: number): Uint32Array {
+  return Uint32Array.from({ length: count }, (_, i) => i);
 }

@@ -4,7 +4,7 @@ import t from 'tap';
 import { mulberry32 } from '../builder/random.js';
 import type { QueryFilter } from '../channel/query-batch.js';
 import { AttributeColumns } from '../index-version/attributes.js';
-import { AttributePostings } from '../roles/attribute-postings.js';
+import { AttributePostings, clusteredOrder } from '../roles/attribute-postings.js';
 import { compileFilter } from '../roles/query-filter.js';
 
 const ROWS = 5_000;
@@ -63,4 +63,14 @@ t.test('candidates hold every admitted row and are the narrowest bound', async (
     }
   }
   t.equal(postings.candidates(compileFilter({}, null, columns, new Set()).bounds), null, 'no bound: no lists (every row)');
+
+  const order = clusteredOrder(columns, ROWS);
+  t.equal(new Set(order).size, ROWS, 'the clustered order holds every row once');
+  const key = (row: number) => [columns.city[row]!, columns.gender[row]!, columns.age[row]!, row];
+  const outOfOrder = Array.from(order.subarray(1)).filter((row, i) => {
+    const [a, b] = [key(order[i]!), key(row)];
+    const differs = a.findIndex((x, j) => x !== b[j]);
+    return differs >= 0 && a[differs]! > b[differs]!;
+  });
+  t.equal(outOfOrder.length, 0, 'rows sorted by city, gender, age, then row (stable)');
 });
