@@ -54,6 +54,9 @@ export function elkGraph(graph) {
       'elk.spacing.nodeNode': '24',
       'elk.spacing.edgeLabel': '2',
       'elk.layered.edgeLabels.sideSelection': 'ALWAYS_UP',
+      // States in the order the definition lists them (its main path), back edges the ones going up.
+      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
+      'elk.layered.cycleBreaking.strategy': 'MODEL_ORDER',
     },
     children: [],
     edges: [],

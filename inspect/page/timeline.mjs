@@ -50,6 +50,7 @@ export function deriveTimeline(records) {
     item.failed = failed;
     item.records.push(record);
     item.label += ` ${failed ? 'failed' : 'done'} in ${((item.end - item.start) / 1000).toFixed(2)} s`;
+    items.push(item);
   };
   for (const record of records) {
     const { actor, from, to } = record;
