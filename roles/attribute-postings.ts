@@ -39,23 +39,83 @@ function listsOf(grouped: Grouped, codes: Iterable<number>): RowLists {
 
 const AGE_CODES = 256;
 
-/** Rows sorted by city, then gender, then age (stable counting sorts, least significant first). */
-export function clusteredOrder(columns: AttributeColumns, count: number): Uint32Array {
-  let order = Uint32Array.from({ length: count }, (_, i) => i);
-  const passes: [ArrayLike<number>, number][] = [
-    [columns.age, AGE_CODES],
-    [columns.gender, columns.genders.values.length],
-    [columns.city, columns.cities.values.length],
-  ];
-  for (const [column, codes] of passes) {
-    const starts = new Uint32Array(codes + 1);
-    for (let i = 0; i < count; i++) starts[column[order[i]!]! + 1]!++;
-    for (let code = 0; code < codes; code++) starts[code + 1]! += starts[code]!;
-    const next = new Uint32Array(count);
-    for (let i = 0; i < count; i++) next[starts[column[order[i]!]!]!++] = order[i]!;
-    order = next;
+/**
+ * Rows in the order filters select them together: by city, then gender, then age (stable counting
+ * sorts, least significant first). A filter's rows are then a few ranges of positions, one per
+ * (city, gender) group it admits, cut to its ages by binary search.
+ */
+export class ClusteredLayout {
+  private constructor(
+    /** Position p holds row `rowAt[p]`. */
+    readonly rowAt: Uint32Array,
+    /** Group g = city * genderCodes + gender holds positions `groupStarts[g]..groupStarts[g + 1]`. */
+    private readonly groupStarts: Uint32Array,
+    private readonly genderCodes: number,
+    private readonly cityCodes: number,
+    private readonly ageAt: Uint8Array,
+  ) {}
+
+  static of(columns: AttributeColumns, count: number): ClusteredLayout {
+    const genderCodes = columns.genders.values.length;
+    const cityCodes = columns.cities.values.length;
+    let order = Uint32Array.from({ length: count }, (_, i) => i);
+    const passes: [ArrayLike<number>, number][] = [
+      [columns.age, AGE_CODES],
+      [columns.gender, genderCodes],
+      [columns.city, cityCodes],
+    ];
+    for (const [column, codes] of passes) {
+      const starts = new Uint32Array(codes + 1);
+      for (let i = 0; i < count; i++) starts[column[order[i]!]! + 1]!++;
+      for (let code = 0; code < codes; code++) starts[code + 1]! += starts[code]!;
+      const next = new Uint32Array(count);
+      for (let i = 0; i < count; i++) next[starts[column[order[i]!]!]!++] = order[i]!;
+      order = next;
+    }
+    const groupStarts = new Uint32Array(cityCodes * genderCodes + 1);
+    const ageAt = new Uint8Array(count);
+    for (let position = 0; position < count; position++) {
+      const row = order[position]!;
+      groupStarts[columns.city[row]! * genderCodes + columns.gender[row]! + 1]!++;
+      ageAt[position] = columns.age[row]!;
+    }
+    for (let g = 0; g < cityCodes * genderCodes; g++) groupStarts[g + 1]! += groupStarts[g]!;
+    return new ClusteredLayout(order, groupStarts, genderCodes, cityCodes, ageAt);
   }
-  return order;
+
+  /** Position ranges, flat `[start, end, ...]` and ascending, holding every row `bounds` can admit. */
+  ranges(bounds: FilterBounds | null): number[] {
+    if (bounds === null) return [0, this.rowAt.length];
+    if (bounds.city < 0) return [];
+    const ranges: number[] = [];
+    const low = Math.max(1, bounds.ageLow);
+    const high = Math.min(AGE_CODES - 1, bounds.ageHigh);
+    const [firstCity, lastCity] = bounds.city > 0 ? [bounds.city, bounds.city] : [0, this.cityCodes - 1];
+    for (let city = firstCity; city <= lastCity; city++) {
+      for (let gender = 0; gender < this.genderCodes; gender++) {
+        if (bounds.genders !== null && bounds.genders[gender] !== 1) continue;
+        const group = city * this.genderCodes + gender;
+        let start = this.groupStarts[group]!;
+        let end = this.groupStarts[group + 1]!;
+        if (bounds.ageBound) {
+          start = this.firstAgeAtLeast(start, end, low);
+          end = this.firstAgeAtLeast(start, end, high + 1);
+        }
+        if (start < end) ranges.push(start, end);
+      }
+    }
+    return ranges;
+  }
+
+  /** The first position in `start..end` (ages ascending there) whose age is at least `age`. */
+  private firstAgeAtLeast(start: number, end: number, age: number): number {
+    while (start < end) {
+      const middle = (start + end) >>> 1;
+      if (this.ageAt[middle]! < age) start = middle + 1;
+      else end = middle;
+    }
+    return start;
+  }
 }
 
 export class AttributePostings {

@@ -10,7 +10,7 @@
 import { exactNearest } from '../index-version/engine.js';
 import type { Metric } from '../index-version/format.js';
 import type { RowLists } from './attribute-postings.js';
-import type { RowTest } from './query-filter.js';
+import type { FilterBounds, RowTest } from './query-filter.js';
 import { quantizeInto, type ScanCopy } from './scan-copy.js';
 
 export interface Matches {
@@ -37,6 +37,17 @@ export interface SearchableRows {
 
 export type SearchPlan = 'exact' | 'graph';
 
+/** What narrows a filtered search before its row test: the filter's column bounds and the rows they name. */
+export interface Narrowing {
+  bounds: FilterBounds | null;
+  /** Row lists of the bounds' narrowest column (roles/attribute-postings.ts). */
+  candidates: RowLists | null;
+  /** Rows within the bounds the row test may reject (excluded, removed, out of date), or null: any. */
+  exceptions: number | null;
+}
+
+const NO_NARROWING: Narrowing = { bounds: null, candidates: null, exceptions: null };
+
 /** How many filtered searches each plan answered in this process (for /status and the benchmark). */
 export const planCounts: Record<SearchPlan, number> = { exact: 0, graph: 0 };
 
@@ -45,7 +56,7 @@ const SAMPLE_ROWS = 2048;
 // one row's vector, a copy from memory, an int8 dot product, a usearch search per unit of k).
 const READ_US_FROM_FILE = 3.5;
 const READ_US_IN_HEAP = 0.1;
-const INT8_DOT_US = 0.1;
+const INT8_DOT_US = 0.05;
 const GRAPH_US_BASE = 500;
 const GRAPH_US_PER_K = 3;
 /** Oversampling of the widened graph search: a filter's rows are not spread evenly over the graph. */
@@ -103,9 +114,9 @@ export function admittedNearest(
   want: number,
   admits: RowTest,
   graphUsable: boolean,
-  candidates: RowLists | null = null,
+  narrowing: Narrowing = NO_NARROWING,
 ): { matches: Matches; plan: SearchPlan } {
-  const { matches, plan } = plannedNearest(rows, vector, want, admits, graphUsable, candidates);
+  const { matches, plan } = plannedNearest(rows, vector, want, admits, graphUsable, narrowing);
   planCounts[plan]++;
   return { matches, plan };
 }
@@ -116,10 +127,10 @@ function plannedNearest(
   want: number,
   admits: RowTest,
   graphUsable: boolean,
-  candidates: RowLists | null,
+  narrowing: Narrowing,
 ): { matches: Matches; plan: SearchPlan } {
-  const selectivity = estimateSelectivity(rows, admits, candidates);
-  const scan = () => ({ matches: exactScan(rows, vector, want, admits, candidates), plan: 'exact' as const });
+  const selectivity = estimateSelectivity(rows, admits, narrowing.candidates);
+  const scan = () => ({ matches: exactScan(rows, vector, want, admits, narrowing), plan: 'exact' as const });
   if (planFor(rows, want, selectivity, graphUsable) === 'exact') return scan();
   let k = widenedK(rows, want, selectivity);
   const scanCost = exactCostUs(rows, selectivity * rows.liveCount, want);
@@ -151,29 +162,37 @@ function keep(found: Matches, want: number, passes: (row: number) => boolean): M
   return { keys, distances };
 }
 
-/** Every admitted row's distance (the engine's own exact search over them), the `want` nearest kept. */
+/**
+ * Every admitted row's distance (the engine's own exact search over them), the `want` nearest
+ * kept. With an int8 scan copy, its shortlist of the admitted rows is all that is read from the file.
+ */
 export function exactScan(
   rows: SearchableRows,
   vector: Float32Array,
   want: number,
   admits: RowTest,
-  candidates: RowLists | null = null,
+  narrowing: Narrowing = NO_NARROWING,
 ): Matches {
-  const admitted: number[] = [];
-  if (candidates === null) {
-    for (let row = 0; row < rows.count; row++) if (!rows.isRemoved(row) && admits(row)) admitted.push(row);
-  } else {
-    for (const list of candidates.lists) for (const row of list) if (!rows.isRemoved(row) && admits(row)) admitted.push(row);
-  }
-  if (admitted.length === 0 || want <= 0) return { keys: [], distances: [] };
+  if (want <= 0) return { keys: [], distances: [] };
+  const usable: RowTest = (row) => !rows.isRemoved(row) && admits(row);
   const dims = rows.dims;
-  const size = shortlistOf(want);
   const shortlist =
-    rows.scanCopy && !rows.vectorsInHeap && admitted.length > size
-      ? rows.scanCopy.nearest(admitted, quantizeInto(vector, new Int8Array(dims)), size)
-      : admitted;
+    rows.scanCopy && !rows.vectorsInHeap
+      ? rows.scanCopy.nearest(narrowing.bounds, usable, quantizeInto(vector, new Int8Array(dims)), shortlistOf(want), narrowing.exceptions)
+      : admittedRows(rows, usable, narrowing.candidates);
+  if (shortlist.length === 0) return { keys: [], distances: [] };
   const gathered = new Float32Array(shortlist.length * dims);
   rows.vectorsInto(shortlist, gathered);
   const found = exactNearest(gathered, vector, dims, Math.min(want, shortlist.length), rows.metric);
   return { keys: Array.from(found.keys, (i) => shortlist[Number(i)]!), distances: found.distances };
+}
+
+function admittedRows(rows: SearchableRows, usable: RowTest, candidates: RowLists | null): number[] {
+  const admitted: number[] = [];
+  if (candidates === null) {
+    for (let row = 0; row < rows.count; row++) if (usable(row)) admitted.push(row);
+  } else {
+    for (const list of candidates.lists) for (const row of list) if (usable(row)) admitted.push(row);
+  }
+  return admitted;
 }

@@ -10,8 +10,8 @@ import { INDEX_FILE, type Manifest, ROWS_FILE, rowsOf, VECTORS_FILE } from '../i
 import { readFullyAt } from '../index-version/read-at.js';
 import { ResultWriter, RowTable } from '../index-version/row-table.js';
 import { type HashFiles, hashFilesHere, readVerifiedManifest } from '../index-version/verify.js';
-import { AttributePostings, clusteredOrder } from './attribute-postings.js';
-import { admittedNearest, type SearchableRows } from './filtered-search.js';
+import { AttributePostings, ClusteredLayout } from './attribute-postings.js';
+import { admittedNearest, type Narrowing, type SearchableRows } from './filtered-search.js';
 import type { DeltaMatches, LiveChanges } from './live-changes.js';
 import type { FilterBounds, RowTest } from './query-filter.js';
 import { idOfRowBytes, type PageMark, ResultPage } from './result-page.js';
@@ -161,7 +161,7 @@ export class HeldIndex {
     // Its int8 scale assumes unit vectors, which metric ip holds.
     const scanCopy =
       vectorsFd !== null && manifest.params.metric === 'ip' && process.env.TANDEM_SCAN_COPY !== 'off'
-        ? ScanCopy.fromFile(vectorsFd, rowsOf(manifest), manifest.dims, clusteredOrder(rows.attributes, rows.count))
+        ? ScanCopy.fromFile(vectorsFd, rowsOf(manifest), manifest.dims, ClusteredLayout.of(rows.attributes, rows.count))
         : null;
     const held = new HeldIndex(manifest.version, manifest, mode, index, rows, vectorsFd, vectorsInHeap, scanCopy, fullScan);
     // A loaded index is already in this heap; only a view has pages to fault in.
@@ -290,9 +290,15 @@ export class HeldIndex {
     const want = page.depth;
     const admitsRow = request.admits?.row;
     const usable: RowTest = (row) => row !== request.excludeRow && !live?.isShadowed(row) && (admitsRow === undefined || admitsRow(row));
-    const bounds = request.admits?.rowBounds;
-    const candidates = bounds ? this.postings.candidates(bounds) : null;
-    const { matches } = admittedNearest(this.searchable, request.vector, want, usable, !this.fullScan, candidates);
+    const bounds = request.admits?.rowBounds ?? null;
+    // Besides the filter's own: the querier, removed rows, rows a live change made out of date.
+    const otherRejects = 1 + this.rows.removedCount + (live?.shadowedRows ?? 0);
+    const narrowing: Narrowing = {
+      bounds,
+      candidates: bounds ? this.postings.candidates(bounds) : null,
+      exceptions: bounds?.exceptions === null ? null : (bounds?.exceptions ?? 0) + otherRejects,
+    };
+    const { matches } = admittedNearest(this.searchable, request.vector, want, usable, !this.fullScan, narrowing);
     const delta = live?.nearest(request.vector, want, request.excludeSlot, request.admits?.slot, request.maxSeq) ?? null;
     return this.answer(matches, page, request.excludeRow, live, delta);
   }

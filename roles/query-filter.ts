@@ -23,6 +23,11 @@ export interface FilterBounds {
   genders: Uint8Array | null;
   /** The city's code; 0: any city; -1: a city no row holds. */
   city: number;
+  /**
+   * Rows within these bounds that the row test may still reject: at most this many (the excluded
+   * ones), or null when any may (mutual depends on each candidate's own seeking).
+   */
+  exceptions: number | null;
 }
 
 export interface CompiledFilter {
@@ -40,6 +45,7 @@ export function filterBounds(filter: QueryFilter, querier: ProfileAttributes | n
     ageBound: ageLow > ANY_AGE_MIN || ageHigh < ANY_AGE_MAX,
     genders: genderFlags(columns, filter.genders, wanted.genders),
     city: filter.city === undefined ? 0 : columns.cities.codeOf(filter.city),
+    exceptions: filter.mutual ? null : (filter.exclude?.length ?? 0),
   };
 }
 

@@ -5,10 +5,15 @@
 // shortlists are ranked again by their float32 vectors, so results keep full precision.
 import { exactNearest } from '../index-version/engine.js';
 import { readFullyAt } from '../index-version/read-at.js';
+import type { ClusteredLayout } from './attribute-postings.js';
+import type { FilterBounds, RowTest } from './query-filter.js';
 
 /** Unit vectors' components are within [-1, 1]: this scale uses int8's whole range. */
 const SCALE = 127;
 const ROWS_PER_READ = 8192;
+const NATIVE_COPY_MIN_ROWS = 8;
+/** Past this many rows that may fail the test, testing each row costs less than ranking them all. */
+const MAX_EXCEPTIONS = 4096;
 
 /** `vector` (unit length, so every component within [-1, 1]) as int8, rounded to nearest. */
 export function quantizeInto(vector: Float32Array, target: Int8Array): Int8Array {
@@ -22,20 +27,16 @@ export function quantizeInto(vector: Float32Array, target: Int8Array): Int8Array
 
 export class ScanCopy {
   private constructor(
-    /** Int8 vectors in copy order: position p holds row `rowAt[p]`. */
+    /** Int8 vectors in the layout's order: position p holds row `layout.rowAt[p]`. */
     private readonly data: Int8Array,
     private readonly dims: number,
-    private readonly rowAt: Uint32Array,
-    private readonly positionOf: Uint32Array,
+    private readonly layout: Pick<ClusteredLayout, 'rowAt' | 'ranges'>,
   ) {}
 
-  /**
-   * Reads `count` float32 rows from `fd` in large sequential reads and keeps them as int8, in the
-   * order `rowAt` gives (rows that filters select together, side by side: a scan copies runs).
-   */
-  static fromFile(fd: number, count: number, dims: number, rowAt: Uint32Array = identity(count)): ScanCopy {
+  /** Reads `count` float32 rows from `fd` in large sequential reads and keeps them as int8, in the layout's order. */
+  static fromFile(fd: number, count: number, dims: number, layout: Pick<ClusteredLayout, 'rowAt' | 'ranges'>): ScanCopy {
     const positionOf = new Uint32Array(count);
-    for (let position = 0; position < count; position++) positionOf[rowAt[position]!] = position;
+    for (let position = 0; position < count; position++) positionOf[layout.rowAt[position]!] = position;
     const data = new Int8Array(count * dims);
     const chunk = new Float32Array(ROWS_PER_READ * dims);
     const quantized = new Int8Array(ROWS_PER_READ * dims);
@@ -46,7 +47,7 @@ export class ScanCopy {
       quantizeInto(chunk.subarray(0, rows * dims), quantized);
       for (let i = 0; i < rows; i++) rows8.copy(i, positionOf[first + i]!);
     }
-    return new ScanCopy(data, dims, rowAt, positionOf);
+    return new ScanCopy(data, dims, layout);
   }
 
   get bytes(): number {
@@ -54,26 +55,56 @@ export class ScanCopy {
   }
 
   /**
-   * The `size` rows of `rows` with the largest int8 dot product with `query`, in ascending row
-   * order: their int8 vectors gathered run by run (consecutive positions in one copy), ranked by
-   * the engine's exact search.
+   * The `size` rows that `admits` passes with the largest int8 dot product with `query`, in
+   * ascending row order, ranked by the engine's exact search over int8 vectors gathered run by run.
+   * Only positions `bounds` can admit are looked at. When at most `exceptions` of them can fail the
+   * test, whole ranges are ranked untested and the test applied to that many more results only.
    */
-  nearest(rows: ArrayLike<number>, query: Int8Array, size: number): number[] {
-    const dims = this.dims;
-    const positions = new Uint32Array(rows.length);
-    for (let i = 0; i < rows.length; i++) positions[i] = this.positionOf[rows[i]!]!;
-    positions.sort();
-    // A buffer of its own: the engine reads a typed array from its buffer's start.
-    const gathered = new Int8Array(positions.length * dims);
-    const rows8 = new RowCopier(this.data, gathered, dims);
-    for (let i = 0; i < positions.length; ) {
-      let end = i + 1;
-      while (end < positions.length && positions[end] === positions[end - 1]! + 1) end++;
-      rows8.copy(positions[i]!, i, end - i);
-      i = end;
+  nearest(bounds: FilterBounds | null, admits: RowTest, query: Int8Array, size: number, exceptions: number | null = null): number[] {
+    const { rowAt } = this.layout;
+    const ranges = this.layout.ranges(bounds);
+    let positions: number[] | null = null;
+    let total = 0;
+    for (let r = 0; r < ranges.length; r += 2) total += ranges[r + 1]! - ranges[r]!;
+    if (exceptions === null || exceptions > MAX_EXCEPTIONS) {
+      positions = [];
+      for (let r = 0; r < ranges.length; r += 2) {
+        for (let position = ranges[r]!; position < ranges[r + 1]!; position++) if (admits(rowAt[position]!)) positions.push(position);
+      }
+      total = positions.length;
     }
-    const found = exactNearest(gathered, query, dims, Math.min(size, positions.length), 'ip');
-    return Array.from(found.keys, (i) => this.rowAt[positions[Number(i)]!]!).sort((a, b) => a - b);
+    const rowsInOrder = (found: number[]) => found.sort((a, b) => a - b);
+    if (positions && positions.length <= size) return rowsInOrder(positions.map((p) => rowAt[p]!));
+    if (total === 0) return [];
+    const dims = this.dims;
+    // A buffer of its own: the engine reads a typed array from its buffer's start.
+    const gathered = new Int8Array(total * dims);
+    const rows8 = new RowCopier(this.data, gathered, dims);
+    const positionAt = new Uint32Array(total);
+    let at = 0;
+    if (positions) {
+      for (let i = 0; i < positions.length; ) {
+        let end = i + 1;
+        while (end < positions.length && positions[end] === positions[end - 1]! + 1) end++;
+        rows8.copy(positions[i]!, i, end - i);
+        i = end;
+      }
+      positionAt.set(positions);
+    } else {
+      for (let r = 0; r < ranges.length; r += 2) {
+        const [start, end] = [ranges[r]!, ranges[r + 1]!];
+        rows8.copy(start, at, end - start);
+        for (let p = start; p < end; p++) positionAt[at++] = p;
+      }
+    }
+    const k = Math.min(total, size + (positions ? 0 : exceptions!));
+    const found = exactNearest(gathered, query, dims, k, 'ip');
+    const rows: number[] = [];
+    for (let i = 0; i < found.keys.length && rows.length < size; i++) {
+      const row = rowAt[positionAt[Number(found.keys[i])]!]!;
+      if (positions || admits(row)) rows.push(row);
+    }
+    return rowsInOrder(rows);
   }
 }
 
@@ -98,15 +129,12 @@ class RowCopier {
 
   /** Rows `from..from + count` of the source to rows `to..to + count` of the target. */
   copy(from: number, to: number, count = 1): void {
-    if (this.source32 && this.target32) {
+    // A few rows: word copies beat making a view; more: one native copy.
+    if (this.source32 && this.target32 && count < NATIVE_COPY_MIN_ROWS) {
       const end = (from + count) * this.words;
       for (let s = from * this.words, t = to * this.words; s < end; ) this.target32[t++] = this.source32[s++]!;
     } else {
       this.target.set(this.source.subarray(from * this.dims, (from + count) * this.dims), to * this.dims);
     }
   }
-}
-
-function identity(count: number): Uint32Array {
-  return Uint32Array.from({ length: count }, (_, i) => i);
 }

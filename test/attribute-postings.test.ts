@@ -4,7 +4,7 @@ import t from 'tap';
 import { mulberry32 } from '../builder/random.js';
 import type { QueryFilter } from '../channel/query-batch.js';
 import { AttributeColumns } from '../index-version/attributes.js';
-import { AttributePostings, clusteredOrder } from '../roles/attribute-postings.js';
+import { AttributePostings, ClusteredLayout } from '../roles/attribute-postings.js';
 import { compileFilter } from '../roles/query-filter.js';
 
 const ROWS = 5_000;
@@ -64,13 +64,31 @@ t.test('candidates hold every admitted row and are the narrowest bound', async (
   }
   t.equal(postings.candidates(compileFilter({}, null, columns, new Set()).bounds), null, 'no bound: no lists (every row)');
 
-  const order = clusteredOrder(columns, ROWS);
+  const layout = ClusteredLayout.of(columns, ROWS);
+  const order = layout.rowAt;
   t.equal(new Set(order).size, ROWS, 'the clustered order holds every row once');
   const key = (row: number) => [columns.city[row]!, columns.gender[row]!, columns.age[row]!, row];
-  const outOfOrder = Array.from(order.subarray(1)).filter((row, i) => {
+  const outOfOrder = Array.from(order.subarray(1)).filter((row: number, i: number) => {
     const [a, b] = [key(order[i]!), key(row)];
     const differs = a.findIndex((x, j) => x !== b[j]);
     return differs >= 0 && a[differs]! > b[differs]!;
   });
   t.equal(outOfOrder.length, 0, 'rows sorted by city, gender, age, then row (stable)');
+
+  t.same(layout.ranges(null), [0, ROWS], 'no bounds: every position');
+  for (const filter of [...filters, {}]) {
+    const { test, bounds } = compileFilter(filter, null, columns, new Set());
+    const ranges = layout.ranges(bounds);
+    const inRanges: number[] = [];
+    for (let r = 0; r < ranges.length; r += 2) {
+      t.ok(r === 0 || ranges[r]! >= ranges[r - 1]!, 'ranges ascend, never overlap');
+      for (let position = ranges[r]!; position < ranges[r + 1]!; position++) inRanges.push(order[position]!);
+    }
+    const passing = Array.from({ length: ROWS }, (_, row) => row).filter(test);
+    t.same(
+      inRanges.sort((a, b) => a - b),
+      passing,
+      `${JSON.stringify(filter)}: the layout's ranges hold exactly the ${passing.length} rows the bounds admit`,
+    );
+  }
 });
