@@ -53,6 +53,18 @@ t.test('int8 shortlist and the scan through it', async (t) => {
     'in ascending row order',
   );
 
+  // Whole ranges ranked untested, then the test on a few more: the same rows as testing each.
+  const everyRow = Array.from({ length: ROWS }, (_, row) => row).sort((a, b) => dot8(b) - dot8(a) || a - b);
+  const rejected = new Set(everyRow.slice(0, 3));
+  const notRejected = (row: number) => !rejected.has(row);
+  const untested = copy.nearest(null, notRejected, q8, 25, rejected.size);
+  t.same(untested, copy.nearest(null, notRejected, q8, 25, null), 'ranking whole ranges with 3 exceptions = testing every row');
+  t.equal(untested.length, 25, 'still 25 rows, none of them rejected');
+  t.notOk(
+    untested.some((row) => rejected.has(row)),
+    'the rejected rows (the 3 nearest) are left out',
+  );
+
   const searchable = (scanCopy: ScanCopy | null): SearchableRows => ({
     count: ROWS,
     liveCount: ROWS,
