@@ -10,7 +10,7 @@ MODE    ?= view
 EVERY   ?=
 RUNS    ?= run
 PROFILES := $(DATA)/profiles.jsonl
-SOURCES := $(shell find common index-version channel statecharts supervisor trace service roles api builder profiles store import chaos test bench -name '*.ts' 2>/dev/null) tsconfig.json
+SOURCES := $(shell find common index-version channel statecharts supervisor trace observe service roles api builder profiles store import chaos test bench -name '*.ts' 2>/dev/null) tsconfig.json
 
 .PHONY: help install build data store index import multi test lint format trace chaos clean bench
 
