@@ -1,5 +1,6 @@
 // `tandem stats` (`make stats`): per-minute moving averages of query latency and of fetch and swap
 // durations over a trace or pino log, one JSON line per minute, in one pass over a file or stdin.
+import { once } from 'node:events';
 import { createReadStream, existsSync } from 'node:fs';
 import readline from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
@@ -84,6 +85,8 @@ for await (const line of readline.createInterface({ input, crlfDelay: Infinity }
   const { timeMs, kind, sum, count } = result.event;
   if (opts.naive) held.push(result.event);
   else if (streaming.add(timeMs, kind, sum, count) === 'tooOld') tooOld++;
+  // A slow reader of our output must not make us buffer it: memory stays bounded by the window.
+  if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
 }
 
 if (lines === 0) {
