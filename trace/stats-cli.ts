@@ -37,7 +37,7 @@ const opts = program.opts<{ windowSize: number; naive: boolean }>();
 process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
 
 if (source !== '-' && !existsSync(source)) {
-  console.error(`tandem stats: no file at ${source}`);
+  console.error(`tandem stats: no file at ${source} (each run of the service writes run/<time>/trace.jsonl; FILE=- reads stdin)`);
   process.exit(1);
 }
 
