@@ -10,9 +10,9 @@ MODE    ?= view
 EVERY   ?=
 RUNS    ?= run
 PROFILES := $(DATA)/profiles.jsonl
-SOURCES := $(shell find common index-version channel statecharts supervisor trace observe service roles api builder profiles store import chaos test bench -name '*.ts' 2>/dev/null) tsconfig.json
+SOURCES := $(shell find common inspect index-version channel statecharts supervisor trace observe service roles api builder profiles store import chaos test bench -name '*.ts' 2>/dev/null) tsconfig.json
 
-.PHONY: help install build data store index import multi test lint format trace stats chaos clean bench
+.PHONY: help install build data store index import multi inspect test lint format trace stats chaos clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' Makefile | sed -E 's/:.*## /\t/'
@@ -52,11 +52,15 @@ import: dist/.built ## import profiles: FILE=x.jsonl|.csv|.pkl (- for stdin) int
 multi: store ## run everything: builder (watch mode, reading the store) + supervisor + two children + API on PORT
 	PORT=$(PORT) MODE=$(MODE) DATA=$(DATA) STORE=$(STORE) EVERY=$(EVERY) RUNS=$(RUNS) bash scripts/multi.sh
 
+inspect: ## print the URL of the live inspector page of a running service (`make multi`): both statecharts, the timeline, query latency
+	@echo "http://127.0.0.1:$(PORT)/inspect"
+
 test: dist/.built ## run the test suite (tap)
 	npx tap
 
-lint: node_modules/.package-lock.json ## check formatting and lint rules (Biome); `make format` fixes what it can
+lint: node_modules/.package-lock.json ## check formatting and lint rules (Biome) and the /inspect page's types (tsc on its JSDoc); `make format` fixes what it can
 	npx biome ci .
+	npx tsc -p inspect/page/tsconfig.json
 
 format: node_modules/.package-lock.json ## format and apply safe lint fixes in place (Biome)
 	npx biome check --write .

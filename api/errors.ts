@@ -17,7 +17,8 @@ export const BODY_LIMIT = 256 * 1024;
 const short = (text: string, max: number) => JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 
 /** The routes a lost client is pointed to. */
-const ROUTES_HINT = 'GET /recommend/:id/:n, POST /recommend, POST /recommend/batch, POST /search, GET /health, /ready, /status or /trace';
+const ROUTES_HINT =
+  'GET /recommend/:id/:n, POST /recommend, POST /recommend/batch, POST /search, GET /health, /ready, /status, /trace or /inspect';
 
 type ContractTable = Record<string, { statusCode: number; summary: string }>;
 type FromContract<T extends ContractTable> = { [K in keyof T]: { status: T[K]['statusCode']; message: (why?: string) => string } };

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { LiveFeed } from '../inspect/live-feed.js';
 import type { ProfileStore } from '../store/profile-store.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { Tracer } from '../trace/tracer.js';
@@ -12,6 +13,7 @@ import { BODY_LIMIT, httpError } from './errors.js';
 import { type FastifyRaisedError, fromFastifyError } from './fastify-errors.js';
 import { registerOpenApi } from './openapi.js';
 import { sendError } from './reply-error.js';
+import { inspectRoutes } from './routes/inspect.js';
 import { loginRoutes } from './routes/login.js';
 import { metricsRoute, observeRequests, type RequestObservers } from './routes/metrics.js';
 import { observeRoutes } from './routes/observe.js';
@@ -19,10 +21,10 @@ import { profileRoutes } from './routes/profiles.js';
 import { queryRoutes } from './routes/queries.js';
 
 export interface ApiOptions {
-  supervisor: Pick<Supervisor, 'query' | 'status' | 'ready'>;
+  supervisor: Pick<Supervisor, 'query' | 'status' | 'ready' | 'querySeconds'>;
   /** Signs page cursors; without one, cursors last as long as this process. */
   cursorSecret?: string;
-  tracer: Pick<Tracer, 'recent'>;
+  tracer: Pick<Tracer, 'recent' | 'subscribe'>;
   log: Logger;
   /** The profile store and the tokens that may write it; without a store there is no write API. */
   profiles?: { store: ProfileStore; writeTokens: readonly string[] };
@@ -43,6 +45,7 @@ const ROUTE_METHODS: [RegExp, string][] = [
   [/^\/search$/, 'POST'],
   [/^\/(health|ready|status|trace|metrics)$/, 'GET'],
   [/^\/(openapi\.json|docs(\/.*)?)$/, 'GET'],
+  [/^\/inspect(\/.*)?$/, 'GET'],
   [/^\/api\/login$/, 'POST'],
 ];
 
@@ -85,6 +88,12 @@ export function buildApi(options: ApiOptions) {
     queryRoutes(api, options.supervisor, new CursorSigner(options.cursorSecret));
     observeRoutes(api, options.supervisor, options.tracer);
     if (observers) metricsRoute(api, observers.metrics);
+    const { supervisor, tracer, log } = options;
+    const feed = new LiveFeed(
+      { status: () => supervisor.status(), tracer, querySeconds: supervisor.querySeconds },
+      { onDrop: (bufferedBytes) => log.warn({ bufferedBytes }, 'dropped an /inspect client that fell behind; it will reconnect') },
+    );
+    inspectRoutes(api, feed);
     // Its own context: the NDJSON body parser of /profiles/bulk must not apply to the query routes.
     const { profiles } = options;
     if (profiles) api.register(async (writes) => profileRoutes(writes, profiles.store));

@@ -42,7 +42,7 @@ export interface FiltersFile {
 
 /** The share of rows a filter admits, counted over every row. */
 function shareOf(held: HeldIndex, filter: QueryFilter): number {
-  const test = compileFilter(filter, null, held.rows.attributes, new Set());
+  const { test } = compileFilter(filter, null, held.rows.attributes, new Set());
   let passed = 0;
   for (let row = 0; row < held.rows.count; row++) if (test(row)) passed++;
   return passed / held.rows.count;
@@ -138,7 +138,7 @@ export async function benchFilters(name: DatasetName): Promise<void> {
     let expected = 0;
     ids.forEach((id, q) => {
       const self = held.rowOf(id)!;
-      const test = compileFilter(filter, null, held.rows.attributes, new Set([self]));
+      const { test } = compileFilter(filter, null, held.rows.attributes, new Set([self]));
       // A copy: the binding reads a typed array from its buffer's start, whatever its byteOffset.
       const truth = exactFiltered(all, dims, all.slice(self * dims, (self + 1) * dims), test, held.rows.count, K);
       found += filteredAnswers[i]![q]!.filter((row) => truth.has(row)).length;

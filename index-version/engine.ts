@@ -19,7 +19,14 @@ export function createEngineIndex(params: EngineParams, dims: number): EngineInd
 
 /** Exact k nearest rows of `dataset` (row-major, `dims` wide) by full scan. */
 /** `dataset` and `query` must start at their buffer's start: the binding ignores a view's byteOffset. */
-export function exactNearest(dataset: Float32Array, query: Float32Array, dims: number, k: number, metric: EngineParams['metric']) {
+/** Exact top k of `query` among `dataset`'s rows, float32 or int8 (both the same type). */
+export function exactNearest<T extends Float32Array | Int8Array>(
+  dataset: T,
+  query: T,
+  dims: number,
+  k: number,
+  metric: EngineParams['metric'],
+) {
   if (dataset.byteOffset !== 0 || query.byteOffset !== 0)
     throw new RangeError("exactNearest: pass arrays that start at their buffer's start");
   return usearch.exactSearch(dataset, query, dims, k, metric as MetricKind, 1) as InstanceType<typeof usearch.Matches>;

@@ -1,6 +1,7 @@
 // Filtered nearest-neighbour search over one index version. The usearch binding has no filtered
 // search, and a post-filter of the usual top-k silently returns fewer than asked. So each query
-// estimates how many rows its filter admits (a strided sample of the row test) and plans:
+// estimates how many rows its filter admits (a strided sample of the row test over the rows of its
+// most selective bound, roles/attribute-postings.ts) and plans:
 //   - few admitted rows: an exact scan of just those rows (exact, and cheaper than a graph walk
 //     that would have to visit most of the graph to find them);
 //   - many: a graph search widened to k ≈ want / selectivity, its results filtered, widened again
@@ -8,7 +9,9 @@
 // Either way a query gets `want` results whenever that many rows pass the filter.
 import { exactNearest } from '../index-version/engine.js';
 import type { Metric } from '../index-version/format.js';
+import type { RowLists } from './attribute-postings.js';
 import type { RowTest } from './query-filter.js';
+import { quantizeInto, type ScanCopy } from './scan-copy.js';
 
 export interface Matches {
   keys: ArrayLike<bigint | number>;
@@ -26,7 +29,10 @@ export interface SearchableRows {
   readonly vectorsInHeap: boolean;
   isRemoved(row: number): boolean;
   graphSearch(vector: Float32Array, k: number): Matches;
-  vectorInto(row: number, target: Float32Array): Float32Array;
+  /** Row `rows[i]`'s vector into `target` at `i * dims`, for every i. */
+  vectorsInto(rows: ArrayLike<number>, target: Float32Array): void;
+  /** An int8 copy of the vectors in memory (roles/scan-copy.ts), held when the float32 ones are in the file. */
+  readonly scanCopy: Pick<ScanCopy, 'nearest'> | null;
 }
 
 export type SearchPlan = 'exact' | 'graph';
@@ -35,31 +41,59 @@ export type SearchPlan = 'exact' | 'graph';
 export const planCounts: Record<SearchPlan, number> = { exact: 0, graph: 0 };
 
 const SAMPLE_ROWS = 2048;
-/** Up to this many admitted rows an exact scan wins: a read of each row's vector from memory… */
-const EXACT_MAX_IN_HEAP = 2_000;
-/** …or from the file (a pread each). */
-const EXACT_MAX_FROM_FILE = 1_000;
+// A cost model, in µs, to choose between the plans (measured at 1M profiles, 128 dims: a pread of
+// one row's vector, a copy from memory, an int8 dot product, a usearch search per unit of k).
+const READ_US_FROM_FILE = 3.5;
+const READ_US_IN_HEAP = 0.1;
+const INT8_DOT_US = 0.1;
+const GRAPH_US_BASE = 500;
+const GRAPH_US_PER_K = 3;
 /** Oversampling of the widened graph search: a filter's rows are not spread evenly over the graph. */
 const WIDEN_FACTOR = 2;
-/** A graph search wider than this costs more than scanning: scan instead. */
-const GRAPH_MAX_K = 32_768;
 
-/** The share of live rows `admits` passes, from a strided sample. */
-export function estimateSelectivity(rows: SearchableRows, admits: RowTest): number {
-  const stride = Math.max(1, Math.floor(rows.count / SAMPLE_ROWS));
+/** The int8 scan's shortlist, ranked again by float32 vectors: wide enough that quantization never drops a true top result. */
+const shortlistOf = (want: number) => want * 4 + 16;
+
+function exactCostUs(rows: SearchableRows, admitted: number, want: number): number {
+  if (rows.vectorsInHeap) return admitted * READ_US_IN_HEAP;
+  if (rows.scanCopy) return admitted * INT8_DOT_US + Math.min(admitted, shortlistOf(want)) * READ_US_FROM_FILE;
+  return admitted * READ_US_FROM_FILE;
+}
+const graphCostUs = (k: number) => GRAPH_US_BASE + k * GRAPH_US_PER_K;
+const widenedK = (rows: SearchableRows, want: number, share: number) =>
+  Math.min(rows.count, Math.ceil((want / Math.max(share, 1e-9)) * WIDEN_FACTOR) + 16);
+
+/** The share of live rows `admits` passes, from a strided sample of the rows that can pass. */
+export function estimateSelectivity(rows: SearchableRows, admits: RowTest, candidates: RowLists | null = null): number {
+  if (candidates === null) {
+    const stride = Math.max(1, Math.floor(rows.count / SAMPLE_ROWS));
+    let sampled = 0;
+    let passed = 0;
+    for (let row = 0; row < rows.count; row += stride) {
+      if (rows.isRemoved(row)) continue;
+      sampled++;
+      if (admits(row)) passed++;
+    }
+    return sampled === 0 ? 0 : passed / sampled;
+  }
+  const stride = Math.max(1, Math.floor(candidates.size / SAMPLE_ROWS));
   let sampled = 0;
   let passed = 0;
-  for (let row = 0; row < rows.count; row += stride) {
-    if (rows.isRemoved(row)) continue;
-    sampled++;
-    if (admits(row)) passed++;
+  let at = 0;
+  for (const list of candidates.lists) {
+    for (; at < list.length; at += stride) {
+      sampled++;
+      const row = list[at]!;
+      if (!rows.isRemoved(row) && admits(row)) passed++;
+    }
+    at -= list.length;
   }
-  return sampled === 0 ? 0 : passed / sampled;
+  return sampled === 0 || rows.liveCount === 0 ? 0 : ((passed / sampled) * candidates.size) / rows.liveCount;
 }
 
-export function planFor(rows: SearchableRows, selectivity: number, graphUsable: boolean): SearchPlan {
-  const exactMax = rows.vectorsInHeap ? EXACT_MAX_IN_HEAP : EXACT_MAX_FROM_FILE;
-  return !graphUsable || selectivity * rows.liveCount <= exactMax ? 'exact' : 'graph';
+export function planFor(rows: SearchableRows, want: number, selectivity: number, graphUsable: boolean): SearchPlan {
+  if (!graphUsable) return 'exact';
+  return exactCostUs(rows, selectivity * rows.liveCount, want) <= graphCostUs(widenedK(rows, want, selectivity)) ? 'exact' : 'graph';
 }
 
 /** The `want` nearest rows that `admits` passes, nearest first, and the plan that found them. */
@@ -69,8 +103,9 @@ export function admittedNearest(
   want: number,
   admits: RowTest,
   graphUsable: boolean,
+  candidates: RowLists | null = null,
 ): { matches: Matches; plan: SearchPlan } {
-  const { matches, plan } = plannedNearest(rows, vector, want, admits, graphUsable);
+  const { matches, plan } = plannedNearest(rows, vector, want, admits, graphUsable, candidates);
   planCounts[plan]++;
   return { matches, plan };
 }
@@ -81,16 +116,26 @@ function plannedNearest(
   want: number,
   admits: RowTest,
   graphUsable: boolean,
+  candidates: RowLists | null,
 ): { matches: Matches; plan: SearchPlan } {
-  const selectivity = estimateSelectivity(rows, admits);
-  if (planFor(rows, selectivity, graphUsable) === 'exact') return { matches: exactScan(rows, vector, want, admits), plan: 'exact' };
-  let k = Math.min(rows.count, Math.ceil((want / Math.max(selectivity, 1e-9)) * WIDEN_FACTOR) + 16);
+  const selectivity = estimateSelectivity(rows, admits, candidates);
+  const scan = () => ({ matches: exactScan(rows, vector, want, admits, candidates), plan: 'exact' as const });
+  if (planFor(rows, want, selectivity, graphUsable) === 'exact') return scan();
+  let k = widenedK(rows, want, selectivity);
+  const scanCost = exactCostUs(rows, selectivity * rows.liveCount, want);
+  let spent = 0;
   for (;;) {
     const found = rows.graphSearch(vector, k);
+    spent += graphCostUs(k);
     const kept = keep(found, want, (row) => !rows.isRemoved(row) && admits(row));
     if (kept.keys.length >= want || k >= rows.count) return { matches: kept, plan: 'graph' };
-    if (k * 4 > GRAPH_MAX_K) return { matches: exactScan(rows, vector, want, admits), plan: 'exact' };
-    k = Math.min(rows.count, k * 4);
+    // Fewer pass near this query than overall (a filter that runs against the embedding, e.g. an
+    // age range far from the querier's): widen to what the density seen here needs (4x when none
+    // passed), while all the searches together cost less than the scan.
+    const density = kept.keys.length / Math.max(1, found.keys.length);
+    const next = Math.min(rows.count, density > 0 ? Math.max(k * 2, widenedK(rows, want, density)) : k * 4);
+    if (spent + graphCostUs(next) > scanCost) return scan();
+    k = next;
   }
 }
 
@@ -107,13 +152,28 @@ function keep(found: Matches, want: number, passes: (row: number) => boolean): M
 }
 
 /** Every admitted row's distance (the engine's own exact search over them), the `want` nearest kept. */
-export function exactScan(rows: SearchableRows, vector: Float32Array, want: number, admits: RowTest): Matches {
-  const candidates: number[] = [];
-  for (let row = 0; row < rows.count; row++) if (!rows.isRemoved(row) && admits(row)) candidates.push(row);
-  if (candidates.length === 0 || want <= 0) return { keys: [], distances: [] };
+export function exactScan(
+  rows: SearchableRows,
+  vector: Float32Array,
+  want: number,
+  admits: RowTest,
+  candidates: RowLists | null = null,
+): Matches {
+  const admitted: number[] = [];
+  if (candidates === null) {
+    for (let row = 0; row < rows.count; row++) if (!rows.isRemoved(row) && admits(row)) admitted.push(row);
+  } else {
+    for (const list of candidates.lists) for (const row of list) if (!rows.isRemoved(row) && admits(row)) admitted.push(row);
+  }
+  if (admitted.length === 0 || want <= 0) return { keys: [], distances: [] };
   const dims = rows.dims;
-  const gathered = new Float32Array(candidates.length * dims);
-  for (let i = 0; i < candidates.length; i++) rows.vectorInto(candidates[i]!, gathered.subarray(i * dims, (i + 1) * dims));
-  const found = exactNearest(gathered, vector, dims, Math.min(want, candidates.length), rows.metric);
-  return { keys: Array.from(found.keys, (i) => candidates[Number(i)]!), distances: found.distances };
+  const size = shortlistOf(want);
+  const shortlist =
+    rows.scanCopy && !rows.vectorsInHeap && admitted.length > size
+      ? rows.scanCopy.nearest(admitted, quantizeInto(vector, new Int8Array(dims)), size)
+      : admitted;
+  const gathered = new Float32Array(shortlist.length * dims);
+  rows.vectorsInto(shortlist, gathered);
+  const found = exactNearest(gathered, vector, dims, Math.min(want, shortlist.length), rows.metric);
+  return { keys: Array.from(found.keys, (i) => shortlist[Number(i)]!), distances: found.distances };
 }

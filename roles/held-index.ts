@@ -10,10 +10,12 @@ import { INDEX_FILE, type Manifest, ROWS_FILE, rowsOf, VECTORS_FILE } from '../i
 import { readFullyAt } from '../index-version/read-at.js';
 import { ResultWriter, RowTable } from '../index-version/row-table.js';
 import { type HashFiles, hashFilesHere, readVerifiedManifest } from '../index-version/verify.js';
+import { AttributePostings, clusteredOrder } from './attribute-postings.js';
 import { admittedNearest, type SearchableRows } from './filtered-search.js';
 import type { DeltaMatches, LiveChanges } from './live-changes.js';
-import type { RowTest } from './query-filter.js';
+import type { FilterBounds, RowTest } from './query-filter.js';
 import { idOfRowBytes, type PageMark, ResultPage } from './result-page.js';
+import { ScanCopy } from './scan-copy.js';
 
 /** Keys and distances, nearest first, as usearch returns them. */
 export interface Matches {
@@ -29,7 +31,7 @@ export interface NearestRequest {
   /** The live change to leave out (the querying profile's own, when it changed since the version). */
   excludeSlot?: number;
   /** A filter's tests: on this version's rows and on the live changes' slots (absent: all pass). */
-  admits?: { row: RowTest; slot: RowTest };
+  admits?: { row: RowTest; slot: RowTest; rowBounds?: FilterBounds };
   /** A later page: results up to this mark were served already. */
   after?: PageMark;
   /** A later page sees no change newer than its first page did (one changed since is left out). */
@@ -77,6 +79,7 @@ export class HeldIndex {
   private readonly queryVector: Float32Array;
   private readonly results = new ResultWriter();
   private readonly searchable: SearchableRows;
+  private readonly postings: AttributePostings;
   private closed = false;
 
   private constructor(
@@ -88,6 +91,7 @@ export class HeldIndex {
     /** The vectors file, open while its vectors are not in `vectorsInHeap`. */
     private readonly vectorsFd: number | null,
     private readonly vectorsInHeap: Float32Array | null,
+    scanCopy: ScanCopy | null,
     private readonly fullScan: boolean,
   ) {
     this.queryVector = new Float32Array(manifest.dims);
@@ -97,10 +101,12 @@ export class HeldIndex {
       dims: manifest.dims,
       metric: manifest.params.metric,
       vectorsInHeap: vectorsInHeap !== null,
+      scanCopy,
       isRemoved: (row) => rows.isRemoved(row),
       graphSearch: (vector, k) => index.search(vector, k, SEARCH_THREADS),
-      vectorInto: (row, target) => this.vectorInto(row, target),
+      vectorsInto: (rowList, target) => this.vectorsInto(rowList, target),
     };
+    this.postings = AttributePostings.of(rows.attributes, rows.count);
   }
 
   /**
@@ -152,7 +158,12 @@ export class HeldIndex {
     } else {
       vectorsFd = openSync(vectorsFile, 'r');
     }
-    const held = new HeldIndex(manifest.version, manifest, mode, index, rows, vectorsFd, vectorsInHeap, fullScan);
+    // Its int8 scale assumes unit vectors, which metric ip holds.
+    const scanCopy =
+      vectorsFd !== null && manifest.params.metric === 'ip' && process.env.TANDEM_SCAN_COPY !== 'off'
+        ? ScanCopy.fromFile(vectorsFd, rowsOf(manifest), manifest.dims, clusteredOrder(rows.attributes, rows.count))
+        : null;
+    const held = new HeldIndex(manifest.version, manifest, mode, index, rows, vectorsFd, vectorsInHeap, scanCopy, fullScan);
     // A loaded index is already in this heap; only a view has pages to fault in.
     if (mode === 'view') held.warmUp();
     return held;
@@ -170,6 +181,20 @@ export class HeldIndex {
   /** Copies row `row`'s vector into a reused buffer. */
   vectorOf(row: number): Float32Array {
     return this.vectorInto(row, this.queryVector);
+  }
+
+  /** Row `rowList[i]`'s vector into `target` at `i * dims`; consecutive rows are read as one run. */
+  private vectorsInto(rowList: ArrayLike<number>, target: Float32Array): void {
+    const dims = this.dims;
+    for (let i = 0; i < rowList.length; ) {
+      let end = i + 1;
+      while (end < rowList.length && rowList[end] === rowList[end - 1]! + 1) end++;
+      const first = rowList[i]!;
+      const into = target.subarray(i * dims, end * dims);
+      if (this.vectorsInHeap) into.set(this.vectorsInHeap.subarray(first * dims, (first + end - i) * dims));
+      else readFullyAt(this.vectorsFd!, into, first * dims * Float32Array.BYTES_PER_ELEMENT);
+      i = end;
+    }
   }
 
   /** Copies row `row`'s vector into `target` (dims floats), for a caller that keeps several. */
@@ -265,7 +290,9 @@ export class HeldIndex {
     const want = page.depth;
     const admitsRow = request.admits?.row;
     const usable: RowTest = (row) => row !== request.excludeRow && !live?.isShadowed(row) && (admitsRow === undefined || admitsRow(row));
-    const { matches } = admittedNearest(this.searchable, request.vector, want, usable, !this.fullScan);
+    const bounds = request.admits?.rowBounds;
+    const candidates = bounds ? this.postings.candidates(bounds) : null;
+    const { matches } = admittedNearest(this.searchable, request.vector, want, usable, !this.fullScan, candidates);
     const delta = live?.nearest(request.vector, want, request.excludeSlot, request.admits?.slot, request.maxSeq) ?? null;
     return this.answer(matches, page, request.excludeRow, live, delta);
   }

@@ -13,6 +13,36 @@ export type RowTest = (row: number) => boolean;
 const ANY_AGE_MIN = 0;
 const ANY_AGE_MAX = 255;
 
+/** What a filter bounds per column, the querier's `seeking` folded in (for the row lists too). */
+export interface FilterBounds {
+  /** Inclusive; a bound age leaves out rows without an age. */
+  ageLow: number;
+  ageHigh: number;
+  ageBound: boolean;
+  /** Per gender code, 1 when it passes; null: any gender. */
+  genders: Uint8Array | null;
+  /** The city's code; 0: any city; -1: a city no row holds. */
+  city: number;
+}
+
+export interface CompiledFilter {
+  test: RowTest;
+  bounds: FilterBounds;
+}
+
+export function filterBounds(filter: QueryFilter, querier: ProfileAttributes | null, columns: AttributeColumns): FilterBounds {
+  const wanted = filter.mutual ? (querier?.seeking ?? {}) : {};
+  const ageLow = Math.max(filter.ageMin ?? ANY_AGE_MIN, wanted.ageMin ?? ANY_AGE_MIN);
+  const ageHigh = Math.min(filter.ageMax ?? ANY_AGE_MAX, wanted.ageMax ?? ANY_AGE_MAX);
+  return {
+    ageLow,
+    ageHigh,
+    ageBound: ageLow > ANY_AGE_MIN || ageHigh < ANY_AGE_MAX,
+    genders: genderFlags(columns, filter.genders, wanted.genders),
+    city: filter.city === undefined ? 0 : columns.cities.codeOf(filter.city),
+  };
+}
+
 /**
  * The test of `filter` on `columns`; `querier` is the querying profile's attributes (needed by
  * `mutual`), `excluded` the rows of these columns that must not be returned.
@@ -22,17 +52,13 @@ export function compileFilter(
   querier: ProfileAttributes | null,
   columns: AttributeColumns,
   excluded: ReadonlySet<number>,
-): RowTest {
-  const wanted = filter.mutual ? (querier?.seeking ?? {}) : {};
-  const ageLow = Math.max(filter.ageMin ?? ANY_AGE_MIN, wanted.ageMin ?? ANY_AGE_MIN);
-  const ageHigh = Math.min(filter.ageMax ?? ANY_AGE_MAX, wanted.ageMax ?? ANY_AGE_MAX);
-  const ageBound = ageLow > ANY_AGE_MIN || ageHigh < ANY_AGE_MAX;
-  const genders = genderFlags(columns, filter.genders, wanted.genders);
-  const city = filter.city === undefined ? 0 : columns.cities.codeOf(filter.city);
+): CompiledFilter {
+  const bounds = filterBounds(filter, querier, columns);
+  const { ageLow, ageHigh, ageBound, genders, city } = bounds;
   const { age, gender, city: cityColumn, seekMin, seekMax, seekSet } = columns;
   const reciprocal = filter.mutual ? reciprocalFlags(columns, querier) : null;
   const querierAge = querier?.age ?? 0;
-  return (row) => {
+  const test: RowTest = (row) => {
     if (excluded.has(row)) return false;
     if (ageBound) {
       const a = age[row]!;
@@ -46,6 +72,7 @@ export function compileFilter(
     const high = seekMax[row]!;
     return (low === 0 && high === 0) || (querierAge !== 0 && (low === 0 || querierAge >= low) && (high === 0 || querierAge <= high));
   };
+  return { test, bounds };
 }
 
 /** Which gender codes pass, or null for any: the filter's list, narrowed by the querier's seeking. */

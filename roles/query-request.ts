@@ -57,8 +57,8 @@ function admitsFor(
     if (change?.state === 'live') excludedSlots.add(change.slot);
   }
   const row = compileFilter(filter, querier, held.rows.attributes, excludedRows);
-  const slot = live ? compileFilter(filter, querier, live.attributes, excludedSlots) : () => false;
-  return { row, slot };
+  const slot = live ? compileFilter(filter, querier, live.attributes, excludedSlots).test : () => false;
+  return { row: row.test, slot, rowBounds: row.bounds };
 }
 
 export function toRequest(slot: IndexSlot, held: HeldIndex, query: Query, vectors: Buffer[]): NearestRequest | Failure {

@@ -49,10 +49,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   mkdirSync(options.runDir, { recursive: true });
   const traceFile = path.join(options.runDir, 'trace.jsonl');
   const metrics = new ServiceMetrics(options.dataDir, { liveChanges: options.profiles !== undefined });
-  const tracer = new Tracer(traceFile, 5000, (record) => {
-    metrics.onTrace(record);
-    options.onTrace?.(record);
-  });
+  const tracer = new Tracer(traceFile, 5000, options.onTrace);
+  tracer.subscribe((record) => metrics.onTrace(record));
   const queryLatency = new QueryLatencyLog((kind, record) => tracer.note(kind, record));
   const {
     runDir: _runDir,

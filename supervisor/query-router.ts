@@ -43,6 +43,8 @@ interface Pending {
   retried: boolean;
   /** When it began waiting for an answerer, while it waits. */
   heldSince: number | null;
+  /** performance.now() when the router took it, for its latency. */
+  startedAt: number;
 }
 
 export interface QueryRouterOptions {
@@ -65,6 +67,8 @@ export interface QueryRouterOptions {
   pageSlot?: (version: string) => number | 'answerer' | null;
   /** Held queries that waited maxHoldMs for an answerer in vain, for the trace. */
   onHoldExpired?: (count: number) => void;
+  /** Every query's outcome, refused ones included: its latency in ms and whether it was answered. */
+  onSettled?: (ms: number, ok: boolean) => void;
   log: Logger;
 }
 
@@ -149,10 +153,12 @@ export class QueryRouter {
   private submit(makeQuery: (q: number) => Query, vector: Buffer | null, done: QueryCallback): void {
     if (this.pending.size >= this.options.maxInFlight) {
       this.stats.shed++;
+      this.options.onSettled?.(0, false);
       done({ ok: false, code: 'OVERLOADED', body: null });
       return;
     }
     if (!admits(this.routing)) {
+      this.options.onSettled?.(0, false);
       done({ ok: false, code: 'NO_ANSWERER', body: null });
       return;
     }
@@ -165,6 +171,7 @@ export class QueryRouter {
       slot: null,
       retried: false,
       heldSince: null,
+      startedAt: performance.now(),
     });
     this.dispatch(q);
   }
@@ -272,6 +279,7 @@ export class QueryRouter {
     const entry = this.pending.get(q);
     if (!entry) return;
     this.pending.delete(q);
+    this.options.onSettled?.(performance.now() - entry.startedAt, outcome.ok);
     entry.done(outcome);
   }
 

@@ -10,6 +10,7 @@ import { childEnv } from '../channel/child-config.js';
 import { CHANNEL_DEFAULTS, orphanMsFor } from '../channel/defaults.js';
 import { DEFAULT_FETCH_POLICY, type FetchPolicy } from '../channel/fetch-policy.js';
 import type { ChildToSupervisor } from '../channel/protocol.js';
+import { QuerySeconds } from '../inspect/query-seconds.js';
 import { pageTarget, routeFor } from '../statecharts/routing.js';
 import { DEFAULT_SLOT_TIMEOUTS, type SlotMachine, type SlotTimeouts, slotMachine } from '../statecharts/slot.js';
 import { SLOT_COUNT, slotActorId, supervisorMachine } from '../statecharts/supervisor.js';
@@ -39,6 +40,8 @@ export class Supervisor {
   private readonly heartbeatTimeoutMs: number;
   private readonly control: ControlChannel;
   private readonly router: QueryRouter;
+  /** Query rate and latency per second, for the /inspect chart. */
+  readonly querySeconds = new QuerySeconds();
   private actor!: SupervisorActor;
   private stopWatching: () => void = () => {};
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -75,6 +78,7 @@ export class Supervisor {
           detail: `${count} queries waited ${options.maxHoldMs ?? SUPERVISOR_DEFAULTS.maxHoldMs} ms for an answerer: 503`,
         }),
       pageSlot: (version) => this.pageSlot(version),
+      onSettled: (ms, ok) => this.querySeconds.record(ms, ok),
       maxInFlight: options.maxInFlight ?? SUPERVISOR_DEFAULTS.maxInFlight,
       maxBatch: options.maxBatch ?? SUPERVISOR_DEFAULTS.maxBatch,
       sendTimeoutMs: CHANNEL_DEFAULTS.sendTimeoutMs,
@@ -143,8 +147,19 @@ export class Supervisor {
       actors: { slot },
       actions: {
         noteFetchFailure: (_, { version, error, quarantined, retry }) => {
-          if (quarantined) log.error({ version, error }, 'version quarantined: its fetch failed on its merits, it will not be retried');
-          else
+          if (quarantined) {
+            log.error({ version, error }, 'version quarantined: its fetch failed on its merits, it will not be retried');
+            // Its own record: the transition that follows shows the failed fetch, not the verdict.
+            this.options.tracer.record({
+              ts: new Date().toISOString(),
+              actor: 'versions',
+              event: 'QUARANTINED',
+              from: 'seen',
+              to: 'quarantined',
+              version,
+              detail: `error=${error}`,
+            });
+          } else
             log.warn(
               { version, error, failures: retry?.failures, retryAt: retry?.retryAt },
               'fetch failed for a passing reason: retrying after a backoff',

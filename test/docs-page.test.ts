@@ -3,14 +3,16 @@
 import pino from 'pino';
 import t from 'tap';
 import { buildApi } from '../api/server.js';
+import { QuerySeconds } from '../inspect/query-seconds.js';
 
 t.test('GET /docs: HTML whose scripts and styles answer 200 from this server, no external URL', async (t) => {
   const supervisor = {
     ready: false,
     status: () => ({ state: 'booting' }) as never,
     query: () => undefined,
+    querySeconds: new QuerySeconds(),
   };
-  const app = buildApi({ supervisor, tracer: { recent: () => [] }, log: pino({ level: 'silent' }) });
+  const app = buildApi({ supervisor, tracer: { recent: () => [], subscribe: () => () => {} }, log: pino({ level: 'silent' }) });
   t.teardown(() => app.close());
   const page = await app.inject({ method: 'GET', url: '/docs' });
   t.equal(page.statusCode, 200);

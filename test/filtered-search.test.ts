@@ -16,6 +16,7 @@ import { normalizeInPlace } from '../index-version/engine.js';
 import { versionDir } from '../index-version/format.js';
 import type { Profile } from '../profiles/schema.js';
 import type { IndexSlot } from '../roles/fetch.js';
+import { planCounts } from '../roles/filtered-search.js';
 import { FULL_SCAN_MAX_ROWS, HeldIndex, type NearestAnswer } from '../roles/held-index.js';
 import { LiveChanges } from '../roles/live-changes.js';
 import { toRequest } from '../roles/query-request.js';
@@ -120,6 +121,7 @@ t.test('filtered queries: n matching results, close to exact filtered kNN, at ev
     'mutual in one city': () => ({ mutual: true, city: someCity }),
     'exclude the exact top 5': (p) => ({ exclude: exactFiltered(p, {}, 5).map((r) => r._id) }),
   };
+  const plansBefore = { ...planCounts };
   for (const [name, make] of Object.entries(filters)) {
     let found = 0;
     let expected = 0;
@@ -139,6 +141,8 @@ t.test('filtered queries: n matching results, close to exact filtered kNN, at ev
     t.equal(wrong, 0, `${name}: every result matches the filter`);
     t.ok(expected === 0 || found / expected >= 0.95, `${name}: recall@${N} ${(found / expected).toFixed(3)} >= 0.95`);
   }
+  t.ok(planCounts.graph > plansBefore.graph, 'some filters were answered by the widened graph search');
+  t.ok(planCounts.exact > plansBefore.exact, 'some by an exact scan of the admitted rows');
 
   t.test('pages continue the first: no repeats, together the exact filtered top', async (t) => {
     const querier = sample[3]!;

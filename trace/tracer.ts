@@ -1,5 +1,5 @@
-// Where trace records go: a JSON-lines file (pino) for `make trace`, and a ring buffer for
-// GET /trace.
+// Where trace records go: a JSON-lines file (pino) for `make trace`, a ring buffer for
+// GET /trace, and live subscribers (the /inspect page's event stream).
 import pino, { type Logger } from 'pino';
 import { createTraceRecorder, type TraceRecord } from './trace-record.js';
 
@@ -7,6 +7,7 @@ export class Tracer {
   private readonly ring: TraceRecord[] = [];
   private next = 0;
   private readonly file: Logger | null;
+  private readonly listeners = new Set<(record: TraceRecord) => void>();
   readonly inspect: ReturnType<typeof createTraceRecorder>;
 
   constructor(
@@ -26,6 +27,13 @@ export class Tracer {
     this.next = (this.next + 1) % this.capacity;
     this.file?.info(record, 'transition');
     this.onRecord(record);
+    for (const listener of this.listeners) listener(record);
+  }
+
+  /** Calls `listener` with every record from now on, synchronously; returns the unsubscribe. */
+  subscribe(listener: (record: TraceRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** A line for the trace file only (the ring is for transitions): `kind` names what it is. */

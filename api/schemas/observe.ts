@@ -52,32 +52,49 @@ const slotSchema = {
   },
 } as const;
 
+/** GET /status's body; the /inspect stream carries it too. */
+export const statusBodySchema = {
+  type: 'object',
+  required: ['state', 'servingVersion', 'latestVersion', 'answerer', 'quarantined', 'slots', 'queries', 'swaps'],
+  additionalProperties: true,
+  properties: {
+    state: { type: 'string' },
+    servingVersion: nullableString,
+    latestVersion: nullableString,
+    answerer: nullableInteger,
+    quarantined: { type: 'array', items: { type: 'string' } },
+    slots: { type: 'array', items: slotSchema },
+    queries: { type: 'object', additionalProperties: true },
+    swaps: { type: 'integer' },
+    freshness: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
 export const statusSchema: RouteSchema = {
   summary: 'Supervisor state',
   description:
     'The supervisor state, the version served, the newest seen, quarantined versions, each child (pid, role, state, ' +
     'version, restarts, last failure), query counters and the swap count.',
   tags,
-  response: {
-    200: {
-      type: 'object',
-      required: ['state', 'servingVersion', 'latestVersion', 'answerer', 'quarantined', 'slots', 'queries', 'swaps'],
-      additionalProperties: true,
-      properties: {
-        state: { type: 'string' },
-        servingVersion: nullableString,
-        latestVersion: nullableString,
-        answerer: nullableInteger,
-        quarantined: { type: 'array', items: { type: 'string' } },
-        slots: { type: 'array', items: slotSchema },
-        queries: { type: 'object', additionalProperties: true },
-        swaps: { type: 'integer' },
-        freshness: { type: 'object', additionalProperties: true },
-      },
-    },
-    ...errorResponses(),
-  },
+  response: { 200: statusBodySchema, ...errorResponses() },
 };
+
+/** One statechart trace record (trace/trace-record.ts); the /inspect stream carries them too. */
+export const traceRecordSchema = {
+  type: 'object',
+  required: ['ts', 'actor', 'event', 'from', 'to'],
+  additionalProperties: true,
+  properties: {
+    ts: { type: 'string' },
+    actor: { type: 'string' },
+    event: { type: 'string' },
+    from: nullableString,
+    to: { type: 'string' },
+    seq: { type: 'integer' },
+    version: { type: 'string' },
+    slot: { type: 'integer' },
+  },
+} as const;
 
 export const traceSchema: RouteSchema = {
   summary: 'Recent statechart trace records',
@@ -92,27 +109,7 @@ export const traceSchema: RouteSchema = {
       },
     },
   },
-  response: {
-    200: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['ts', 'actor', 'event', 'from', 'to'],
-        additionalProperties: true,
-        properties: {
-          ts: { type: 'string' },
-          actor: { type: 'string' },
-          event: { type: 'string' },
-          from: nullableString,
-          to: { type: 'string' },
-          seq: { type: 'integer' },
-          version: { type: 'string' },
-          slot: { type: 'integer' },
-        },
-      },
-    },
-    ...errorResponses(400),
-  },
+  response: { 200: { type: 'array', items: traceRecordSchema }, ...errorResponses(400) },
 };
 
 export const metricsSchema: RouteSchema = {

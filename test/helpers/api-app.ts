@@ -10,6 +10,7 @@ import pino from 'pino';
 import type { Test } from 'tap';
 import type { AuthSettings } from '../../api/auth.js';
 import { buildApi } from '../../api/server.js';
+import { QuerySeconds } from '../../inspect/query-seconds.js';
 import { ProfileStore } from '../../store/profile-store.js';
 import type { QueryCallback } from '../../supervisor/query-router.js';
 
@@ -33,8 +34,9 @@ export async function apiApp(t: Test, options: { writeTokens?: string[]; auth?: 
       status: () => {
         throw new Error('no supervisor status in this test');
       },
+      querySeconds: new QuerySeconds(),
     },
-    tracer: { recent: () => [] },
+    tracer: { recent: () => [], subscribe: () => () => {} },
     log: pino({ level: 'trace' }, sink),
     profiles: { store, writeTokens: options.writeTokens ?? [] },
     ...(options.auth ? { auth: options.auth } : {}),

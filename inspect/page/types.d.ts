@@ -1,0 +1,34 @@
+// Types the page's JSDoc refers to: the server's own data shapes, imported so the two cannot drift.
+
+import type ElkConstructor from 'elkjs/lib/elk-api.js';
+import type { ElkNode } from 'elkjs/lib/elk-api.js';
+
+export type { TraceRecord } from '../../trace/trace-record.js';
+export type { GraphState, GraphTransition, MachineGraph } from '../machine-graph.js';
+export type { QuerySecond } from '../query-seconds.js';
+export type { ElkNode };
+
+/** The fields of GET /status the page shows (supervisor/options.ts SupervisorStatus has more). */
+export interface SlotView {
+  slot: number;
+  pid: number | null;
+  role: 'answer' | 'fetch' | 'draining';
+  state: string;
+  version: string | null;
+  restarts: number;
+  lastFailure: string | null;
+}
+export interface StatusView {
+  state: string;
+  servingVersion: string | null;
+  latestVersion: string | null;
+  answerer: number | null;
+  quarantined: string[];
+  slots: SlotView[];
+  swaps: number;
+}
+
+declare global {
+  /** Set by the layout library's browser build (elk.bundled.js), loaded before the modules. */
+  const ELK: typeof ElkConstructor;
+}
