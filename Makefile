@@ -10,9 +10,9 @@ MODE    ?= view
 EVERY   ?=
 RUNS    ?= run
 PROFILES := $(DATA)/profiles.jsonl
-SOURCES := $(shell find common inspect index-version channel statecharts supervisor trace service roles api builder profiles store import chaos test bench -name '*.ts' 2>/dev/null) tsconfig.json
+SOURCES := $(shell find common inspect index-version channel statecharts supervisor trace observe service roles api builder profiles store import chaos test bench -name '*.ts' 2>/dev/null) tsconfig.json
 
-.PHONY: help install build data store index import multi inspect test lint format trace chaos clean bench
+.PHONY: help install build data store index import multi inspect test lint format trace stats chaos clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' Makefile | sed -E 's/:.*## /\t/'
@@ -70,6 +70,9 @@ chaos: dist/.built ## fault injection under load, then a summary: SECONDS=60 CLI
 
 trace: dist/.built ## print a readable timeline of the latest run's statechart trace
 	node dist/trace/trace-cli.js $(RUNS)/latest/trace.jsonl
+
+stats: dist/.built ## per-minute moving averages of query latency, fetch and swap durations: FILE=trace.jsonl (- for stdin; default the latest run's) WINDOW=10
+	node dist/trace/stats-cli.js $(or $(FILE),$(RUNS)/latest/trace.jsonl) --window-size $(or $(WINDOW),10)
 
 bench: dist/.built ## run the benchmarks, write BENCHMARKS.md (long; BENCH_QUICK=1 for a fast pass)
 	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi; }

@@ -15,6 +15,7 @@ import { registerOpenApi } from './openapi.js';
 import { sendError } from './reply-error.js';
 import { inspectRoutes } from './routes/inspect.js';
 import { loginRoutes } from './routes/login.js';
+import { metricsRoute, observeRequests, type RequestObservers } from './routes/metrics.js';
 import { observeRoutes } from './routes/observe.js';
 import { profileRoutes } from './routes/profiles.js';
 import { queryRoutes } from './routes/queries.js';
@@ -29,6 +30,8 @@ export interface ApiOptions {
   profiles?: { store: ProfileStore; writeTokens: readonly string[] };
   /** Login, its tokens and whether reads need one; the write tokens above count as read and write. */
   auth?: Partial<AuthSettings>;
+  /** Prometheus metrics (GET /metrics) and the query latency records; without them, neither. */
+  observers?: RequestObservers;
 }
 
 // For 405 versus 404: which paths exist, and with which method.
@@ -40,7 +43,7 @@ const ROUTE_METHODS: [RegExp, string][] = [
   [/^\/recommend\/[^/]*\/[^/]*$/, 'GET'],
   [/^\/recommend(\/batch)?$/, 'POST'],
   [/^\/search$/, 'POST'],
-  [/^\/(health|ready|status|trace)$/, 'GET'],
+  [/^\/(health|ready|status|trace|metrics)$/, 'GET'],
   [/^\/(openapi\.json|docs(\/.*)?)$/, 'GET'],
   [/^\/inspect(\/.*)?$/, 'GET'],
   [/^\/api\/login$/, 'POST'],
@@ -64,6 +67,8 @@ export function buildApi(options: ApiOptions) {
   // JSON only: a text/plain body should be refused (415), not parsed into a string.
   app.removeContentTypeParser('text/plain');
   registerOpenApi(app);
+  const { observers } = options;
+  if (observers) observeRequests(app, observers);
   const auth = { ...AUTH_DEFAULTS, ...options.auth };
   // Before the routes, so that every route declared after it is guarded by its `config.scope`.
   registerAuth(app, {
@@ -82,6 +87,7 @@ export function buildApi(options: ApiOptions) {
     });
     queryRoutes(api, options.supervisor, new CursorSigner(options.cursorSecret));
     observeRoutes(api, options.supervisor, options.tracer);
+    if (observers) metricsRoute(api, observers.metrics);
     const { supervisor, tracer, log } = options;
     const feed = new LiveFeed(
       { status: () => supervisor.status(), tracer, querySeconds: supervisor.querySeconds },

@@ -11,6 +11,8 @@ import { FILTERS_INTRO, filtersSection } from './filters-report.js';
 import { FRESHNESS_INTRO, type FreshnessFile, freshnessSection, KILLS_INTRO, type KillsFile, killsSection } from './freshness-report.js';
 import type { HttpRow } from './http.js';
 import { type MechanismsFile, mechanismsSection } from './mechanisms-report.js';
+import type { StatsFile } from './stats.js';
+import { STATS_INTRO, statsSection } from './stats-report.js';
 import type { SwapRow } from './swap.js';
 import { errorsOf } from './wrk.js';
 
@@ -394,6 +396,14 @@ export async function writeReport(): Promise<void> {
     } else if (ds === 'demo-1m') sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
   }
 
+  sections.push('## 8. `tandem stats`: streaming moving averages vs a naive recomputation', '');
+  sections.push(STATS_INTRO, '');
+  const stats = readJson<StatsFile>(path.join(RESULTS, 'stats.json'));
+  if (stats) {
+    machines.push(stats.machine);
+    sections.push(statsSection(stats));
+  } else sections.push('*Not run yet.*', '');
+
   const m = machines[0];
   md.push(
     m
@@ -402,7 +412,7 @@ export async function writeReport(): Promise<void> {
   );
   md.push('');
   md.push(
-    'How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap,mechanisms,freshness,kills,filters`, `BENCH_KILLS`, `BENCH_FRESHNESS_DATASETS`, `BENCH_FRESHNESS_SECONDS`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.',
+    'How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap,mechanisms,freshness,kills,filters,stats`, `BENCH_KILLS`, `BENCH_FRESHNESS_DATASETS`, `BENCH_FRESHNESS_SECONDS`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.',
   );
   md.push('');
   md.push(...sections);

@@ -6,6 +6,8 @@ import type { AuthSettings } from '../api/auth.js';
 import { httpError } from '../api/errors.js';
 import { sendError } from '../api/reply-error.js';
 import { buildApi } from '../api/server.js';
+import { ServiceMetrics } from '../observe/metrics.js';
+import { QueryLatencyLog } from '../observe/query-latency.js';
 import { ProfileStore } from '../store/profile-store.js';
 import { Supervisor, type SupervisorOptions } from '../supervisor/supervisor.js';
 import type { TraceRecord } from '../trace/trace-record.js';
@@ -31,6 +33,8 @@ export interface RunningSystem {
   supervisor: Supervisor;
   tracer: Tracer;
   traceFile: string;
+  /** What GET /metrics serves. */
+  metrics: ServiceMetrics;
   /** The profile store, when the system has one. */
   store: ProfileStore | null;
   /**
@@ -44,7 +48,10 @@ export interface RunningSystem {
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   mkdirSync(options.runDir, { recursive: true });
   const traceFile = path.join(options.runDir, 'trace.jsonl');
+  const metrics = new ServiceMetrics(options.dataDir, { liveChanges: options.profiles !== undefined });
   const tracer = new Tracer(traceFile, 5000, options.onTrace);
+  tracer.subscribe((record) => metrics.onTrace(record));
+  const queryLatency = new QueryLatencyLog((kind, record) => tracer.note(kind, record));
   const {
     runDir: _runDir,
     port: _port,
@@ -64,6 +71,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     log: log.child({ component: 'supervisor' }),
     tracer,
   });
+  metrics.attach(() => supervisor.status());
   const app = buildApi({
     supervisor,
     tracer,
@@ -71,6 +79,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     ...(options.cursorSecret ? { cursorSecret: options.cursorSecret } : {}),
     ...(store && options.profiles ? { profiles: { store, writeTokens: options.profiles.writeTokens } } : {}),
     ...(options.auth ? { auth: options.auth } : {}),
+    observers: { metrics, queryLatency },
   });
   let draining = false;
   // Readiness goes first: a balancer watching /ready stops sending before the listener closes.
@@ -80,6 +89,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   try {
     await app.listen({ port: options.port, host: options.host });
   } catch (err) {
+    queryLatency.close();
     await supervisor.stop();
     store?.close();
     throw err;
@@ -93,12 +103,15 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     supervisor,
     tracer,
     traceFile,
+    metrics,
     store,
     stop(graceMs = 0) {
       stopping ??= (async () => {
         draining = true;
         if (graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs));
         await app.close();
+        // Before the supervisor's stop, which flushes the trace file.
+        queryLatency.close();
         store?.close();
         await supervisor.stop();
       })();

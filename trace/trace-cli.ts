@@ -44,6 +44,8 @@ for await (const line of lines) {
   } catch {
     continue;
   }
+  // The file also holds the per-second `queries` records (`tandem stats` reads those).
+  if (typeof record.event !== 'string' || typeof record.to !== 'string') continue;
   if (opts.actor && record.actor !== opts.actor) continue;
   const tag = label(record);
   if (tag) counts[tag] = (counts[tag] ?? 0) + 1;

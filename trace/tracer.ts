@@ -36,6 +36,11 @@ export class Tracer {
     return () => this.listeners.delete(listener);
   }
 
+  /** A line for the trace file only (the ring is for transitions): `kind` names what it is. */
+  note(kind: string, fields: object): void {
+    this.file?.info(fields, kind);
+  }
+
   /** The newest `limit` records, oldest first. */
   recent(limit = 200): TraceRecord[] {
     const ordered = this.ring.length < this.capacity ? this.ring : [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];

@@ -111,3 +111,19 @@ export const traceSchema: RouteSchema = {
   },
   response: { 200: { type: 'array', items: traceRecordSchema }, ...errorResponses(400) },
 };
+
+export const metricsSchema: RouteSchema = {
+  summary: 'Prometheus metrics',
+  description:
+    'The Prometheus text format (`tandem_` names): requests and latency by route, queries in flight, shed, retried, timed ' +
+    "out and held, swaps and their duration, fetch durations, restarts by slot and reason, quarantined versions, the served version's age, " +
+    "live-update lag, each child's memory and CPU, and the main process's own (README, Metrics).",
+  tags,
+  response: {
+    200: {
+      description: 'Prometheus text exposition format 0.0.4.',
+      content: { 'text/plain': { schema: { type: 'string' } } },
+    },
+    ...errorResponses(),
+  },
+};

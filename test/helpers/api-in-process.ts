@@ -23,6 +23,7 @@ export async function startInProcessApi(t: Test, count = 200): Promise<InProcess
     tracer: fx.system.tracer,
     log: fx.log.child({ component: 'api-in-process' }),
     profiles: { store: fx.system.store!, writeTokens: [WRITE_TOKEN] },
+    observers: { metrics: fx.system.metrics },
   });
   const routes: InProcessApi['routes'] = [];
   app.addHook('onRoute', (route) => void routes.push({ method: route.method, url: route.url, schema: route.schema }));
