@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { LiveFeed } from '../inspect/live-feed.js';
+import type { LiveAverages } from '../observe/live-averages.js';
 import type { ProfileStore } from '../store/profile-store.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { Tracer } from '../trace/tracer.js';
@@ -32,6 +33,8 @@ export interface ApiOptions {
   auth?: Partial<AuthSettings>;
   /** Prometheus metrics (GET /metrics) and the query latency records; without them, neither. */
   observers?: RequestObservers;
+  /** The trace's moving averages as `tandem stats` computes them, for /inspect. */
+  liveAverages?: Pick<LiveAverages, 'latest'>;
 }
 
 // For 405 versus 404: which paths exist, and with which method.
@@ -90,7 +93,12 @@ export function buildApi(options: ApiOptions) {
     if (observers) metricsRoute(api, observers.metrics);
     const { supervisor, tracer, log } = options;
     const feed = new LiveFeed(
-      { status: () => supervisor.status(), tracer, querySeconds: supervisor.querySeconds },
+      {
+        status: () => supervisor.status(),
+        tracer,
+        querySeconds: supervisor.querySeconds,
+        averages: () => options.liveAverages?.latest() ?? null,
+      },
       { onDrop: (bufferedBytes) => log.warn({ bufferedBytes }, 'dropped an /inspect client that fell behind; it will reconnect') },
     );
     inspectRoutes(api, feed);

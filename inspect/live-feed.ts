@@ -2,6 +2,7 @@
 // query seconds), then every trace record as it happens and, each second, the status and the
 // seconds finished since. Runs only while someone watches.
 import type { SupervisorStatus } from '../supervisor/options.js';
+import type { MinuteAverages } from '../trace/moving-average.js';
 import type { TraceRecord } from '../trace/trace-record.js';
 import type { Tracer } from '../trace/tracer.js';
 import { type EventSink, EventStream, type EventStreamOptions, formatEvent } from './event-stream.js';
@@ -11,7 +12,11 @@ export interface LiveSources {
   status(): SupervisorStatus;
   tracer: Pick<Tracer, 'recent' | 'subscribe'>;
   querySeconds: Pick<QuerySeconds, 'finished'>;
+  /** The trace's moving averages (observe/live-averages.ts), the window ending now. */
+  averages?: () => LiveWindow | null;
 }
+
+export type LiveWindow = MinuteAverages & { windowMinutes: number };
 
 export interface InspectSnapshot {
   /** Server time (ms since the epoch), for lining the page's clock up with the records'. */
@@ -19,12 +24,14 @@ export interface InspectSnapshot {
   status: SupervisorStatus;
   trace: TraceRecord[];
   seconds: QuerySecond[];
+  averages: LiveWindow | null;
 }
 
 export interface InspectTick {
   now: number;
   status: SupervisorStatus;
   seconds: QuerySecond[];
+  averages: LiveWindow | null;
 }
 
 export interface LiveFeedOptions extends EventStreamOptions {
@@ -68,6 +75,7 @@ export class LiveFeed {
       status: this.sources.status(),
       trace: this.sources.tracer.recent(this.backlog),
       seconds: this.sources.querySeconds.finished(now),
+      averages: this.sources.averages?.() ?? null,
     };
   }
 
@@ -103,7 +111,7 @@ export class LiveFeed {
     const now = this.now();
     const seconds = this.sources.querySeconds.finished(now, this.lastSecond);
     this.lastSecond = seconds.at(-1)?.t ?? this.lastSecond;
-    const tick: InspectTick = { now, status: this.sources.status(), seconds };
+    const tick: InspectTick = { now, status: this.sources.status(), seconds, averages: this.sources.averages?.() ?? null };
     this.stream.send('tick', tick);
   }
 }

@@ -6,6 +6,7 @@ import type { AuthSettings } from '../api/auth.js';
 import { httpError } from '../api/errors.js';
 import { sendError } from '../api/reply-error.js';
 import { buildApi } from '../api/server.js';
+import { LiveAverages } from '../observe/live-averages.js';
 import { ServiceMetrics } from '../observe/metrics.js';
 import { QueryLatencyLog } from '../observe/query-latency.js';
 import { ProfileStore } from '../store/profile-store.js';
@@ -51,7 +52,12 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const metrics = new ServiceMetrics(options.dataDir, { liveChanges: options.profiles !== undefined });
   const tracer = new Tracer(traceFile, 5000, options.onTrace);
   tracer.subscribe((record) => metrics.onTrace(record));
-  const queryLatency = new QueryLatencyLog((kind, record) => tracer.note(kind, record));
+  const liveAverages = new LiveAverages();
+  tracer.subscribe((record) => liveAverages.onRecord(record));
+  const queryLatency = new QueryLatencyLog((kind, record) => {
+    tracer.note(kind, record);
+    liveAverages.onRecord({ kind, ...record });
+  });
   const {
     runDir: _runDir,
     port: _port,
@@ -80,6 +86,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     ...(store && options.profiles ? { profiles: { store, writeTokens: options.profiles.writeTokens } } : {}),
     ...(options.auth ? { auth: options.auth } : {}),
     observers: { metrics, queryLatency },
+    liveAverages,
   });
   let draining = false;
   // Readiness goes first: a balancer watching /ready stops sending before the listener closes.

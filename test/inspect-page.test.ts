@@ -133,6 +133,12 @@ t.test('the /inspect page in Chromium', { skip: !process.env.CI && missing }, as
   t.match(await page.locator('#details').textContent(), /SLOT_ANSWERING[\s\S]*"to": "draining"/, 'a click shows its trace record');
   await page.waitForSelector('#chart rect.rate');
   t.ok((await page.locator('#chart polyline.p99').count()) === 1, 'the chart draws query rate and p99 latency');
+  const averages = await waitFor('the moving averages to hold the swap', async () => {
+    const text = (await page.locator('#averages').textContent()) ?? '';
+    return /swap [\d.]+ m?s \(1\)/.test(text) && text;
+  });
+  t.match(averages, /query [\d.]+ m?s \([1-9]\d*\)/, "the moving averages (tandem stats' windows, live): the swap and the queries");
+  t.match(averages, /fetch [\d.]+ m?s \([1-9]\d*\)/, 'and the fetches');
   await waitMatchesStatus(page, fx.status, 'the page to settle on the new state');
 
   await load.stop();

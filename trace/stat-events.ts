@@ -49,7 +49,11 @@ export class StatEventReader {
       return { ok: false, reason: 'not JSON' };
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, reason: 'not a JSON object' };
-    const fields = parsed as Fields;
+    return this.readFields(parsed as Fields);
+  }
+
+  /** One record already parsed (the live service hands its records over as objects). */
+  readFields(fields: Fields): LineResult {
     const timeMs = timeOf(fields);
     if (timeMs === null) return { ok: false, reason: 'no valid "ts" or "time"' };
     // The trace file's message key is `kind`; a pino log's default one is `msg`.

@@ -48,15 +48,36 @@ const querySecondSchema = {
   },
 } as const;
 
+const kinds = (value: object) => ({
+  type: 'object',
+  required: ['query', 'fetch', 'swap'],
+  properties: { query: value, fetch: value, swap: value },
+});
+
+/** The trace's moving averages, as `tandem stats` prints them, over the window ending now (ms). */
+const averagesSchema = {
+  type: 'object',
+  nullable: true,
+  required: ['minute', 'windowMinutes', 'averages', 'counts'],
+  additionalProperties: true,
+  properties: {
+    minute: { type: 'integer' },
+    windowMinutes: { type: 'integer' },
+    averages: kinds(nullableNumber),
+    counts: kinds({ type: 'integer' }),
+  },
+} as const;
+
 const snapshotSchema = {
   type: 'object',
-  required: ['now', 'status', 'trace', 'seconds'],
+  required: ['now', 'status', 'trace', 'seconds', 'averages'],
   additionalProperties: true,
   properties: {
     now: { type: 'integer' },
     status: statusBodySchema,
     trace: { type: 'array', items: traceRecordSchema },
     seconds: { type: 'array', items: querySecondSchema },
+    averages: averagesSchema,
   },
 } as const;
 
@@ -121,8 +142,8 @@ export const inspectEventsSchema: RouteSchema = {
   summary: 'The live stream behind the inspector',
   description:
     'With `Accept: text/event-stream`: server-sent events, first `snapshot` (status, recent trace records, recent query seconds), ' +
-    'then `trace` (each trace record as it happens) and `tick` every second (`{now, status, seconds}`: the status and the query ' +
-    'seconds finished since). A client that falls 1 MiB behind is dropped; its EventSource reconnects. Otherwise: the snapshot as JSON.',
+    'then `trace` (each trace record as it happens) and `tick` every second (`{now, status, seconds, averages}`: the status, the query ' +
+    'seconds finished since, the moving averages of `tandem stats` over the last 10 minutes). A client that falls 1 MiB behind is dropped; its EventSource reconnects. Otherwise: the snapshot as JSON.',
   tags,
   response: {
     200: {

@@ -8,6 +8,7 @@ import { deriveTimeline } from './timeline.mjs';
 /** @typedef {import('./types').MachineGraph} MachineGraph */
 /** @typedef {import('./types').TraceRecord} TraceRecord */
 /** @typedef {import('./types').QuerySecond} QuerySecond */
+/** @typedef {import('./types').LiveWindow} LiveWindow */
 /** @typedef {import('./types').StatusView} StatusView */
 /** @typedef {Awaited<ReturnType<typeof drawMachine>>} MachineView */
 
@@ -121,6 +122,18 @@ function applyRecord(record) {
   scheduleRender();
 }
 
+/** @param {LiveWindow | null} window */
+function applyAverages(window) {
+  const shown = element('averages');
+  if (!window) return;
+  /** @param {number | null} ms */
+  const ms = (ms) => (ms === null ? '–' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(2)} ms`);
+  const { averages, counts } = window;
+  shown.textContent =
+    `last ${window.windowMinutes} min: query ${ms(averages.query)} (${counts.query}), ` +
+    `fetch ${ms(averages.fetch)} (${counts.fetch}), swap ${ms(averages.swap)} (${counts.swap})`;
+}
+
 /** @param {QuerySecond[]} seconds */
 function addSeconds(seconds) {
   for (const second of seconds) page.seconds.set(second.t, second);
@@ -176,6 +189,7 @@ function connect() {
     page.seconds.clear();
     for (const record of snapshot.trace) applyRecord(record);
     addSeconds(snapshot.seconds);
+    applyAverages(snapshot.averages);
     applyStatus(snapshot.status);
   });
   source.addEventListener('trace', (event) => applyRecord(JSON.parse(event.data)));
@@ -183,6 +197,7 @@ function connect() {
     const tick = JSON.parse(event.data);
     page.clockOffset = tick.now - Date.now();
     addSeconds(tick.seconds);
+    applyAverages(tick.averages);
     applyStatus(tick.status);
   });
   source.addEventListener('error', () => {

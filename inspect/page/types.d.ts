@@ -4,6 +4,7 @@ import type ElkConstructor from 'elkjs/lib/elk-api.js';
 import type { ElkNode } from 'elkjs/lib/elk-api.js';
 
 export type { TraceRecord } from '../../trace/trace-record.js';
+export type { LiveWindow } from '../live-feed.js';
 export type { GraphState, GraphTransition, MachineGraph } from '../machine-graph.js';
 export type { QuerySecond } from '../query-seconds.js';
 export type { ElkNode };
