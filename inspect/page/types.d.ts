@@ -3,6 +3,8 @@
 import type ElkConstructor from 'elkjs/lib/elk-api.js';
 import type { ElkNode } from 'elkjs/lib/elk-api.js';
 
+import type { SlotStatus, SupervisorStatus } from '../../supervisor/options.js';
+
 export type { TraceRecord } from '../../trace/trace-record.js';
 export type { LiveWindow } from '../live-feed.js';
 export type { GraphState, GraphTransition, MachineGraph } from '../machine-graph.js';
@@ -10,24 +12,10 @@ export type { QuerySecond } from '../query-seconds.js';
 export type { ElkNode };
 
 /** The fields of GET /status the page shows (supervisor/options.ts SupervisorStatus has more). */
-export interface SlotView {
-  slot: number;
-  pid: number | null;
-  role: 'answer' | 'fetch' | 'draining';
-  state: string;
-  version: string | null;
-  restarts: number;
-  lastFailure: string | null;
-}
-export interface StatusView {
-  state: string;
-  servingVersion: string | null;
-  latestVersion: string | null;
-  answerer: number | null;
-  quarantined: string[];
+export type SlotView = Omit<SlotStatus, 'liveChanges'>;
+export type StatusView = Pick<SupervisorStatus, 'state' | 'servingVersion' | 'latestVersion' | 'answerer' | 'quarantined' | 'swaps'> & {
   slots: SlotView[];
-  swaps: number;
-}
+};
 
 declare global {
   /** Set by the layout library's browser build (elk.bundled.js), loaded before the modules. */
