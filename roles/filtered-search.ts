@@ -51,7 +51,7 @@ const NO_NARROWING: Narrowing = { bounds: null, candidates: null, exceptions: nu
 /** How many filtered searches each plan answered in this process (for /status and the benchmark). */
 export const planCounts: Record<SearchPlan, number> = { exact: 0, graph: 0 };
 
-const SAMPLE_ROWS = 2048;
+const SAMPLE_ROWS = 1024;
 // A cost model, in µs, to choose between the plans (measured at 1M profiles, 128 dims: a pread of
 // one row's vector, a copy from memory, an int8 dot product, a usearch search per unit of k).
 const READ_US_FROM_FILE = 3.5;
@@ -63,7 +63,7 @@ const GRAPH_US_PER_K = 3;
 const WIDEN_FACTOR = 2;
 
 /** The int8 scan's shortlist, ranked again by float32 vectors: wide enough that quantization never drops a true top result. */
-const shortlistOf = (want: number) => want * 4 + 16;
+const shortlistOf = (want: number) => want * 2 + 16;
 
 function exactCostUs(rows: SearchableRows, admitted: number, want: number): number {
   if (rows.vectorsInHeap) return admitted * READ_US_IN_HEAP;
