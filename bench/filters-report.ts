@@ -5,14 +5,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const spread = (xs: number[]) => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}`;
 
 export const FILTERS_INTRO =
-  "Filtered `recommend` queries through the answer child's own code (`roles/query-request.ts`, `HeldIndex.nearestMany`) in one process on one thread, no HTTP: at 1M profiles the search bounds throughput. For each share of profiles matching, the filter (ages, a gender, a city, or combinations) whose share is nearest to it; recall@10 against exact filtered kNN (usearch `exactSearch` over the admitted rows); queries per second per round, the unfiltered queries (same ids) alternating with the filtered ones in every round. `plans`: how many queries the planner (`roles/filtered-search.ts`) answered by an exact scan of the admitted rows and how many by a widened graph search.";
+  "Filtered `recommend` queries through the answer child's own code (`roles/query-request.ts`, `HeldIndex.nearestMany`) in one process on one thread, no HTTP: at 1M profiles the search bounds throughput. For each share of profiles matching, the filter (ages, a gender, a city, or combinations) whose share is nearest to it; recall@10 against exact filtered kNN (usearch `exactSearch` over the admitted rows); queries per second per round (each cell repeats its ids for at least 2 s, after a warm-up pass), the unfiltered queries (same ids) alternating with the filtered ones in every round; p50/p99 over every query of the cell. `plans`: how many queries the planner (`roles/filtered-search.ts`) answered by an exact scan of the admitted rows and how many by a widened graph search.";
 
 export function filtersSection(title: string, file: FiltersFile): string {
   const base = median(file.unfiltered.qps);
   const lines = [
     `### ${title}`,
     '',
-    `${file.queries} queries x ${file.rounds} rounds, run ${file.machine.date.slice(0, 16).replace('T', ' ')} UTC, commit ${file.machine.commit}; command: \`${file.command}\`.`,
+    `${file.queries} query ids x ${file.rounds} rounds, run ${file.machine.date.slice(0, 16).replace('T', ' ')} UTC, commit ${file.machine.commit}; command: \`${file.command}\`.`,
     '',
     '| profiles matching | filter | recall@10 | queries/s (median, spread) | vs unfiltered | p50 / p99 ms | plans (exact / graph) |',
     '| --- | --- | --- | --- | --- | --- | --- |',
