@@ -71,10 +71,16 @@ function liveReport(): { live?: LiveChangesReport } {
   return { live: { fromSeq: held.manifest.storeSeq ?? 0, appliedSeq: live.appliedSeq, changed: live.changed } };
 }
 
+let lastTick = Date.now();
 const heartbeat = setInterval(() => {
   if (welcomed) tell({ type: 'HEARTBEAT', ...liveReport() });
-  const silentMs = Date.now() - lastHeardFromSupervisor;
-  if (silentMs > config.orphanMs) exit(1, `no word from supervisor for ${silentMs} ms`, true);
+  const now = Date.now();
+  // A late tick means this process was not running (a long native load, or starved at low
+  // priority): the supervisor's heartbeats may sit unread in the socket, so judge on the next tick.
+  const late = now - lastTick > 2 * config.heartbeatMs;
+  lastTick = now;
+  const silentMs = now - lastHeardFromSupervisor;
+  if (!late && silentMs > config.orphanMs) exit(1, `no word from supervisor for ${silentMs} ms`, true);
 }, config.heartbeatMs);
 heartbeat.unref();
 
