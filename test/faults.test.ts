@@ -15,10 +15,15 @@ import { type Fixture, startFixture } from './helpers/system-fixture.js';
 import { tally } from './helpers/tally.js';
 import { waitFor } from './helpers/wait.js';
 
+// Fault handling is under test here, not priority (session-priority.test.ts has that): fetches run
+// at normal priority, or a runner loaded by the test beside this one starves them past every wait.
+const NORMAL_PRIORITY_FETCH = { niceness: 0, lowerSession: false };
+
 const fastDetection = {
   heartbeatMs: 100,
   heartbeatTimeoutMs: 800,
   slotTimeouts: { backoffBaseMs: 100, backoffMaxMs: 400 },
+  fetchPolicy: NORMAL_PRIORITY_FETCH,
 };
 
 async function standbyReady(fx: Fixture, timeoutMs = 20_000) {
@@ -95,7 +100,10 @@ t.test('hung answer child (SIGSTOP): detected by heartbeat, killed, queries rout
 
 t.test('fetch child SIGKILLed mid-fetch under load: no request fails, the new version is served after', async (t) => {
   // A slow checksum pass (300 kB/s over about a megabyte) keeps the fetch under way long enough to be hit.
-  const fx = await startFixture(t, { count: 1000, system: { ...fastDetection, fetchPolicy: { verifyBytesPerSecond: 300_000 } } });
+  const fx = await startFixture(t, {
+    count: 1000,
+    system: { ...fastDetection, fetchPolicy: { ...NORMAL_PRIORITY_FETCH, verifyBytesPerSecond: 300_000 } },
+  });
   await standbyReady(fx, 60_000);
   const load = startLoad(fx.system.url, fx.ids);
   await waitFor('load running', () => load.report.sent > 100);
@@ -117,7 +125,10 @@ t.test('fetch child SIGKILLed mid-fetch under load: no request fails, the new ve
 t.test(
   'fetch child stopped mid-fetch for longer than the orphan timeout: it goes on, not mistaking its own stall for a silent supervisor',
   async (t) => {
-    const fx = await startFixture(t, { count: 1000, system: { ...fastDetection, fetchPolicy: { verifyBytesPerSecond: 300_000 } } });
+    const fx = await startFixture(t, {
+      count: 1000,
+      system: { ...fastDetection, fetchPolicy: { ...NORMAL_PRIORITY_FETCH, verifyBytesPerSecond: 300_000 } },
+    });
     await standbyReady(fx, 60_000);
     const next = await fx.publish();
     const fetching = await waitFor('the spare fetching the new version', async () => {
@@ -259,7 +270,7 @@ t.test('a consistent version of other dimensions is refused (WRONG_DIMENSIONS) a
 });
 
 t.test('overload: beyond the in-flight bound, a fast 503; valid requests answered after', async (t) => {
-  const fx = await startFixture(t, { count: 200, system: { maxInFlight: 4 } });
+  const fx = await startFixture(t, { count: 200, system: { maxInFlight: 4, fetchPolicy: NORMAL_PRIORITY_FETCH } });
   await waitFor('served', async () => (await fx.status()).servingVersion);
   const statuses = await Promise.all(
     Array.from({ length: 300 }, async (_, i) => {
@@ -284,7 +295,7 @@ t.test('overload: beyond the in-flight bound, a fast 503; valid requests answere
 t.test('a query the answer child never answers times out with 504, not a hang', async (t) => {
   const fx = await startFixture(t, {
     count: 100,
-    system: { queryTimeoutMs: 300, heartbeatMs: 100, heartbeatTimeoutMs: 60_000, standby: false },
+    system: { queryTimeoutMs: 300, heartbeatMs: 100, heartbeatTimeoutMs: 60_000, standby: false, fetchPolicy: NORMAL_PRIORITY_FETCH },
   });
   const status = await waitFor('served', async () => {
     const s = await fx.status();
@@ -314,6 +325,7 @@ t.test('LATEST damaged at start: the newest good version on disk is served inste
   const fx = await startFixture(t, {
     count: 100,
     publish: false,
+    system: { fetchPolicy: NORMAL_PRIORITY_FETCH },
     beforeStart: async ({ publish, publishDamaged }) => {
       good = (await publish()).version;
       bad = (await publishDamaged((dir) => truncateSync(path.join(dir, INDEX_FILE), 10))).version;

@@ -22,7 +22,7 @@ t.test('accepts a good record', async (t) => {
     t.equal(r.line, 7);
     t.equal(r.vector.length, DIMS);
     t.equal(r.profile.name, 'A');
-    t.same(r.fields, { id: 'p1', name: 'A', surname: '' });
+    t.same(r.fields, { id: 'p1', name: 'A', surname: '', attributes: { city: 'Oslo' } }, 'the row fields, with its filterable attributes');
   }
   t.equal(v.acceptedCount, 1);
   t.equal(v.check('   ', 8), null, 'blank lines are not records');
@@ -107,5 +107,5 @@ t.test('too_long: a profile whose result row would exceed the row limit', async 
   });
   const r = v.check(good('long'), 5);
   t.ok(r?.ok, 'a skipped record does not claim its id');
-  if (r?.ok) t.same(r.fields, { id: 'long', name: 'A', surname: '' }, 'fields that are absent show as ""');
+  if (r?.ok) t.same(r.fields, { id: 'long', name: 'A', surname: '', attributes: { city: 'Oslo' } }, 'fields that are absent show as ""');
 });
