@@ -9,6 +9,7 @@ import { slotRoutingId } from '../channel/protocol.js';
 import { SocketWriter } from '../channel/socket-writer.js';
 import { answerBatch } from './answer.js';
 import { createFetcher, type IndexSlot } from './fetch.js';
+import { OrphanWatch } from './orphan-watch.js';
 
 const config = readChildConfig(process.env);
 const log = pino({ name: `slot-${config.slot}`, base: { pid: process.pid } });
@@ -24,7 +25,7 @@ const queryOut = new SocketWriter(queries, (err) => log.error({ err }, 'query re
 const index: IndexSlot = { held: null, live: null, vectorize: null };
 const fetchVersion = createFetcher(config.fetchPolicy, config.verifiedDir, config.storePath, index, log, config.expectedDims);
 let welcomed = false;
-let lastHeardFromSupervisor = Date.now();
+const orphanWatch = new OrphanWatch(config.heartbeatMs, config.orphanMs, Date.now());
 
 function tell(message: ChildToSupervisor): void {
   controlOut.send([JSON.stringify(message)]);
@@ -71,16 +72,10 @@ function liveReport(): { live?: LiveChangesReport } {
   return { live: { fromSeq: held.manifest.storeSeq ?? 0, appliedSeq: live.appliedSeq, changed: live.changed } };
 }
 
-let lastTick = Date.now();
 const heartbeat = setInterval(() => {
   if (welcomed) tell({ type: 'HEARTBEAT', ...liveReport() });
-  const now = Date.now();
-  // A late tick means this process was not running (a long native load, or starved at low
-  // priority): the supervisor's heartbeats may sit unread in the socket, so judge on the next tick.
-  const late = now - lastTick > 2 * config.heartbeatMs;
-  lastTick = now;
-  const silentMs = now - lastHeardFromSupervisor;
-  if (!late && silentMs > config.orphanMs) exit(1, `no word from supervisor for ${silentMs} ms`, true);
+  const silentMs = orphanWatch.tick(Date.now());
+  if (silentMs !== null) exit(1, `no word from supervisor for ${silentMs} ms of running time`, true);
 }, config.heartbeatMs);
 heartbeat.unref();
 
@@ -126,7 +121,7 @@ async function onCommand(message: SupervisorToChild): Promise<void> {
 
 async function controlLoop(): Promise<void> {
   for await (const [frame] of control) {
-    lastHeardFromSupervisor = Date.now();
+    orphanWatch.heard(Date.now());
     let message: SupervisorToChild;
     try {
       message = JSON.parse(frame!.toString('utf8')) as SupervisorToChild;

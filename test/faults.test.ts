@@ -5,7 +5,6 @@ import path from 'node:path';
 import pino from 'pino';
 import t from 'tap';
 import { buildIndex } from '../builder/build.js';
-import { CHANNEL_DEFAULTS } from '../channel/defaults.js';
 import { INDEX_FILE, MANIFEST_FILE } from '../index-version/format.js';
 import type { TraceRecord } from '../trace/trace-record.js';
 import { startLoad } from './helpers/load.js';
@@ -121,29 +120,6 @@ t.test('fetch child SIGKILLed mid-fetch under load: no request fails, the new ve
   t.ok(status.slots[fetching.slot]!.restarts >= 1, 'the killed fetcher was restarted');
   t.same(status.quarantined, [], 'and the version it was loading was not blamed for it');
 });
-
-t.test(
-  'fetch child stopped mid-fetch for longer than the orphan timeout: it goes on, not mistaking its own stall for a silent supervisor',
-  async (t) => {
-    // The service's own low-priority fetch: what this stall stands for.
-    const fx = await startFixture(t, { count: 1000, system: { ...fastDetection, fetchPolicy: { verifyBytesPerSecond: 300_000 } } });
-    await standbyReady(fx, 60_000);
-    const next = await fx.publish();
-    const fetching = await waitFor('the spare fetching the new version', async () => {
-      const s = await fx.status();
-      return s.slots.find((slot) => slot.role === 'fetch' && slot.state === 'fetching.loading') ?? null;
-    });
-    // As a long native load or a starved low-priority process is: not running while the supervisor's
-    // heartbeats queue up; the supervisor bounds a fetch by its own timeout, not by heartbeats.
-    process.kill(fetching.pid!, 'SIGSTOP');
-    await new Promise((resolve) => setTimeout(resolve, CHANNEL_DEFAULTS.orphanMs + 1500));
-    process.kill(fetching.pid!, 'SIGCONT');
-    await fx.waitServing(next.version, 90_000);
-    const status = await fx.status();
-    t.equal(status.slots[fetching.slot]!.pid, fetching.pid, 'the same process finished the fetch (no orphan exit)');
-    t.equal(status.slots[fetching.slot]!.restarts, 0, `never restarted (last failure: ${status.slots[fetching.slot]!.lastFailure})`);
-  },
-);
 
 t.test('builder SIGKILLed again and again under a running service: never a partial version seen, no request fails', async (t) => {
   const fx = await startFixture(t, { count: 2000, system: fastDetection });
