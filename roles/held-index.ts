@@ -15,6 +15,7 @@ import { admittedNearest, type Narrowing, type SearchableRows } from './filtered
 import type { DeltaMatches, LiveChanges } from './live-changes.js';
 import type { FilterBounds, RowTest } from './query-filter.js';
 import { idOfRowBytes, type PageMark, ResultPage } from './result-page.js';
+import { forEachRun } from './runs.js';
 import { ScanCopy } from './scan-copy.js';
 
 /** Keys and distances, nearest first, as usearch returns them. */
@@ -186,22 +187,20 @@ export class HeldIndex {
   /** Row `rowList[i]`'s vector into `target` at `i * dims`; consecutive rows are read as one run. */
   private vectorsInto(rowList: ArrayLike<number>, target: Float32Array): void {
     const dims = this.dims;
-    for (let i = 0; i < rowList.length; ) {
-      let end = i + 1;
-      while (end < rowList.length && rowList[end] === rowList[end - 1]! + 1) end++;
-      const first = rowList[i]!;
-      const into = target.subarray(i * dims, end * dims);
-      if (this.vectorsInHeap) into.set(this.vectorsInHeap.subarray(first * dims, (first + end - i) * dims));
-      else readFullyAt(this.vectorsFd!, into, first * dims * Float32Array.BYTES_PER_ELEMENT);
-      i = end;
-    }
+    forEachRun(rowList, (at, first, length) => this.readRows(first, length, target.subarray(at * dims, (at + length) * dims)));
   }
 
   /** Copies row `row`'s vector into `target` (dims floats), for a caller that keeps several. */
   vectorInto(row: number, target: Float32Array): Float32Array {
-    if (this.vectorsInHeap) target.set(this.vectorsInHeap.subarray(row * this.dims, (row + 1) * this.dims));
-    else readFullyAt(this.vectorsFd!, target, row * this.dims * Float32Array.BYTES_PER_ELEMENT);
+    this.readRows(row, 1, target);
     return target;
+  }
+
+  /** Rows `first..first + count` into `target`, from this heap or in one read of the file. */
+  private readRows(first: number, count: number, target: Float32Array): void {
+    const dims = this.dims;
+    if (this.vectorsInHeap) target.set(this.vectorsInHeap.subarray(first * dims, (first + count) * dims));
+    else readFullyAt(this.vectorsFd!, target.subarray(0, count * dims), first * dims * Float32Array.BYTES_PER_ELEMENT);
   }
 
   rowOf(id: string): number | undefined {

@@ -7,6 +7,7 @@ import { exactNearest } from '../index-version/engine.js';
 import { readFullyAt } from '../index-version/read-at.js';
 import type { ClusteredLayout } from './attribute-postings.js';
 import type { FilterBounds, RowTest } from './query-filter.js';
+import { forEachRun } from './runs.js';
 
 /** Unit vectors' components are within [-1, 1]: this scale uses int8's whole range. */
 const SCALE = 127;
@@ -83,12 +84,7 @@ export class ScanCopy {
     const positionAt = new Uint32Array(total);
     let at = 0;
     if (positions) {
-      for (let i = 0; i < positions.length; ) {
-        let end = i + 1;
-        while (end < positions.length && positions[end] === positions[end - 1]! + 1) end++;
-        rows8.copy(positions[i]!, i, end - i);
-        i = end;
-      }
+      forEachRun(positions, (at, first, length) => rows8.copy(first, at, length));
       positionAt.set(positions);
     } else {
       for (let r = 0; r < ranges.length; r += 2) {
