@@ -15,15 +15,21 @@ export interface RowLists {
   size: number;
 }
 
-function group(column: ArrayLike<number>, count: number, codes: number): Grouped {
+/** `order`'s rows stably sorted by their code in `column` (a counting sort). */
+function group(column: ArrayLike<number>, codes: number, order: ArrayLike<number>): Grouped {
   const starts = new Uint32Array(codes + 1);
-  for (let row = 0; row < count; row++) starts[column[row]! + 1]!++;
+  for (let i = 0; i < order.length; i++) starts[column[order[i]!]! + 1]!++;
   for (let code = 0; code < codes; code++) starts[code + 1]! += starts[code]!;
   const next = starts.slice(0, codes);
-  const rows = new Uint32Array(count);
-  for (let row = 0; row < count; row++) rows[next[column[row]!]!++] = row;
+  const rows = new Uint32Array(order.length);
+  for (let i = 0; i < order.length; i++) {
+    const row = order[i]!;
+    rows[next[column[row]!]!++] = row;
+  }
   return { starts, rows };
 }
+
+const allRows = (count: number) => Uint32Array.from({ length: count }, (_, i) => i);
 
 function listsOf(grouped: Grouped, codes: Iterable<number>): RowLists {
   const lists: Uint32Array[] = [];
@@ -58,20 +64,13 @@ export class ClusteredLayout {
   static of(columns: AttributeColumns, count: number): ClusteredLayout {
     const genderCodes = columns.genders.values.length;
     const cityCodes = columns.cities.values.length;
-    let order = Uint32Array.from({ length: count }, (_, i) => i);
+    let order: Uint32Array = allRows(count);
     const passes: [ArrayLike<number>, number][] = [
       [columns.age, AGE_CODES],
       [columns.gender, genderCodes],
       [columns.city, cityCodes],
     ];
-    for (const [column, codes] of passes) {
-      const starts = new Uint32Array(codes + 1);
-      for (let i = 0; i < count; i++) starts[column[order[i]!]! + 1]!++;
-      for (let code = 0; code < codes; code++) starts[code + 1]! += starts[code]!;
-      const next = new Uint32Array(count);
-      for (let i = 0; i < count; i++) next[starts[column[order[i]!]!]!++] = order[i]!;
-      order = next;
-    }
+    for (const [column, codes] of passes) order = group(column, codes, order).rows;
     const groupStarts = new Uint32Array(cityCodes * genderCodes + 1);
     const ageAt = new Uint8Array(count);
     for (let position = 0; position < count; position++) {
@@ -126,10 +125,11 @@ export class AttributePostings {
   ) {}
 
   static of(columns: AttributeColumns, count: number): AttributePostings {
+    const rows = allRows(count);
     return new AttributePostings(
-      group(columns.age, count, AGE_CODES),
-      group(columns.gender, count, columns.genders.values.length),
-      group(columns.city, count, columns.cities.values.length),
+      group(columns.age, AGE_CODES, rows),
+      group(columns.gender, columns.genders.values.length, rows),
+      group(columns.city, columns.cities.values.length, rows),
     );
   }
 
