@@ -17,9 +17,10 @@ export function createEngineIndex(params: EngineParams, dims: number): EngineInd
   });
 }
 
-/** Exact k nearest rows of `dataset` (row-major, `dims` wide) by full scan. */
-/** `dataset` and `query` must start at their buffer's start: the binding ignores a view's byteOffset. */
-/** Exact top k of `query` among `dataset`'s rows, float32 or int8 (both the same type). */
+/**
+ * Exact top k of `query` among `dataset`'s rows (row-major, `dims` wide), float32 or int8 (both the
+ * same type). Both must start at their buffer's start: the binding ignores a view's byteOffset.
+ */
 export function exactNearest<T extends Float32Array | Int8Array>(
   dataset: T,
   query: T,

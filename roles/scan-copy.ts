@@ -7,6 +7,7 @@ import { exactNearest } from '../index-version/engine.js';
 import { readFullyAt } from '../index-version/read-at.js';
 import type { ClusteredLayout } from './attribute-postings.js';
 import type { FilterBounds, RowTest } from './query-filter.js';
+import { ReusedBuffer } from './reused-buffer.js';
 import { forEachRun } from './runs.js';
 
 /** Unit vectors' components are within [-1, 1]: this scale uses int8's whole range. */
@@ -27,6 +28,9 @@ export function quantizeInto(vector: Float32Array, target: Int8Array): Int8Array
 }
 
 export class ScanCopy {
+  private readonly gathered = new ReusedBuffer();
+  private readonly positions = new ReusedBuffer();
+
   private constructor(
     /** Int8 vectors in the layout's order: position p holds row `layout.rowAt[p]`. */
     private readonly data: Int8Array,
@@ -55,6 +59,11 @@ export class ScanCopy {
     return this.data.byteLength;
   }
 
+  /** How many positions `bounds` can admit: the filter's exact count when its row test adds nothing but a few exceptions. */
+  positionsWithin(bounds: FilterBounds | null): number {
+    return spanOf(this.layout.ranges(bounds));
+  }
+
   /**
    * The `size` rows that `admits` passes with the largest int8 dot product with `query`, in
    * ascending row order, ranked by the engine's exact search over int8 vectors gathered run by run.
@@ -65,8 +74,7 @@ export class ScanCopy {
     const { rowAt } = this.layout;
     const ranges = this.layout.ranges(bounds);
     let positions: number[] | null = null;
-    let total = 0;
-    for (let r = 0; r < ranges.length; r += 2) total += ranges[r + 1]! - ranges[r]!;
+    let total = spanOf(ranges);
     if (exceptions === null || exceptions > MAX_EXCEPTIONS) {
       positions = [];
       for (let r = 0; r < ranges.length; r += 2) {
@@ -78,10 +86,9 @@ export class ScanCopy {
     if (positions && positions.length <= size) return rowsInOrder(positions.map((p) => rowAt[p]!));
     if (total === 0) return [];
     const dims = this.dims;
-    // A buffer of its own: the engine reads a typed array from its buffer's start.
-    const gathered = new Int8Array(total * dims);
+    const gathered = this.gathered.view(Int8Array, total * dims);
     const rows8 = new RowCopier(this.data, gathered, dims);
-    const positionAt = new Uint32Array(total);
+    const positionAt = this.positions.view(Uint32Array, total);
     let at = 0;
     if (positions) {
       forEachRun(positions, (at, first, length) => rows8.copy(first, at, length));
@@ -102,6 +109,13 @@ export class ScanCopy {
     }
     return rowsInOrder(rows);
   }
+}
+
+/** Positions in flat `[start, end, ...]` ranges. */
+function spanOf(ranges: number[]): number {
+  let total = 0;
+  for (let r = 0; r < ranges.length; r += 2) total += ranges[r + 1]! - ranges[r]!;
+  return total;
 }
 
 /**

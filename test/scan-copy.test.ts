@@ -65,6 +65,16 @@ t.test('int8 shortlist and the scan through it', async (t) => {
     'the rejected rows (the 3 nearest) are left out',
   );
 
+  // The gather buffer is reused: a narrow scan right after a wide one sees only its own rows.
+  const few = new Set(everyOther.slice(0, 40));
+  const narrow = copy.nearest(null, (row) => few.has(row), q8, 25);
+  const bruteFew = [...few].sort((a, b) => dot8(b) - dot8(a) || a - b).slice(0, 25);
+  t.same(
+    narrow,
+    [...bruteFew].sort((a, b) => a - b),
+    'after a wide scan, a narrow one ranks only its own 40 rows',
+  );
+
   const searchable = (scanCopy: ScanCopy | null): SearchableRows => ({
     count: ROWS,
     liveCount: ROWS,
