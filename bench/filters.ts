@@ -25,6 +25,8 @@ export interface FilterRow {
   recall: number;
   /** Queries per second of one thread, per round (unfiltered: the same queries without the filter). */
   qps: number[];
+  /** This process's CPU time per query, per round: what the search costs whatever share of the cores it got. */
+  cpuUs: number[];
   p50Us: number;
   p99Us: number;
   plans: { exact: number; graph: number };
@@ -37,7 +39,7 @@ export interface FiltersFile {
   queries: number;
   rounds: number;
   command: string;
-  unfiltered: { qps: number[]; p50Us: number; p99Us: number };
+  unfiltered: { qps: number[]; cpuUs: number[]; p50Us: number; p99Us: number };
   rows: FilterRow[];
 }
 
@@ -108,6 +110,7 @@ export async function benchFilters(name: DatasetName): Promise<void> {
     const answers: number[][] = [];
     // The ids again and again for at least CELL_MS: a cell of 200 queries unfiltered lasts a tenth of a second.
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     for (let pass = 0; pass === 0 || performance.now() - started < CELL_MS; pass++) {
       for (const id of ids) {
         const queryStarted = performance.now();
@@ -118,12 +121,15 @@ export async function benchFilters(name: DatasetName): Promise<void> {
         if (pass === 0) answers.push((JSON.parse(answer!.body.toString()) as { _id: string }[]).map((r) => held.rowOf(r._id)!));
       }
     }
-    return { times, answers, qps: times.length / (times.reduce((a, b) => a + b, 0) / 1e6) };
+    const cpu = process.cpuUsage(cpuBefore);
+    return { times, answers, qps: times.length / (times.reduce((a, b) => a + b, 0) / 1e6), cpuUs: (cpu.user + cpu.system) / times.length };
   };
 
   const unfilteredQps: number[] = [];
+  const unfilteredCpu: number[] = [];
   let unfilteredTimes: number[] = [];
   const filteredQps = chosen.map(() => [] as number[]);
+  const filteredCpu = chosen.map(() => [] as number[]);
   const filteredTimes = chosen.map(() => [] as number[]);
   const filteredAnswers: number[][][] = [];
   const plans = chosen.map(() => ({ exact: 0, graph: 0 }));
@@ -134,11 +140,13 @@ export async function benchFilters(name: DatasetName): Promise<void> {
   for (let round = 0; round < rounds; round++) {
     const plain = timeAll(undefined);
     unfilteredQps.push(plain.qps);
+    unfilteredCpu.push(plain.cpuUs);
     unfilteredTimes = unfilteredTimes.concat(plain.times);
     chosen.forEach(({ filter }, i) => {
       const before = { ...planCounts };
       const run = timeAll(filter);
       filteredQps[i]!.push(run.qps);
+      filteredCpu[i]!.push(run.cpuUs);
       filteredTimes[i] = filteredTimes[i]!.concat(run.times);
       filteredAnswers[i] = run.answers;
       plans[i]!.exact += planCounts.exact - before.exact;
@@ -166,6 +174,7 @@ export async function benchFilters(name: DatasetName): Promise<void> {
       filter,
       recall: expected === 0 ? 1 : found / expected,
       qps: filteredQps[i]!,
+      cpuUs: filteredCpu[i]!,
       p50Us: percentileOf(times, 50),
       p99Us: percentileOf(times, 99),
       plans: plans[i]!,
@@ -179,7 +188,12 @@ export async function benchFilters(name: DatasetName): Promise<void> {
     queries: ids.length,
     rounds,
     command: `BENCH_ONLY=filters make bench (dataset ${name})`,
-    unfiltered: { qps: unfilteredQps, p50Us: percentileOf(unfilteredTimes, 50), p99Us: percentileOf(unfilteredTimes, 99) },
+    unfiltered: {
+      qps: unfilteredQps,
+      cpuUs: unfilteredCpu,
+      p50Us: percentileOf(unfilteredTimes, 50),
+      p99Us: percentileOf(unfilteredTimes, 99),
+    },
     rows,
   };
   writeJson(path.join(RESULTS, `filters-${name}.json`), file);
