@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
-import { log, type Machine, RESULTS, ROOT, readJson } from './common.js';
+import { log, type Machine, median, RESULTS, ROOT, readJson } from './common.js';
 import type { FiltersFile } from './filters.js';
 import { FILTERS_INTRO, filtersSection } from './filters-report.js';
 import { FRESHNESS_INTRO, type FreshnessFile, freshnessSection, KILLS_INTRO, type KillsFile, killsSection } from './freshness-report.js';
@@ -90,11 +90,9 @@ interface Spread {
 }
 
 function spreadOf(values: number[]): Spread {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return { median: NaN, min: NaN, max: NaN };
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { median, min: sorted[0]!, max: sorted.at(-1)! };
+  const measured = values.filter(Number.isFinite);
+  if (measured.length === 0) return { median: NaN, min: NaN, max: NaN };
+  return { median: median(measured), min: Math.min(...measured), max: Math.max(...measured) };
 }
 
 const showSpread = (s: Spread, digits: number) =>
