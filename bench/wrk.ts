@@ -1,4 +1,4 @@
-// Runs wrk with bench/lua/recommend.lua and parses the JSON line its done() prints.
+// Runs wrk with bench/lua/recommend.lua, in a session of its own, and parses the JSON line its done() prints.
 import path from 'node:path';
 import { ROOT, run } from './common.js';
 
@@ -32,7 +32,8 @@ export function wrkCommand(connections: number, seconds: number): string {
 }
 
 export async function runWrk(url: string, idsFile: string, connections: number, seconds: number): Promise<WrkResult> {
-  const out = await run('wrk', wrkArgs(url, connections, seconds), { env: { ...process.env, IDS: idsFile } });
+  // A session of its own, as each server has: autogroup scheduling shares CPU between sessions first.
+  const out = await run('wrk', wrkArgs(url, connections, seconds), { env: { ...process.env, IDS: idsFile }, detached: true });
   const line = out
     .split('\n')
     .filter((l) => l.startsWith('{'))

@@ -1,5 +1,6 @@
 // The simpler designs tandem is compared with, as one small server process:
-//   --kind held   the same search in-process (HeldIndex, the code the answer child runs), no supervisor, no ZeroMQ
+//   --kind held   the same search in-process (HeldIndex, the code the answer child runs), no supervisor, no ZeroMQ;
+//                 the queries of one event-loop turn searched as one batch, as tandem's answer child gets them
 //   --kind exact  exact brute-force cosine search in-process over all vectors (what a naive service does)
 //   --kind bare   a constant body of the same size (Fastify's ceiling on this machine)
 // It serves the version LATEST names when it starts, so under PM2 a reload picks up a new version.
@@ -10,7 +11,8 @@ import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { exactNearest } from '../../index-version/engine.js';
 import { readLatest, VECTORS_FILE, versionDir } from '../../index-version/format.js';
-import { HeldIndex } from '../../roles/held-index.js';
+import { HeldIndex, type NearestRequest } from '../../roles/held-index.js';
+import { SUPERVISOR_DEFAULTS } from '../../supervisor/options.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,30 +33,67 @@ const held = await HeldIndex.open(dir, mode, version);
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const N_PATTERN = /^[0-9]+$/;
 
-type Search = (id: string, n: number) => Buffer | null;
+/** A result body, or why there is none. */
+type Outcome = { ok: true; body: Buffer } | { ok: false; status: 404 | 500; code: 'UNKNOWN_ID' | 'INTERNAL' };
+type Search = (id: string, n: number, answer: (outcome: Outcome) => void) => void;
+const UNKNOWN: Outcome = { ok: false, status: 404, code: 'UNKNOWN_ID' };
+
 let search: Search;
 if (kind === 'bare') {
   // A real answer for the first profile, sent for every request.
   const sample = held.recommend(held.rows.fields(0).id, 10);
   const body = sample.ok ? sample.body : Buffer.from('[]');
   held.close();
-  search = () => body;
+  search = (_id, _n, answer) => answer({ ok: true, body });
 } else if (kind === 'exact') {
   const bytes = readFileSync(path.join(dir, VECTORS_FILE));
   const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   const dims = held.dims;
   const metric = held.manifest.params.metric;
-  search = (id, n) => {
+  search = (id, n, answer) => {
     const row = held.rowOf(id);
-    if (row === undefined) return null;
+    if (row === undefined) return answer(UNKNOWN);
     // A copy: the binding reads a view from its buffer's start (index-version/engine.ts).
     const query = all.slice(row * dims, (row + 1) * dims);
-    return held.encode(exactNearest(all, query, dims, n + 1, metric), n, row);
+    answer({ ok: true, body: held.encode(exactNearest(all, query, dims, n + 1, metric), n, row) });
   };
 } else {
-  search = (id, n) => {
-    const result = held.recommend(id, n);
-    return result.ok ? result.body : null;
+  search = batchedSearch(held, SUPERVISOR_DEFAULTS.maxBatch);
+}
+
+/**
+ * Queries that arrive in one turn of the event loop, searched together by the answer child's own
+ * batch search (HeldIndex.nearestMany) at the end of the turn, or at once when `maxBatch` are
+ * waiting: the batches tandem's query router sends its child, without the hop.
+ */
+function batchedSearch(index: HeldIndex, maxBatch: number): Search {
+  let waiting: { request: NearestRequest; answer: (outcome: Outcome) => void }[] = [];
+  let endOfTurnScheduled = false;
+  const searchWaiting = (): void => {
+    const batch = waiting;
+    waiting = [];
+    if (batch.length === 0) return;
+    let bodies: Buffer[];
+    try {
+      bodies = index.nearestMany(batch.map((w) => w.request)).map((result) => result.body);
+    } catch {
+      for (const w of batch) w.answer({ ok: false, status: 500, code: 'INTERNAL' });
+      return;
+    }
+    for (const [i, w] of batch.entries()) w.answer({ ok: true, body: bodies[i]! });
+  };
+  return (id, n, answer) => {
+    const request = index.recommendRequest(id, n);
+    if ('code' in request) return answer(UNKNOWN);
+    waiting.push({ request, answer });
+    if (waiting.length >= maxBatch) searchWaiting();
+    else if (!endOfTurnScheduled) {
+      endOfTurnScheduled = true;
+      setImmediate(() => {
+        endOfTurnScheduled = false;
+        searchWaiting();
+      });
+    }
   };
 }
 
@@ -62,9 +101,11 @@ const app = Fastify({ logger: false, routerOptions: { maxParamLength: 512 }, ret
 app.get<{ Params: { id: string; n: string } }>('/recommend/:id/:n', (request, reply) => {
   const { id, n } = request.params;
   if (!ID_PATTERN.test(id) || !N_PATTERN.test(n) || Number(n) < 1 || Number(n) > 100) return reply.code(400).send({ code: 'BAD_REQUEST' });
-  const body = search(id, Number(n));
-  if (body === null) return reply.code(404).send({ code: 'UNKNOWN_ID' });
-  return reply.type('application/json; charset=utf-8').send(body);
+  search(id, Number(n), (outcome) => {
+    if (outcome.ok) reply.type('application/json; charset=utf-8').send(outcome.body);
+    else reply.code(outcome.status).send({ code: outcome.code });
+  });
+  return reply;
 });
 app.get('/ready', async () => ({ ready: true, version, kind, pid: process.pid }));
 
