@@ -199,6 +199,23 @@ function swapSection(file: SwapFile, picture: string | null): string {
     );
   }
   out.push('');
+  const phased = file.rows.filter((r) => r.phases);
+  if (phased.length > 0) {
+    out.push(
+      "Phases against a quiet baseline (no publish, no fetch): a request counts in the phase it overlaps. Publish to swap: from the builder starting to publish (copy, hash, fsync) to the supervisor back in `serving` after the swap (for PM2, the reload's end); standby fetch: the old answerer fetching the new version. Target: p99 in each phase <= 1.3x quiet.",
+      '',
+      '| c | server | quiet: requests, p99 ms | publish to swap: requests, p99 ms, x quiet, length p50 s | standby fetch: requests, p99 ms, x quiet, length p50 s |',
+      '| --: | --- | --- | --- | --- |',
+    );
+    const phase = (p: SwapRow['phases']['publishToSwap']) =>
+      p.requests === 0 ? 'none' : `${p.requests}, ${f(p.p99Ms)}, **${f(p.ratio)}x**, ${f(p.lengthMsMedian / 1000, 1)}`;
+    for (const r of phased) {
+      out.push(
+        `| ${r.connections} | ${TARGET_TITLES[r.target] ?? r.target} | ${r.phases.quiet.requests}, ${f(r.phases.quiet.p99Ms)} | ${phase(r.phases.publishToSwap)} | ${phase(r.phases.standbyFetch)} |`,
+      );
+    }
+    out.push('');
+  }
   out.push(
     `Index file (index.usearch) of this data set: ${mb(file.rows[0]?.indexBytes ?? 0)} MB. RSS/PSS = the two children (tandem) or the two PM2 workers, summed, sampled every 250 ms; the columns show the maximum sample (outside windows that includes the seconds after a swap when tandem's spare still holds the previous version; \`bash bench/steady-memory.sh\` measures the steady state). Machine used = total - free - buffers/cache, so a mapped index in the page cache is not in it.`,
   );
@@ -301,9 +318,18 @@ async function drawSwap(file: SwapFile): Promise<string | null> {
     height: 120,
     layer: [
       {
-        data: { values: r.windows },
-        mark: { type: 'rect', color: '#f4a261', opacity: 0.35 },
-        encoding: { x: { field: 'start', type: 'quantitative' }, x2: { field: 'end' } },
+        data: { values: r.phaseSpans ?? r.windows.map((w) => ({ ...w, kind: 'publishToSwap' })) },
+        mark: { type: 'rect', opacity: 0.35 },
+        encoding: {
+          x: { field: 'start', type: 'quantitative' },
+          x2: { field: 'end' },
+          color: {
+            field: 'kind',
+            type: 'nominal',
+            title: null,
+            scale: { domain: ['publishToSwap', 'standbyFetch'], range: ['#f4a261', '#8ecae6'] },
+          },
+        },
       },
       {
         data: { values: r.series.filter((s) => s.p50 > 0).map((s) => ({ t: s.t, p99: s.p99, p50: s.p50 })) },
@@ -326,7 +352,7 @@ async function drawSwap(file: SwapFile): Promise<string | null> {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: `Latency over time under swaps, ${DATASET_TITLES[file.dataset] ?? file.dataset}`,
-      subtitle: 'orange: swap / reload windows; red: 250 ms buckets holding failed requests',
+      subtitle: 'orange: publish to swap end (PM2: to reload end); blue: standby fetch; red: 250 ms buckets holding failed requests',
     },
     vconcat: charts,
   };

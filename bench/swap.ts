@@ -27,6 +27,7 @@ import {
 } from './common.js';
 import { type Dataset, type DatasetName, freshDataDir, prepareDataset } from './datasets.js';
 import { childrenOf, machineUsedBytes, procMemory } from './procfs.js';
+import { type Phase, type PhaseKind, phaseAt, type Span, type SupervisorTransition, tandemPhases } from './swap-phases.js';
 
 export type SwapTarget = 'tandem-view' | 'tandem-load' | 'pm2';
 
@@ -41,6 +42,15 @@ interface MemSample {
   pss: number;
   machine: number;
   pids: number;
+}
+
+/** Requests answered in one phase of the run and their p99; `ratio`: over the quiet p99. */
+export interface PhaseLatency {
+  requests: number;
+  p99Ms: number;
+  ratio: number;
+  /** Median length of the phase's stretches. */
+  lengthMsMedian: number;
 }
 
 export interface SwapRow {
@@ -68,6 +78,10 @@ export interface SwapRow {
   command: string;
   series: { t: number; p50: number; p99: number; max: number; failed: number; rps: number }[];
   windows: Window[];
+  /** Quiet (no publish, no fetch) against the publish-to-swap and standby-fetch phases (bench/swap-phases.ts). */
+  phases: { quiet: { requests: number; p99Ms: number } } & Record<PhaseKind, PhaseLatency>;
+  /** The phases' stretches, seconds into the run (for the plot). */
+  phaseSpans: Phase[];
 }
 
 const PM2 = path.join(ROOT, 'node_modules', '.bin', 'pm2');
@@ -109,16 +123,22 @@ function tandemWindows(traceFile: string): Window[] {
   return merged;
 }
 
-function tandemRawWindows(traceFile: string): Window[] {
-  const windows: Window[] = [];
-  let start: number | null = null;
+function supervisorTransitions(traceFile: string): SupervisorTransition[] {
+  const transitions: SupervisorTransition[] = [];
   for (const line of readFileSync(traceFile, 'utf8').split('\n')) {
     if (!line) continue;
     const r = JSON.parse(line) as { ts: string; actor: string; from: string | null; to: string };
-    if (r.actor !== 'supervisor' || r.from === r.to) continue;
-    const t = Date.parse(r.ts);
-    if (r.from === 'serving' && start === null) start = t;
-    else if (r.to === 'serving' && start !== null) {
+    if (r.actor === 'supervisor' && r.from !== r.to) transitions.push({ t: Date.parse(r.ts), from: r.from, to: r.to });
+  }
+  return transitions;
+}
+
+function tandemRawWindows(traceFile: string): Window[] {
+  const windows: Window[] = [];
+  let start: number | null = null;
+  for (const { t, from, to } of supervisorTransitions(traceFile)) {
+    if (from === 'serving' && start === null) start = t;
+    else if (to === 'serving' && start !== null) {
       windows.push({ start, end: t });
       start = null;
     }
@@ -212,6 +232,7 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
   ];
   const mem: MemSample[] = [];
   const pm2Windows: Window[] = [];
+  const publishes: Span[] = [];
   let published = 0;
   let finalStatus: { swaps?: number } = {};
   try {
@@ -252,7 +273,10 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
     for (let i = 1; i <= swaps; i++) {
       const wait = started + i * cadence * 1000 - Date.now();
       if (wait > 0) await sleep(wait);
+      const publish = { start: Date.now(), end: 0 };
       await run(process.execPath, [path.join(DIST, 'bench', 'republish.js'), dataset.versionDir, dataDir]);
+      publish.end = Date.now();
+      publishes.push(publish);
       published++;
       if (target === 'pm2') {
         const w = { start: Date.now(), end: 0 };
@@ -278,6 +302,11 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
 
   const traceFile = path.join(runsDir, 'latest', 'trace.jsonl');
   const windows = target === 'pm2' ? pm2Windows : existsSync(traceFile) ? tandemWindows(traceFile) : [];
+  // PM2's swap ends when its reload does; it has no standby fetch.
+  const phases: Phase[] =
+    target === 'pm2'
+      ? publishes.map((p, i) => ({ kind: 'publishToSwap', start: p.start, end: pm2Windows[i]?.end ?? p.end }))
+      : tandemPhases(existsSync(traceFile) ? supervisorTransitions(traceFile) : [], publishes);
   const rec = readRecords(out);
   // Records are written in completion order; a timed-out request carries its (early) send time.
   let t0 = Infinity,
@@ -291,6 +320,7 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
   const insideMs: number[] = [],
     outsideMs: number[] = [],
     allMs: number[] = [];
+  const byPhase: Record<PhaseKind | 'quiet', number[]> = { quiet: [], publishToSwap: [], standbyFetch: [] };
   let failed = 0,
     failedConnection = 0;
   const failedStatus: Record<string, number> = {};
@@ -304,6 +334,7 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
     }
     allMs.push(rec.ms[i]!);
     (inside(inWindows, rec.t[i]!) ? insideMs : outsideMs).push(rec.ms[i]!);
+    byPhase[phaseAt(phases, rec.t[i]!, rec.ms[i]!) ?? 'quiet'].push(rec.ms[i]!);
   }
   const bucketMs = 250;
   const buckets = new Map<number, { ms: number[]; failed: number }>();
@@ -330,6 +361,17 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
   const p99In = insideMs.length ? percentileOf(insideMs, 99) : NaN;
   const p99Out = outsideMs.length ? percentileOf(outsideMs, 99) : NaN;
   const lengths = inWindows.map((w) => w.end - w.start).sort((a, b) => a - b);
+  const p99Of = (ms: number[]) => (ms.length ? percentileOf(ms, 99) : NaN);
+  const quietP99 = p99Of(byPhase.quiet);
+  const phaseLatency = (kind: PhaseKind): PhaseLatency => ({
+    requests: byPhase[kind].length,
+    p99Ms: p99Of(byPhase[kind]),
+    ratio: p99Of(byPhase[kind]) / quietP99,
+    lengthMsMedian: percentileOf(
+      phases.filter((p) => p.kind === kind).map((p) => p.end - p.start),
+      50,
+    ),
+  });
   const indexBytes = dataset.manifest.files['index.usearch']?.bytes ?? 0;
   const row: SwapRow = {
     dataset: dataset.name,
@@ -369,9 +411,15 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
         : ` while: republish every ${cadence} s (tandem --mode ${target === 'tandem-view' ? 'view' : 'load'})`),
     series,
     windows: inWindows.map((w) => ({ start: (w.start - t0) / 1000, end: (w.end - t0) / 1000 })),
+    phases: {
+      quiet: { requests: byPhase.quiet.length, p99Ms: quietP99 },
+      publishToSwap: phaseLatency('publishToSwap'),
+      standbyFetch: phaseLatency('standbyFetch'),
+    },
+    phaseSpans: phases.map((p) => ({ kind: p.kind, start: (p.start - t0) / 1000, end: (p.end - t0) / 1000 })),
   };
   log(
-    `swap ${dataset.name} ${target} c=${connections}: failed ${failed}/${rec.t.length}, swaps ${row.swaps}, p99 in ${p99In.toFixed(2)} ms / out ${p99Out.toFixed(2)} ms`,
+    `swap ${dataset.name} ${target} c=${connections}: failed ${failed}/${rec.t.length}, swaps ${row.swaps}, p99 quiet ${quietP99.toFixed(2)} ms, publish-to-swap ${row.phases.publishToSwap.p99Ms.toFixed(2)} ms (${row.phases.publishToSwap.ratio.toFixed(2)}x), standby fetch ${row.phases.standbyFetch.p99Ms.toFixed(2)} ms (${row.phases.standbyFetch.ratio.toFixed(2)}x)`,
   );
   return row;
 }
