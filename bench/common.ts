@@ -6,6 +6,7 @@ import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
+import type { SupervisorStatus } from '../supervisor/options.js';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 export const CACHE = path.resolve(process.env.BENCH_CACHE ?? path.join(ROOT, '.cache', 'bench'));
@@ -251,4 +252,32 @@ export function startLoadgen(port: number, idsFile: string, connections: number,
       return done;
     },
   };
+}
+
+export async function tandemStatus(url: string): Promise<SupervisorStatus> {
+  const res = await fetch(`${url}/status`);
+  if (res.status !== 200) throw new Error(`${url}/status answered ${res.status}`);
+  return (await res.json()) as SupervisorStatus;
+}
+
+/**
+ * Until tandem serves a version other than `notVersion` and its spare holds it too, in standby: no
+ * fetch runs. A measured stretch starts only then.
+ */
+export async function waitForStandby(url: string, timeoutMs: number, notVersion: string | null = null): Promise<SupervisorStatus> {
+  const deadline = Date.now() + timeoutMs;
+  const settled = (status: SupervisorStatus) =>
+    status.state === 'serving' &&
+    status.servingVersion !== notVersion &&
+    status.slots.every((slot) => slot.version === status.servingVersion && (slot.role === 'answer' || slot.state === 'standby'));
+  let status = await tandemStatus(url);
+  while (!settled(status)) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `tandem at ${url} not serving a new version with a standby spare after ${timeoutMs} ms: ${JSON.stringify(status.slots)}`,
+      );
+    await sleep(200);
+    status = await tandemStatus(url);
+  }
+  return status;
 }

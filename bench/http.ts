@@ -9,8 +9,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { SupervisorStatus } from '../supervisor/options.js';
 import {
   CACHE,
   DIST,
@@ -26,8 +24,10 @@ import {
   spawnTracked,
   stopTracked,
   tandemCommand,
+  tandemStatus,
   WARMUP_SEC,
   waitFor200,
+  waitForStandby,
   writeJson,
 } from './common.js';
 import { type DatasetName, prepareDataset } from './datasets.js';
@@ -101,28 +101,6 @@ export function httpDatasets(): DatasetName[] {
   const raw = process.env.BENCH_DATASETS;
   if (raw) return raw.split(',') as DatasetName[];
   return QUICK ? ['demo-10k'] : ['demo-10k', 'random-10k-1024', 'demo-1m'];
-}
-
-async function tandemStatus(url: string): Promise<SupervisorStatus> {
-  const res = await fetch(`${url}/status`);
-  if (res.status !== 200) throw new Error(`${url}/status answered ${res.status}`);
-  return (await res.json()) as SupervisorStatus;
-}
-
-/** Until tandem serves and its spare holds the served version too: a standby fetch must not run in a cell. */
-async function waitForStandby(url: string, timeoutMs: number): Promise<SupervisorStatus> {
-  const deadline = Date.now() + timeoutMs;
-  const settled = (status: SupervisorStatus) =>
-    status.state === 'serving' &&
-    status.slots.every((slot) => slot.version === status.servingVersion && (slot.role === 'answer' || slot.state === 'standby'));
-  let status = await tandemStatus(url);
-  while (!settled(status)) {
-    if (Date.now() > deadline)
-      throw new Error(`tandem at ${url} not serving with a standby spare after ${timeoutMs} ms: ${JSON.stringify(status.slots)}`);
-    await sleep(200);
-    status = await tandemStatus(url);
-  }
-  return status;
 }
 
 /** pid -> role of every process of a server we can name: its main process, and tandem's children. */

@@ -1,6 +1,7 @@
-// Swap under load: continuous load (bench/loadgen, its own process) at c=16 and c=64 while a new
-// index version is published every few seconds; tandem in view and load mode, and as the reference
-// the single-process server under PM2 cluster mode (2 instances, `pm2 reload` at the same cadence).
+// Swap under load: continuous load (bench/loadgen, its own process) at c=16 and c=64 while new index
+// versions are published, each once the last has settled and a quiet stretch has passed; tandem in
+// view and load mode, and as the reference the single-process server under PM2 cluster mode (2
+// instances, `pm2 reload` after each publish).
 // Writes bench/results/swap-<dataset>.json (summary rows and a latency time series for the plot).
 
 import type { ChildProcess } from 'node:child_process';
@@ -22,7 +23,9 @@ import {
   spawnTracked,
   stopTracked,
   tandemCommand,
+  tandemStatus,
   waitFor200,
+  waitForStandby,
   writeJson,
 } from './common.js';
 import { type Dataset, type DatasetName, freshDataDir, prepareDataset } from './datasets.js';
@@ -98,14 +101,20 @@ function pm2Workers(): number[] {
   return childrenOf(daemon);
 }
 
-function swapsWanted(): number {
-  return Number(process.env.BENCH_SWAPS ?? (QUICK ? 5 : 25));
+const LARGE = 500_000;
+
+function swapsWanted(dataset: Dataset): number {
+  return Number(process.env.BENCH_SWAPS ?? (QUICK ? 5 : dataset.manifest.count >= LARGE ? 10 : 25));
 }
 
+/** Seconds of quiet load (no publish, no fetch) before the first publish and after each swap has settled. */
 function cadenceFor(dataset: Dataset): number {
   if (process.env.BENCH_CADENCE) return Number(process.env.BENCH_CADENCE);
-  return dataset.manifest.count >= 500_000 ? 20 : QUICK ? 2 : 3;
+  return dataset.manifest.count >= LARGE ? 10 : QUICK ? 2 : 3;
 }
+
+/** How long one publish may take to be served by both children before the run goes on without it. */
+const SETTLE_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * Swap windows of a tandem run: the supervisor leaving `serving` until it is back in `serving`,
@@ -211,7 +220,7 @@ async function startTarget(
 
 export async function swapRun(dataset: Dataset, target: SwapTarget, connections: number, variant?: SwapVariant): Promise<SwapRow> {
   const cadence = cadenceFor(dataset);
-  const swaps = variant?.swaps ?? swapsWanted();
+  const swaps = variant?.swaps ?? swapsWanted(dataset);
   const work = ensureDir(path.join(CACHE, dataset.name, 'swap'));
   const dataDir = await freshDataDir(dataset, path.join(work, 'data'));
   const tag = `${target}-${connections}${variant ? `-${variant.label}` : ''}`;
@@ -219,7 +228,6 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const main = await startTarget(target, dataDir, port, runsDir, variant);
-  const seconds = Math.ceil((swaps + 1) * cadence + 2);
   const out = path.join(work, `records-${tag}.bin`);
   const loadgenArgs = [
     path.join(DIST, 'bench', 'loadgen.js'),
@@ -260,19 +268,25 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
         await sleep(250);
       }
     })();
-    log(`swap ${dataset.name} ${target} c=${connections}: ${seconds} s of load, a version every ${cadence} s`);
-    // The load runs until every swap is done plus one quiet cadence (PM2 reloads take longer than
-    // tandem's swaps, so the run length follows the swaps, not a fixed clock).
-    const loadChild = spawnTracked(process.execPath, [...loadgenArgs, '--seconds', String(seconds * 20), '--out', out], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    log(
+      `swap ${dataset.name} ${target} c=${connections}: ${swaps} publishes, each once the last has settled and ${cadence} s of quiet load passed`,
+    );
+    // The load runs until every swap has settled plus one quiet stretch; its own limit only bounds a run that hangs.
+    const loadChild = spawnTracked(
+      process.execPath,
+      [...loadgenArgs, '--seconds', String(swaps * (SETTLE_TIMEOUT_MS / 1000 + cadence)), '--out', out],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let loadOut = '';
     loadChild.stdout?.setEncoding('utf8').on('data', (c: string) => (loadOut += c));
     const load = new Promise<string>((resolve) => loadChild.once('exit', () => resolve(loadOut)));
-    const started = Date.now();
+    // Phases never overlap and quiet load lies between them: each publish waits for the last swap,
+    // its standby fetch (or PM2's reload) and a quiet stretch.
+    await sleep(cadence * 1000);
     for (let i = 1; i <= swaps; i++) {
-      const wait = started + i * cadence * 1000 - Date.now();
-      if (wait > 0) await sleep(wait);
+      const servedBefore = target === 'pm2' ? null : (await tandemStatus(url)).servingVersion;
       const publish = { start: Date.now(), end: 0 };
       await run(process.execPath, [path.join(DIST, 'bench', 'republish.js'), dataset.versionDir, dataDir]);
       publish.end = Date.now();
@@ -283,9 +297,13 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
         await pm2(['reload', PM2_APP]);
         w.end = Date.now();
         pm2Windows.push(w);
+      } else {
+        await waitForStandby(url, SETTLE_TIMEOUT_MS, servedBefore).catch((err: Error) =>
+          log(`swap ${dataset.name} ${target}: ${err.message}`),
+        );
       }
+      await sleep(cadence * 1000);
     }
-    await sleep(cadence * 1000);
     loadChild.kill('SIGTERM');
     const summary = await load;
     sampling = false;
@@ -407,8 +425,8 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
     command:
       `node dist/bench/loadgen.js --port PORT --ids <ids.txt> --connections ${connections}` +
       (target === 'pm2'
-        ? ` while: republish + pm2 reload ${PM2_APP} every ${cadence} s`
-        : ` while: republish every ${cadence} s (tandem --mode ${target === 'tandem-view' ? 'view' : 'load'})`),
+        ? ` while: republish + pm2 reload ${PM2_APP}, then ${cadence} s quiet, ${swaps} times`
+        : ` while: republish, wait for the swap and the standby fetch, then ${cadence} s quiet, ${swaps} times (tandem --mode ${target === 'tandem-view' ? 'view' : 'load'})`),
     series,
     windows: inWindows.map((w) => ({ start: (w.start - t0) / 1000, end: (w.end - t0) / 1000 })),
     phases: {
@@ -441,7 +459,7 @@ export async function benchSwap(name: DatasetName): Promise<SwapRow[]> {
     dataset: name,
     count: dataset.manifest.count,
     quick: QUICK,
-    swapsPerConfig: swapsWanted(),
+    swapsPerConfig: swapsWanted(dataset),
     rows,
   });
   return rows;
