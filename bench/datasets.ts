@@ -15,7 +15,7 @@ import { RowTable } from '../index-version/row-table.js';
 import { readVerifiedManifest } from '../index-version/verify.js';
 import { CACHE, ensureDir, log, quietLog } from './common.js';
 
-export type DatasetName = 'demo-10k' | 'random-10k-1024' | 'demo-1m' | 'demo-2k';
+export type DatasetName = 'demo-10k' | 'random-10k-1024' | 'random-10k-128' | 'demo-100k' | 'demo-1m' | 'demo-2k';
 
 export interface Dataset {
   name: DatasetName;
@@ -27,12 +27,21 @@ export interface Dataset {
   versionDir: string;
 }
 
-const SIZES: Record<DatasetName, number> = { 'demo-2k': 2_000, 'demo-10k': 10_000, 'random-10k-1024': 10_000, 'demo-1m': 1_000_000 };
+const SIZES: Record<DatasetName, number> = {
+  'demo-2k': 2_000,
+  'demo-10k': 10_000,
+  'random-10k-1024': 10_000,
+  'random-10k-128': 10_000,
+  'demo-100k': 100_000,
+  'demo-1m': 1_000_000,
+};
+/** Data sets of random vectors (not the demo vectorizer's), by their width. */
+const RANDOM_DIMS: Partial<Record<DatasetName, number>> = { 'random-10k-1024': 1024, 'random-10k-128': 128 };
 const SEED = 42;
 // Enough distinct ids that no cache can stand in for search.
 const MAX_IDS = 100_000;
 
-/** Demo profiles, each with a `vector` of 1,024 uniform random numbers in [0, 1) (used as is by the builder). */
+/** Demo profiles, each with a `vector` of `dims` uniform random numbers in [0, 1) (used as is by the builder). */
 async function writeRandomVectorProfiles(out: string, count: number, dims: number): Promise<void> {
   const tmp = `${out}.tmp-${process.pid}`;
   const stream = createWriteStream(tmp);
@@ -68,7 +77,8 @@ export async function prepareDataset(name: DatasetName): Promise<Dataset> {
   const count = SIZES[name];
   if (!existsSync(source)) {
     log(`${name}: generating ${count} profiles -> ${source}`);
-    if (name === 'random-10k-1024') await writeRandomVectorProfiles(source, count, 1024);
+    const randomDims = RANDOM_DIMS[name];
+    if (randomDims) await writeRandomVectorProfiles(source, count, randomDims);
     else await writeProfilesJsonl(source, count, SEED);
   }
   let version = await readLatest(dataDir);
@@ -80,9 +90,11 @@ export async function prepareDataset(name: DatasetName): Promise<Dataset> {
   if (version === null) {
     log(`${name}: building the index (cached afterwards)`);
     const started = performance.now();
-    const manifest = await buildIndex({ source, dataDir, logger: quietLog, dims: name === 'random-10k-1024' ? 1024 : undefined });
+    const manifest = await buildIndex({ source, dataDir, logger: quietLog, dims: RANDOM_DIMS[name] });
     version = manifest.version;
-    log(`${name}: built ${manifest.count} x ${manifest.dims} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const seconds = (performance.now() - started) / 1000;
+    writeFileSync(path.join(dir, BUILD_FILE), JSON.stringify({ version, seconds } satisfies BuildRecord));
+    log(`${name}: built ${manifest.count} x ${manifest.dims} in ${seconds.toFixed(1)} s`);
   }
   const vdir = versionDir(dataDir, version);
   const manifest = await readVerifiedManifest(vdir);
@@ -96,6 +108,24 @@ export async function prepareDataset(name: DatasetName): Promise<Dataset> {
     writeFileSync(idsFile, `${ids.join('\n')}\n`);
   }
   return { name, dir, source, dataDir, idsFile, manifest, versionDir: vdir };
+}
+
+/** How long the cached version took to build (a full build from profiles.jsonl), written when it was built. */
+export interface BuildRecord {
+  version: string;
+  seconds: number;
+}
+
+const BUILD_FILE = 'build.json';
+
+/** The cached version's build record, or null when it was built before builds were timed. */
+export function buildRecordOf(dataset: Dataset): BuildRecord | null {
+  try {
+    const record = JSON.parse(readFileSync(path.join(dataset.dir, BUILD_FILE), 'utf8')) as BuildRecord;
+    return record.version === dataset.manifest.version ? record : null;
+  } catch {
+    return null;
+  }
 }
 
 export function readIds(dataset: Dataset): string[] {

@@ -64,7 +64,7 @@ export interface HttpRow {
   requests: number;
 }
 
-interface Running {
+export interface Running {
   kind: ServerKind;
   url: string;
   child: ChildProcess;
@@ -112,7 +112,7 @@ async function rolesOf(server: Running): Promise<Map<number, ProcessRole>> {
 }
 
 /** One wrk run with the server's process tree read right before and right after it. */
-async function measureCell(server: Running, idsFile: string, connections: number): Promise<HttpRun> {
+export async function measureCell(server: Running, idsFile: string, connections: number): Promise<HttpRun> {
   const roles = await rolesOf(server);
   const before = processTree(server.child.pid!);
   const result = await runWrk(server.url, idsFile, connections, DURATION_SEC);

@@ -11,6 +11,8 @@ import { FILTERS_INTRO, filtersSection } from './filters-report.js';
 import { FRESHNESS_INTRO, type FreshnessFile, freshnessSection, KILLS_INTRO, type KillsFile, killsSection } from './freshness-report.js';
 import { cpuUsPerAnswered, type HttpRow, type HttpRun, type ProcessRole } from './http.js';
 import { type MechanismsFile, mechanismsSection } from './mechanisms-report.js';
+import type { ScaleFile } from './scale.js';
+import { drawScale, SCALE_INTRO, scaleSection } from './scale-report.js';
 import type { StatsFile } from './stats.js';
 import { STATS_INTRO, statsSection } from './stats-report.js';
 import type { SwapRow } from './swap.js';
@@ -64,6 +66,8 @@ const DATASET_TITLES: Record<string, string> = {
   'demo-2k': '2,000 demo profiles (128 dims)',
   'demo-10k': '10,000 demo profiles (128 dims)',
   'random-10k-1024': '10,000 x 1,024 uniform random vectors',
+  'random-10k-128': '10,000 x 128 uniform random vectors',
+  'demo-100k': '100,000 demo profiles (128 dims)',
   'demo-1m': '1,000,000 demo profiles (128 dims)',
 };
 
@@ -468,6 +472,20 @@ export async function writeReport(): Promise<void> {
     sections.push(statsSection(stats));
   } else sections.push('*Not run yet.*', '');
 
+  sections.push('## 9. Cost as work grows', '');
+  sections.push(SCALE_INTRO, '');
+  const scale = readJson<ScaleFile>(path.join(RESULTS, 'scale.json'));
+  if (scale) {
+    machines.push(scale.machine);
+    let picture: string | null = null;
+    try {
+      picture = await drawScale(scale);
+    } catch (err) {
+      log(`scale picture failed: ${(err as Error).message}`);
+    }
+    sections.push(scaleSection(scale, picture));
+  } else sections.push('*Not run yet.*', '');
+
   const m = machines[0];
   md.push(
     m
@@ -476,7 +494,7 @@ export async function writeReport(): Promise<void> {
   );
   md.push('');
   md.push(
-    'How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap,mechanisms,freshness,kills,filters,stats`, `BENCH_KILLS`, `BENCH_FRESHNESS_DATASETS`, `BENCH_FRESHNESS_SECONDS`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.',
+    'How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap,mechanisms,freshness,kills,filters,stats,scale`, `BENCH_SCALE_DATASETS`, `BENCH_KILLS`, `BENCH_FRESHNESS_DATASETS`, `BENCH_FRESHNESS_SECONDS`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.',
   );
   md.push('');
   md.push(...sections);
