@@ -369,6 +369,16 @@ async function drawSwap(file: SwapFile): Promise<string | null> {
   return `bench/results/${name}`;
 }
 
+/** A plot's path, or null (logged) when drawing it failed: the tables matter more than the picture. */
+async function pictureOrNull(draw: () => Promise<string | null>, what: string): Promise<string | null> {
+  try {
+    return await draw();
+  } catch (err) {
+    log(`picture for ${what} failed: ${(err as Error).message}`);
+    return null;
+  }
+}
+
 export async function writeReport(): Promise<void> {
   const machines: Machine[] = [];
   const md: string[] = [];
@@ -413,13 +423,7 @@ export async function writeReport(): Promise<void> {
     const file = readJson<SwapFile>(path.join(RESULTS, `swap-${ds}.json`));
     if (file) {
       machines.push(file.machine);
-      let picture: string | null = null;
-      try {
-        picture = await drawSwap(file);
-      } catch (err) {
-        log(`picture for ${ds} failed: ${(err as Error).message}`);
-      }
-      sections.push(swapSection(file, picture));
+      sections.push(swapSection(file, await pictureOrNull(() => drawSwap(file), `swap ${ds}`)));
     } else sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
   }
 
@@ -477,13 +481,7 @@ export async function writeReport(): Promise<void> {
   const scale = readJson<ScaleFile>(path.join(RESULTS, 'scale.json'));
   if (scale) {
     machines.push(scale.machine);
-    let picture: string | null = null;
-    try {
-      picture = await drawScale(scale);
-    } catch (err) {
-      log(`scale picture failed: ${(err as Error).message}`);
-    }
-    sections.push(scaleSection(scale, picture));
+    sections.push(scaleSection(scale, await pictureOrNull(() => drawScale(scale), 'scale')));
   } else sections.push('*Not run yet.*', '');
 
   const m = machines[0];
