@@ -11,7 +11,9 @@ export interface MechanismsFile {
   results: MechanismResult[];
 }
 
-function spread(values: number[], digits: number): string {
+function spread(all: (number | undefined)[], digits: number): string {
+  // Results files from before the phase split have no phase ratios.
+  const values = all.filter((v): v is number => Number.isFinite(v));
   if (values.length === 0) return '-';
   const sorted = [...values].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
@@ -19,7 +21,7 @@ function spread(values: number[], digits: number): string {
   return `${median.toFixed(digits)}${range}`;
 }
 
-function column(arms: MechanismArm[], on: boolean, pick: (arm: MechanismArm) => number, digits: number): string {
+function column(arms: MechanismArm[], on: boolean, pick: (arm: MechanismArm) => number | undefined, digits: number): string {
   return spread(arms.filter((a) => a.on === on).map(pick), digits);
 }
 
@@ -29,15 +31,20 @@ export function mechanismsSection(file: MechanismsFile): string {
     '',
     `Each row switches one mechanism off alone (the flag named) against the default with everything on. Median (range) over the rounds. Command: \`node dist/bench/mechanisms.js ${file.dataset}\`, ${file.machine.date.slice(0, 16).replace('T', ' ')} UTC, commit ${file.machine.commit ?? 'unknown'}.`,
     '',
-    '| mechanism | off with | p99 in/out, on | p99 in/out, off | p99 inside ms, on | off | p99 all ms, on | off | req/s, on | off | failed on / off |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| mechanism | off with | p99 publish to swap / quiet, on | off | p99 standby fetch / quiet, on | off | p99 quiet ms, on | off | p99 all ms, on | off | req/s, on | off | failed on / off |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const { name, offFlags, arms } of file.results) {
     const failed = (on: boolean) => arms.filter((a) => a.on === on).reduce((sum, a) => sum + a.failed, 0);
     lines.push(
-      `| ${name} | \`${offFlags.join(' ')}\` | ${column(arms, true, (a) => a.p99Ratio, 2)} | ${column(arms, false, (a) => a.p99Ratio, 2)} | ${column(arms, true, (a) => a.p99InsideMs, 1)} | ${column(arms, false, (a) => a.p99InsideMs, 1)} | ${column(arms, true, (a) => a.p99Ms, 1)} | ${column(arms, false, (a) => a.p99Ms, 1)} | ${column(arms, true, (a) => a.rps, 0)} | ${column(arms, false, (a) => a.rps, 0)} | ${failed(true)} / ${failed(false)} |`,
+      `| ${name} | \`${offFlags.join(' ')}\` | ${column(arms, true, (a) => a.publishRatio, 2)} | ${column(arms, false, (a) => a.publishRatio, 2)} | ${column(arms, true, (a) => a.standbyRatio, 2)} | ${column(arms, false, (a) => a.standbyRatio, 2)} | ${column(arms, true, (a) => a.quietP99Ms, 1)} | ${column(arms, false, (a) => a.quietP99Ms, 1)} | ${column(arms, true, (a) => a.p99Ms, 1)} | ${column(arms, false, (a) => a.p99Ms, 1)} | ${column(arms, true, (a) => a.rps, 0)} | ${column(arms, false, (a) => a.rps, 0)} | ${failed(true)} / ${failed(false)} |`,
     );
   }
+  if (file.results.every(({ arms }) => arms.every((a) => a.publishRatio === undefined)))
+    lines.push(
+      '',
+      'This run predates the phase split (bench/swap-phases.ts), so it has no phase ratios; its figure was the p99 in the supervisor-out-of-serving windows over outside (git history of this file).',
+    );
   lines.push('');
   return lines.join('\n');
 }

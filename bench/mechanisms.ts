@@ -1,6 +1,7 @@
 // What each tail-latency mechanism buys: swap runs under load with the mechanism on and off,
-// alternating (on/off, off/on, ...) so drift falls on both arms alike. The figure is the p99 of
-// requests inside swap windows over the p99 outside, per arm; plus requests/s and failures.
+// alternating (on/off, off/on, ...) so drift falls on both arms alike. The figures are the p99 of
+// requests in each phase of a swap (publish to swap end, standby fetch) over the quiet p99
+// (bench/swap-phases.ts), per arm; plus requests/s and failures.
 // Writes bench/results/mechanisms-<dataset>.json.
 //   node dist/bench/mechanisms.js [dataset]   (BENCH_MECH_ROUNDS=3, BENCH_MECH_SWAPS=10, BENCH_MECH_CONNECTIONS=64)
 import path from 'node:path';
@@ -20,9 +21,11 @@ export const MECHANISMS = [
 export interface MechanismArm {
   round: number;
   on: boolean;
-  p99Ratio: number;
-  p99InsideMs: number;
-  p99OutsideMs: number;
+  /** p99 from publish start to swap end, over the quiet p99. */
+  publishRatio: number;
+  /** p99 during the standby fetch, over the quiet p99. */
+  standbyRatio: number;
+  quietP99Ms: number;
   p99Ms: number;
   rps: number;
   failed: number;
@@ -38,9 +41,9 @@ export interface MechanismResult {
 const arm = (round: number, on: boolean, row: SwapRow): MechanismArm => ({
   round,
   on,
-  p99Ratio: row.p99Ratio,
-  p99InsideMs: row.p99InsideMs,
-  p99OutsideMs: row.p99OutsideMs,
+  publishRatio: row.phases.publishToSwap.ratio,
+  standbyRatio: row.phases.standbyFetch.ratio,
+  quietP99Ms: row.phases.quiet.p99Ms,
   p99Ms: row.p99Ms,
   rps: row.rps,
   failed: row.failed,
@@ -63,7 +66,9 @@ export async function benchMechanisms(name: DatasetName): Promise<MechanismResul
         const label = `${mechanism.name.replace(/\W+/g, '-')}-${on ? 'on' : 'off'}-${round}`;
         const row = await swapRun(dataset, 'tandem-view', connections, { label, tandemArgs: on ? [] : [...mechanism.off], swaps });
         arms.push(arm(round, on, row));
-        log(`mechanisms ${mechanism.name} round ${round} ${on ? 'on' : 'off'}: p99 in/out ${row.p99Ratio.toFixed(2)}x`);
+        log(
+          `mechanisms ${mechanism.name} round ${round} ${on ? 'on' : 'off'}: p99 publish-to-swap ${row.phases.publishToSwap.ratio.toFixed(2)}x quiet, standby ${row.phases.standbyFetch.ratio.toFixed(2)}x`,
+        );
       }
     }
     results.push({ name: mechanism.name, offFlags: mechanism.off, arms });
