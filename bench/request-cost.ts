@@ -6,6 +6,8 @@
 //
 //   node dist/bench/request-cost.js [--rounds 3] [--seconds 5] [--warmup 2] [--connections 64]
 //        [--tandem label=<dist dir>]...   (default: one tandem, this checkout's dist/)
+//        [--api-stub]  also tandem's API before a supervisor that answers at once (bench/api-stub.ts)
+//        [--no-bare]
 //
 // Several --tandem builds (e.g. a copy of dist/ before a change and dist/ after it) run in the same
 // alternation, so a before/after comparison shares the machine's conditions.
@@ -24,6 +26,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '64' },
     tandem: { type: 'string', multiple: true },
     'no-bare': { type: 'boolean', default: false },
+    /** Also tandem's API before a supervisor that answers at once (bench/api-stub.ts): the main process without the hop. */
+    'api-stub': { type: 'boolean', default: false },
   },
 });
 const rounds = Number(values.rounds);
@@ -166,7 +170,7 @@ async function measure(server: string, round: number, start: (port: number) => R
   const proc = start(port);
   try {
     await waitFor200(`http://127.0.0.1:${port}/ready`);
-    const isTandem = server !== 'bare';
+    const isTandem = server !== 'bare' && server !== 'api-stub';
     await wrk(port, idsFile, warmup);
     const answerer = isTandem ? await answeringPid(port) : null;
     const pids = processTree(proc.pid!);
@@ -229,6 +233,11 @@ if (!values['no-bare'])
         String(port),
       ]),
   });
+if (values['api-stub'])
+  servers.push({
+    name: 'api-stub',
+    start: (port) => spawnTracked(process.execPath, [path.join(DIST, 'bench', 'api-stub.js'), '--data', dataDir, '--port', String(port)]),
+  });
 for (const { label, dist } of tandems)
   servers.push({
     name: label,
@@ -263,7 +272,7 @@ console.log('| server | req/s | total | main process | answering child | other p
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const { name } of servers) {
   const mine = cells.filter((c) => c.server === name);
-  const tandem = name !== 'bare';
+  const tandem = name !== 'bare' && name !== 'api-stub';
   const ratio = (v: number, of: number) => (Number.isFinite(of) ? `${(v / of).toFixed(2)}x` : '-');
   console.log(
     `| ${name} | ${fmt(
