@@ -6,7 +6,7 @@
 //
 //   node dist/bench/request-cost.js [--rounds 3] [--seconds 5] [--warmup 2] [--connections 64]
 //        [--tandem label=<dist dir>]...   (default: one tandem, this checkout's dist/)
-//        [--api-stub]  also tandem's API before a supervisor that answers at once (bench/api-stub.ts)
+//        [--api-stub label=<dist dir>]...  tandem's API before a supervisor that answers at once (bench/api-stub.ts)
 //        [--no-bare]
 //
 // Several --tandem builds (e.g. a copy of dist/ before a change and dist/ after it) run in the same
@@ -26,19 +26,21 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '64' },
     tandem: { type: 'string', multiple: true },
     'no-bare': { type: 'boolean', default: false },
-    /** Also tandem's API before a supervisor that answers at once (bench/api-stub.ts): the main process without the hop. */
-    'api-stub': { type: 'boolean', default: false },
+    /** tandem's API before a supervisor that answers at once (bench/api-stub.ts): the main process without the hop. */
+    'api-stub': { type: 'string', multiple: true },
   },
 });
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 const connections = Number(values.connections);
-const tandems = (values.tandem ?? [`tandem=${DIST}`]).map((spec) => {
+function labelled(spec: string): { label: string; dist: string } {
   const at = spec.indexOf('=');
-  if (at < 1) throw new Error(`--tandem wants label=<dist dir>, got ${spec}`);
+  if (at < 1) throw new Error(`want label=<dist dir>, got ${spec}`);
   return { label: spec.slice(0, at), dist: path.resolve(spec.slice(at + 1)) };
-});
+}
+const tandems = (values.tandem ?? [`tandem=${DIST}`]).map(labelled);
+const stubs = new Set((values['api-stub'] ?? []).map((spec) => labelled(spec).label));
 
 const CLOCK_TICKS_PER_SEC = Number((await run('getconf', ['CLK_TCK'])).trim());
 
@@ -102,6 +104,13 @@ function threadDiff(before: Map<string, number>, after: Map<string, number>, ans
   return out;
 }
 
+/** CPU time of the whole machine, every core, in µs (user, nice, system, irq, softirq, steal from /proc/stat). */
+function machineCpuMicros(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = fields as [number, number, number, number, number, number, number, number];
+  return ((user + nice + system + irq + softirq + steal) * 1e6) / CLOCK_TICKS_PER_SEC;
+}
+
 function cpuOf(pids: number[]): Map<number, number> {
   const out = new Map<number, number>();
   for (const pid of pids) {
@@ -150,6 +159,8 @@ interface Cell {
   main: number;
   answering: number | null;
   others: number;
+  /** Cores' worth of CPU the rest of the machine (wrk and other users included) used during the cell. */
+  elsewhereCores: number;
   /** CPU-µs per answered request by thread name, in the main process and the answering child. */
   mainThreads: Record<string, number>;
   answeringThreads: Record<string, number>;
@@ -170,14 +181,18 @@ async function measure(server: string, round: number, start: (port: number) => R
   const proc = start(port);
   try {
     await waitFor200(`http://127.0.0.1:${port}/ready`);
-    const isTandem = server !== 'bare' && server !== 'api-stub';
+    const isTandem = server !== 'bare' && !stubs.has(server);
     await wrk(port, idsFile, warmup);
     const answerer = isTandem ? await answeringPid(port) : null;
     const pids = processTree(proc.pid!);
     const mainThreadsBefore = threadCpu(proc.pid!);
     const answeringThreadsBefore = answerer === null ? new Map<string, number>() : threadCpu(answerer);
     const before = cpuOf(pids);
+    const machineBefore = machineCpuMicros();
+    const startedAt = performance.now();
     const r = await wrk(port, idsFile, seconds);
+    const elapsedUs = (performance.now() - startedAt) * 1000;
+    const machineUsed = machineCpuMicros() - machineBefore;
     const after = cpuOf(processTree(proc.pid!));
     const mainThreadsAfter = threadCpu(proc.pid!);
     const answeringThreadsAfter = answerer === null ? new Map<string, number>() : threadCpu(answerer);
@@ -201,11 +216,12 @@ async function measure(server: string, round: number, start: (port: number) => R
       main: main / answered,
       answering: answering === null ? null : answering / answered,
       others: (total - main - (answering ?? 0)) / answered,
+      elsewhereCores: (machineUsed - total) / elapsedUs,
       mainThreads: threadDiff(mainThreadsBefore, mainThreadsAfter, answered),
       answeringThreads: threadDiff(answeringThreadsBefore, answeringThreadsAfter, answered),
     };
     log(
-      `${server} round ${round}: ${r.rps.toFixed(0)} req/s, ${errors} errors, CPU-µs/request total ${cell.total.toFixed(1)}, main ${cell.main.toFixed(1)}` +
+      `${server} round ${round}: ${r.rps.toFixed(0)} req/s, ${errors} errors, rest of the machine (wrk included) ${cell.elsewhereCores.toFixed(2)} cores, CPU-µs/request total ${cell.total.toFixed(1)}, main ${cell.main.toFixed(1)}` +
         (cell.answering === null ? '' : `, answering child ${cell.answering.toFixed(1)}, others ${cell.others.toFixed(1)}`) +
         `\n  by thread, main ${JSON.stringify(cell.mainThreads)}` +
         (cell.answering === null ? '' : `, answering child ${JSON.stringify(cell.answeringThreads)}`),
@@ -233,10 +249,10 @@ if (!values['no-bare'])
         String(port),
       ]),
   });
-if (values['api-stub'])
+for (const { label, dist } of (values['api-stub'] ?? []).map(labelled))
   servers.push({
-    name: 'api-stub',
-    start: (port) => spawnTracked(process.execPath, [path.join(DIST, 'bench', 'api-stub.js'), '--data', dataDir, '--port', String(port)]),
+    name: label,
+    start: (port) => spawnTracked(process.execPath, [path.join(dist, 'bench', 'api-stub.js'), '--data', dataDir, '--port', String(port)]),
   });
 for (const { label, dist } of tandems)
   servers.push({
@@ -268,11 +284,13 @@ const bareRps = median(cells.filter((c) => c.server === 'bare').map((c) => c.rps
 console.log(
   `\nCPU-µs per answered request, median (min-max) of ${rounds} rounds; wrk -t1 -c${connections} -d${seconds}s, demo-10k, GET /recommend/<id>/10`,
 );
-console.log('| server | req/s | total | main process | answering child | other processes | total / bare | main / bare | req/s / bare |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log(
+  '| server | req/s | total | main process | answering child | other processes | total / bare | main / bare | req/s / bare | rest of the machine, cores |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const { name } of servers) {
   const mine = cells.filter((c) => c.server === name);
-  const tandem = name !== 'bare' && name !== 'api-stub';
+  const tandem = name !== 'bare' && !stubs.has(name);
   const ratio = (v: number, of: number) => (Number.isFinite(of) ? `${(v / of).toFixed(2)}x` : '-');
   console.log(
     `| ${name} | ${fmt(
@@ -283,7 +301,10 @@ for (const { name } of servers) {
     } | ${tandem ? fmt(mine.map((c) => c.others)) : '-'} | ${ratio(median(mine.map((c) => c.total)), bareTotal)} | ${ratio(
       median(mine.map((c) => c.main)),
       bareTotal,
-    )} | ${ratio(median(mine.map((c) => c.rps)), bareRps)} |`,
+    )} | ${ratio(median(mine.map((c) => c.rps)), bareRps)} | ${fmt(
+      mine.map((c) => c.elsewhereCores),
+      2,
+    )} |`,
   );
 }
 const errors = cells.reduce((sum, c) => sum + c.errors, 0);
