@@ -272,8 +272,9 @@ for (const { label, dist } of tandems)
   });
 
 const cells: Cell[] = [];
+// Every other round runs the servers in reverse order, so no server always follows the same one.
 for (let round = 1; round <= rounds; round++)
-  for (const server of servers) cells.push(await measure(server.name, round, server.start, idsFile));
+  for (const server of round % 2 ? servers : [...servers].reverse()) cells.push(await measure(server.name, round, server.start, idsFile));
 
 const fmt = (values: number[], digits = 1) => {
   const sorted = [...values].sort((a, b) => a - b);
