@@ -19,27 +19,16 @@ function caughtUp(live: LiveChanges | null, seq: number, log: Logger): boolean {
   }
 }
 
-/** One query message off the wire: its header frame, then its vector frames. */
-export type QueryMessage = Buffer[];
-
-/**
- * The replies to one or more query messages, as one reply message: batches that queued while the
- * last one was searched are answered in one search pass. The changes are caught up to the newest
- * seq among them, which every one of them may see.
- */
-export function answerBatch(slot: IndexSlot, messages: QueryMessage[], log: Logger): Buffer[] {
+export function answerBatch(slot: IndexSlot, header: Buffer, vectors: Buffer[], log: Logger): Buffer[] {
   const { held, live } = slot;
-  const queries: { query: Query; vectors: Buffer[] }[] = [];
-  let seq = 0;
-  for (const [header, ...vectors] of messages) {
-    try {
-      const batch = decodeQueries(header ?? Buffer.alloc(0));
-      for (const query of batch.queries) queries.push({ query, vectors });
-      seq = Math.max(seq, batch.seq);
-    } catch (err) {
-      // Without the query numbers nothing can be answered; the supervisor's timeout reports it.
-      log.error({ err }, 'undecodable query batch dropped');
-    }
+  let queries: Query[];
+  let seq: number;
+  try {
+    ({ queries, seq } = decodeQueries(header));
+  } catch (err) {
+    // Without the query numbers nothing can be answered; the supervisor's timeout reports it.
+    log.error({ err }, 'undecodable query batch dropped');
+    return encodeReplies([], []);
   }
   const heads: ReplyHead[] = [];
   const bodies: Buffer[] = [];
@@ -48,17 +37,17 @@ export function answerBatch(slot: IndexSlot, messages: QueryMessage[], log: Logg
     bodies.push(errorBody(code, message));
   };
   if (held === null) {
-    for (const { query } of queries) fail(query.q, 'NO_INDEX', 'this child holds no index version');
+    for (const query of queries) fail(query.q, 'NO_INDEX', 'this child holds no index version');
     return encodeReplies(heads, bodies);
   }
   // An answer that misses a write acknowledged before the query was sent would contradict it.
   if (!caughtUp(live, seq, log)) {
-    for (const { query } of queries) fail(query.q, 'CHANGES_UNAVAILABLE', 'this child cannot read the live profile changes');
+    for (const query of queries) fail(query.q, 'CHANGES_UNAVAILABLE', 'this child cannot read the live profile changes');
     return encodeReplies(heads, bodies);
   }
   const requests: NearestRequest[] = [];
   const asked: number[] = [];
-  for (const { query, vectors } of queries) {
+  for (const query of queries) {
     try {
       const request = toRequest(slot, held, query, vectors);
       if ('code' in request) {

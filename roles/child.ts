@@ -141,16 +141,9 @@ async function controlLoop(): Promise<void> {
   }
 }
 
-// Enough to catch up after a stall, few enough that one reply stays small.
-const MAX_MESSAGES_PER_REPLY = 16;
-
 async function queryLoop(): Promise<void> {
-  for await (const message of queries) {
-    // Batches that queued while the last one was searched go into the same pass and reply: a
-    // ZeroMQ message costs both processes and their I/O threads more than a few queries do.
-    const messages = [message];
-    while (messages.length < MAX_MESSAGES_PER_REPLY && queries.readable) messages.push(await queries.receive());
-    queryOut.send(answerBatch(index, messages, log));
+  for await (const [header, ...vectors] of queries) {
+    queryOut.send(answerBatch(index, header!, vectors, log));
     // ZeroMQ hands over an already queued message without a trip through the event loop, so under
     // constant load this loop ran on microtasks alone, starved the heartbeat timer, and the
     // supervisor killed a busy child as hung (measured: 1,024-dim searches at 16 connections).
