@@ -7,7 +7,7 @@
 //   node dist/bench/request-cost.js [--rounds 3] [--seconds 5] [--warmup 2] [--connections 64]
 //        [--tandem label=<dist dir>]...   (default: one tandem, this checkout's dist/)
 //        [--api-stub label=<dist dir>]...  tandem's API before a supervisor that answers at once (bench/api-stub.ts)
-//        [--no-bare]
+//        [--no-bare] [--delay-ms N]  (each connection waits N ms before each request: a fixed offered rate)
 //
 // Several --tandem builds (e.g. a copy of dist/ before a change and dist/ after it) run in the same
 // alternation, so a before/after comparison shares the machine's conditions.
@@ -24,6 +24,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '64' },
+    /** Each connection waits this long before each request (bench/lua/recommend-paced.lua): a fixed offered rate instead of saturation. */
+    'delay-ms': { type: 'string', default: '0' },
     tandem: { type: 'string', multiple: true },
     'no-bare': { type: 'boolean', default: false },
     /** tandem's API before a supervisor that answers at once (bench/api-stub.ts): the main process without the hop. */
@@ -34,6 +36,8 @@ const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 const connections = Number(values.connections);
+const delayMs = Number(values['delay-ms']);
+const PACED_LUA = path.join(path.dirname(LUA), 'recommend-paced.lua');
 function labelled(spec: string): { label: string; dist: string } {
   const at = spec.indexOf('=');
   if (at < 1) throw new Error(`want label=<dist dir>, got ${spec}`);
@@ -134,10 +138,15 @@ interface WrkSummary {
 
 /** wrk -t1 in a session of its own (spawnTracked is detached), its JSON summary line parsed. */
 async function wrk(port: number, idsFile: string, secs: number): Promise<WrkSummary> {
-  const child = spawnTracked('wrk', ['-t1', `-c${connections}`, `-d${secs}s`, '--timeout', '10s', '-s', LUA, `http://127.0.0.1:${port}`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, IDS: idsFile },
-  });
+  const script = delayMs > 0 ? PACED_LUA : LUA;
+  const child = spawnTracked(
+    'wrk',
+    ['-t1', `-c${connections}`, `-d${secs}s`, '--timeout', '10s', '-s', script, `http://127.0.0.1:${port}`],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, IDS: idsFile, RECOMMEND_LUA: LUA, DELAY_MS: String(delayMs) },
+    },
+  );
   let out = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -283,7 +292,9 @@ const fmt = (values: number[], digits = 1) => {
 const bareTotal = median(cells.filter((c) => c.server === 'bare').map((c) => c.total));
 const bareRps = median(cells.filter((c) => c.server === 'bare').map((c) => c.rps));
 console.log(
-  `\nCPU-µs per answered request, median (min-max) of ${rounds} rounds; wrk -t1 -c${connections} -d${seconds}s, demo-10k, GET /recommend/<id>/10`,
+  `\nCPU-µs per answered request, median (min-max) of ${rounds} rounds; wrk -t1 -c${connections} -d${seconds}s${
+    delayMs > 0 ? `, ${delayMs} ms before each request (bench/lua/recommend-paced.lua)` : ''
+  }, demo-10k, GET /recommend/<id>/10`,
 );
 console.log(
   '| server | req/s | total | main process | answering child | other processes | total / bare | main / bare | req/s / bare | rest of the machine, cores |',
