@@ -121,9 +121,17 @@ export function checkQuery(input: QueryInput, cursors: CursorSigner): CheckedQue
   return { spec, fingerprint };
 }
 
+/** Whether a parsed query string has any parameter (without building an array of its keys). */
+export function hasParameters(query: object): boolean {
+  for (const _ in query) return true;
+  return false;
+}
+
 /** GET's query string as a QueryInput: every parameter a string, lists comma-separated. */
 export function fromQueryString(id: string, n: number, query: Record<string, string | string[] | undefined>): QueryInput | ApiError {
   const input: QueryInput = { id, n };
+  // Most queries have no parameters: no entries array, no filter object to build.
+  if (!hasParameters(query)) return input;
   const filter: NonNullable<QueryInput['filter']> = {};
   for (const [name, raw] of Object.entries(query)) {
     if (raw === undefined) continue;

@@ -35,8 +35,14 @@ export class ServiceMetrics {
   private readonly spans = new SpanTracker();
   private readonly requests: Counter<RequestLabels>;
   private readonly latency: Histogram<'route' | 'method'>;
-  private readonly requestChildren = new Map<string, ReturnType<Counter<RequestLabels>['labels']>>();
-  private readonly latencyChildren = new Map<string, ReturnType<Histogram<'route' | 'method'>['labels']>>();
+  /** route -> method -> the latency histogram's child and the request counter's child by status. */
+  private readonly requestChildren = new Map<
+    string,
+    Map<
+      string,
+      { latency: ReturnType<Histogram<'route' | 'method'>['labels']>; byStatus: Map<number, ReturnType<Counter<RequestLabels>['labels']>> }
+    >
+  >();
   private readonly swaps: Counter;
   private readonly swapSeconds: Histogram;
   private readonly fetchSeconds: Histogram<'outcome'>;
@@ -175,22 +181,28 @@ export class ServiceMetrics {
     else if (span?.kind === 'swap') this.swapSeconds.observe(span.ms / 1000);
   }
 
-  /** Per request, on the hot path: label sets are looked up once and kept. */
+  /**
+   * Per request, on the hot path: label sets are looked up once and kept, by route, method and
+   * status in nested maps (a joined string key was built and hashed anew for every request).
+   */
   onRequest(route: string, method: string, status: number, ms: number): void {
-    const key = `${method} ${route} ${status}`;
-    let counter = this.requestChildren.get(key);
+    let byMethod = this.requestChildren.get(route);
+    if (!byMethod) {
+      byMethod = new Map();
+      this.requestChildren.set(route, byMethod);
+    }
+    let forMethod = byMethod.get(method);
+    if (!forMethod) {
+      forMethod = { latency: this.latency.labels(route, method), byStatus: new Map() };
+      byMethod.set(method, forMethod);
+    }
+    let counter = forMethod.byStatus.get(status);
     if (!counter) {
       counter = this.requests.labels(route, method, String(status));
-      this.requestChildren.set(key, counter);
+      forMethod.byStatus.set(status, counter);
     }
     counter.inc();
-    const routeKey = `${method} ${route}`;
-    let histogram = this.latencyChildren.get(routeKey);
-    if (!histogram) {
-      histogram = this.latency.labels(route, method);
-      this.latencyChildren.set(routeKey, histogram);
-    }
-    histogram.observe(ms / 1000);
+    forMethod.latency.observe(ms / 1000);
   }
 
   get contentType(): string {

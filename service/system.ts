@@ -90,8 +90,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   });
   let draining = false;
   // Readiness goes first: a balancer watching /ready stops sending before the listener closes.
-  app.addHook('onRequest', async (request, reply) => {
-    if (draining && request.url === '/ready') await sendError(reply, httpError('TANDEM_ERR_SHUTTING_DOWN'));
+  // A callback hook: an async one cost a promise on every request, queries included.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (draining && request.url === '/ready') sendError(reply, httpError('TANDEM_ERR_SHUTTING_DOWN'));
+    else done();
   });
   try {
     await app.listen({ port: options.port, host: options.host });

@@ -20,19 +20,28 @@ function isQueryRoute(request: FastifyRequest): boolean {
 
 /** On the root instance, before the routes, so every route and the 404 handler are counted. */
 export function observeRequests(app: FastifyInstance, observers: RequestObservers): void {
-  const queryRoutes = new Map<string, boolean>();
+  // route -> method -> the query latency key ("GET /recommend/:id/:n"), or null for a route that is not a query's.
+  const queryKeys = new Map<string, Map<string, string | null>>();
+  const queryKeyOf = (request: FastifyRequest, route: string): string | null => {
+    let byMethod = queryKeys.get(route);
+    if (!byMethod) {
+      byMethod = new Map();
+      queryKeys.set(route, byMethod);
+    }
+    let key = byMethod.get(request.method);
+    if (key === undefined) {
+      key = isQueryRoute(request) ? `${request.method} ${route}` : null;
+      byMethod.set(request.method, key);
+    }
+    return key;
+  };
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
     const ms = reply.elapsedTime;
     observers.metrics.onRequest(route, request.method, reply.statusCode, ms);
     if (observers.queryLatency) {
-      const key = `${request.method} ${route}`;
-      let isQuery = queryRoutes.get(key);
-      if (isQuery === undefined) {
-        isQuery = isQueryRoute(request);
-        queryRoutes.set(key, isQuery);
-      }
-      if (isQuery) observers.queryLatency.add(key, ms);
+      const key = queryKeyOf(request, route);
+      if (key !== null) observers.queryLatency.add(key, ms);
     }
     done();
   });

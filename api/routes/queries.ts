@@ -7,7 +7,7 @@ import type { QueryOutcome } from '../../supervisor/query-router.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
 import type { CursorSigner } from '../cursor.js';
 import { type ApiError, errorPayload, httpError, MAX_BATCH, MAX_N } from '../errors.js';
-import { type CheckedQuery, checkQuery, fromQueryString, type QueryInput } from '../query-spec.js';
+import { type CheckedQuery, checkQuery, fromQueryString, hasParameters, type QueryInput } from '../query-spec.js';
 import { outcomeError, sendError } from '../reply-error.js';
 import { recommendSchema, searchSchema } from '../schemas/queries.js';
 import { batchSchema, queryBodyProblem, recommendBodySchema } from '../schemas/recommend.js';
@@ -74,28 +74,56 @@ function sendAnswer(reply: FastifyReply, outcome: Answered, body: Buffer): Fasti
 /** api/auth.ts guards routes by scope: a query is a read. */
 const READER = { config: { scope: 'read' } } as const;
 
+/** GET /recommend/:id/:n's parameters as a checked query, or the 4xx; the order of the checks decides the code. */
+function checkRecommend(
+  params: { id: string; n: string },
+  query: Record<string, string | string[]>,
+  cursors: CursorSigner,
+): CheckedQuery | ApiError {
+  const { id, n: rawN } = params;
+  if (!ID_REGEXP.test(id)) return httpError('TANDEM_ERR_BAD_ID');
+  if (!N_PATTERN.test(rawN) || Number(rawN) < 1) return httpError('TANDEM_ERR_BAD_N', rawN);
+  if (rawN.length > 6 || Number(rawN) > MAX_N) return httpError('TANDEM_ERR_N_TOO_LARGE', rawN);
+  const input = fromQueryString(id, Number(rawN), query);
+  return 'statusCode' in input ? input : checkQuery(input, cursors);
+}
+
+/** The `Link` of a full page: the same URL with the next page's cursor. */
+function nextLink(id: string, rawN: string, query: Record<string, string | string[]>, cursor: string): string {
+  // A cursor is base64url and ".": nothing in it to encode, so without other parameters the query is just it.
+  if (!hasParameters(query)) return `</recommend/${encodeURIComponent(id)}/${rawN}?cursor=${cursor}>; rel="next"`;
+  const params = new URLSearchParams(query as Record<string, string>);
+  params.set('cursor', cursor);
+  return `</recommend/${encodeURIComponent(id)}/${rawN}?${params}>; rel="next"`;
+}
+
 export function queryRoutes(app: FastifyInstance, target: QueryTarget, cursors: CursorSigner): void {
+  // Not async: the answer arrives through a callback; an async handler added a promise and a microtask hop per request.
   app.get<{ Params: { id: string; n: string }; Querystring: Record<string, string | string[]> }>(
     '/recommend/:id/:n',
     { ...READER, schema: recommendSchema },
-    async (request, reply) => {
-      const { id, n: rawN } = request.params;
-      if (!ID_REGEXP.test(id)) return sendError(reply, httpError('TANDEM_ERR_BAD_ID'));
-      if (!N_PATTERN.test(rawN) || Number(rawN) < 1) return sendError(reply, httpError('TANDEM_ERR_BAD_N', rawN));
-      if (rawN.length > 6 || Number(rawN) > MAX_N) return sendError(reply, httpError('TANDEM_ERR_N_TOO_LARGE', rawN));
-      const input = fromQueryString(id, Number(rawN), request.query);
-      if ('statusCode' in input) return sendError(reply, input);
-      const checked = checkQuery(input, cursors);
-      if ('statusCode' in checked) return sendError(reply, checked);
-      const outcome = await ask(target, checked);
-      if (!outcome.ok) return sendError(reply, failure(request, outcome));
-      const next = nextCursor(outcome, checked, cursors);
-      if (next) {
-        const params = new URLSearchParams(request.query as Record<string, string>);
-        params.set('cursor', next);
-        reply.header('link', `</recommend/${encodeURIComponent(id)}/${rawN}?${params}>; rel="next"`);
+    (request, reply) => {
+      const checked = checkRecommend(request.params, request.query, cursors);
+      if ('statusCode' in checked) {
+        sendError(reply, checked);
+        return;
       }
-      return sendAnswer(reply, outcome, outcome.body);
+      const { id, n: rawN } = request.params;
+      target.query(checked.spec, (outcome) => {
+        try {
+          if (!outcome.ok) {
+            sendError(reply, failure(request, outcome));
+            return;
+          }
+          const next = nextCursor(outcome, checked, cursors);
+          if (next) reply.header('link', nextLink(id, rawN, request.query, next));
+          sendAnswer(reply, outcome, outcome.body);
+        } catch (err) {
+          // What an async handler's rejection did: the error handler answers it.
+          reply.send(err);
+        }
+      });
+      // Returning nothing: a sync handler's return value would be sent as the body.
     },
   );
 
