@@ -1,7 +1,7 @@
 // Opaque page cursors: where the pages served so far end, the version and store seq that answered
 // the first page, and a fingerprint of the query, signed (HMAC-SHA256) so a client can neither
 // forge one nor carry one over to another query.
-import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { PageMark, PageRequest, QueryFilter } from '../channel/query-batch.js';
 
 interface CursorBody {
@@ -23,35 +23,12 @@ export function queryFingerprint(subject: unknown, filter: QueryFilter | undefin
   return hash('sha256', JSON.stringify([subject, filter ?? {}]), 'base64url').slice(0, 22);
 }
 
-const SHA256_BLOCK = 64;
-
-/**
- * HMAC-SHA256 (RFC 2104) from one-shot hashes over the key's pads, computed once: the same bytes
- * as createHmac, without building an Hmac object for every cursor issued or checked.
- */
-class Sha256Hmac {
-  private readonly innerPad: Buffer;
-  private readonly outerPad: Buffer;
-
-  constructor(secret: Buffer) {
-    const key = Buffer.alloc(SHA256_BLOCK);
-    (secret.length > SHA256_BLOCK ? hash('sha256', secret, 'buffer') : secret).copy(key);
-    this.innerPad = Buffer.from(key.map((byte) => byte ^ 0x36));
-    this.outerPad = Buffer.from(key.map((byte) => byte ^ 0x5c));
-  }
-
-  base64url(message: string): string {
-    const inner = hash('sha256', Buffer.concat([this.innerPad, Buffer.from(message, 'utf8')]), 'buffer');
-    return hash('sha256', Buffer.concat([this.outerPad, inner]), 'base64url');
-  }
-}
-
 export class CursorSigner {
-  private readonly hmac: Sha256Hmac;
+  private readonly secret: Buffer;
 
   /** Without a configured secret, cursors are good for this process's lifetime only. */
   constructor(secret?: string) {
-    this.hmac = new Sha256Hmac(secret ? Buffer.from(secret, 'utf8') : randomBytes(32));
+    this.secret = secret ? Buffer.from(secret, 'utf8') : randomBytes(32);
   }
 
   issue(page: PageRequest, fingerprint: string): string {
@@ -79,6 +56,6 @@ export class CursorSigner {
   }
 
   private sign(body: string): string {
-    return this.hmac.base64url(body);
+    return createHmac('sha256', this.secret).update(body).digest('base64url');
   }
 }
