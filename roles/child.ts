@@ -23,7 +23,15 @@ const controlOut = new SocketWriter(control, (err) => log.error({ err }, 'contro
 const queryOut = new SocketWriter(queries, (err) => log.error({ err }, 'query reply send failed'));
 
 const index: IndexSlot = { held: null, live: null, vectorize: null };
-const fetchVersion = createFetcher(config.fetchPolicy, config.verifiedDir, config.storePath, index, log, config.expectedDims);
+const fetchVersion = createFetcher(
+  config.fetchPolicy,
+  config.verifiedDir,
+  config.storePath,
+  index,
+  log,
+  config.expectedDims,
+  config.searchThreads,
+);
 let welcomed = false;
 const orphanWatch = new OrphanWatch(config.heartbeatMs, config.orphanMs, Date.now());
 
@@ -152,6 +160,6 @@ async function queryLoop(): Promise<void> {
 }
 
 tell({ type: 'HELLO', slot: config.slot, pid: process.pid, token: config.token });
-log.info({ slot: config.slot, control: config.controlEndpoint }, 'child started');
+log.info({ slot: config.slot, control: config.controlEndpoint, searchThreads: config.searchThreads }, 'child started');
 controlLoop().catch((err) => exit(1, `control loop failed: ${(err as Error).message}`));
 queryLoop().catch((err) => exit(1, `query loop failed: ${(err as Error).message}`));
