@@ -64,19 +64,26 @@ export interface HttpRow {
   requests: number;
 }
 
-interface Running {
+export interface Running {
   kind: ServerKind;
   url: string;
   child: ChildProcess;
 }
 
-export function startServer(kind: ServerKind, dataDir: string, mode: 'view' | 'load', port = freePort()): Running {
+export function startServer(
+  kind: ServerKind,
+  dataDir: string,
+  mode: 'view' | 'load',
+  port = freePort(),
+  /** Flags for tandem's command line (bench/tandem-configs.ts compares them). */
+  tandemFlags: string[] = [],
+): Running {
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess;
   if (kind === 'tandem') {
     // Its own store and write token: the cached data set is shared and stays as it was built.
     const own = mkdtempSync(path.join(ensureDir(path.join(CACHE, 'runs')), 'http-store-'));
-    const extra = ['--store', path.join(own, 'profiles.db'), '--write-token-file', path.join(own, 'write-token')];
+    const extra = ['--store', path.join(own, 'profiles.db'), '--write-token-file', path.join(own, 'write-token'), ...tandemFlags];
     child = spawnTracked(process.execPath, tandemCommand(dataDir, port, mode, path.join(CACHE, 'runs'), extra));
     child.once('exit', () => rmSync(own, { recursive: true, force: true }));
   } else {
@@ -110,7 +117,7 @@ async function tandemStatus(url: string): Promise<SupervisorStatus> {
 }
 
 /** Until tandem serves and its spare holds the served version too: a standby fetch must not run in a cell. */
-async function waitForStandby(url: string, timeoutMs: number): Promise<SupervisorStatus> {
+export async function waitForStandby(url: string, timeoutMs: number): Promise<SupervisorStatus> {
   const deadline = Date.now() + timeoutMs;
   const settled = (status: SupervisorStatus) =>
     status.state === 'serving' &&
@@ -134,7 +141,7 @@ async function rolesOf(server: Running): Promise<Map<number, ProcessRole>> {
 }
 
 /** One wrk run with the server's process tree read right before and right after it. */
-async function measureCell(server: Running, idsFile: string, connections: number): Promise<HttpRun> {
+export async function measureCell(server: Running, idsFile: string, connections: number): Promise<HttpRun> {
   const roles = await rolesOf(server);
   const before = processTree(server.child.pid!);
   const result = await runWrk(server.url, idsFile, connections, DURATION_SEC);
