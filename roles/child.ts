@@ -108,7 +108,9 @@ async function onCommand(message: SupervisorToChild): Promise<void> {
       tell({ type: 'ACK', seq: message.seq });
       // The load is one long native call: make sure the ACK has left before it blocks us.
       await controlOut.flushed();
-      tell(await fetchVersion(message));
+      // Not awaited: the control loop goes on reading heartbeats while the checksum pass runs, or a
+      // fetch longer than orphanMs (1M profiles on a busy machine) looked like a silent supervisor.
+      fetchVersion(message).then(tell, (err) => exit(1, `fetch failed outside its own error handling: ${(err as Error).message}`));
       return;
     case 'ANSWER':
       tell({ type: 'ACK', seq: message.seq });
