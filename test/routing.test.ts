@@ -11,6 +11,7 @@ import {
   type RoutingState,
   releaseHeld,
   routeFor,
+  type SupervisorView,
   spareLeft,
 } from '../statecharts/routing.js';
 import { startHarness } from './helpers/machine-harness.js';
@@ -84,6 +85,52 @@ t.test('the spare shares the queries only while it holds the served version in s
   h.slot(0).send({ type: 'EXITED', code: null, signal: 'SIGKILL' });
   t.same(route(), { kind: 'slot', slot: 1 }, 'a crashed spare holds nothing: the answerer alone');
   h.actor.stop();
+});
+
+t.test('which spare may answer, case by case: only one in standby holding exactly the served version', async (t) => {
+  const view = (context: Partial<SupervisorView['context']>): SupervisorView => ({
+    context: {
+      answerer: 0,
+      servingVersion: 'v2',
+      slots: [
+        { ready: false, version: 'v2' },
+        { ready: true, version: 'v2' },
+      ],
+      candidate: null,
+      retiring: null,
+      ...context,
+    },
+    matches: () => false,
+  });
+  const states = ['answering.serving', 'standby'];
+  const onlyAnswerer = { kind: 'slot', slot: 0 };
+  t.same(routeFor(view({}), states, true), { kind: 'slot', slot: 0, spare: 1 }, 'both hold v2, the spare in standby: both');
+  const older = view({
+    slots: [
+      { ready: false, version: 'v2' },
+      { ready: true, version: 'v1' },
+    ],
+  });
+  t.same(routeFor(older, states, true), onlyAnswerer, 'a spare holding an older version: never');
+  const newer = view({
+    slots: [
+      { ready: false, version: 'v2' },
+      { ready: true, version: 'v3' },
+    ],
+  });
+  t.same(routeFor(newer, states, true), onlyAnswerer, 'a spare holding a newer version not promoted (say, quarantined): never');
+  t.same(routeFor(view({}), ['answering.serving', 'fetching.loading'], true), onlyAnswerer, 'a spare fetching: never');
+  t.same(routeFor(view({}), ['answering.serving', 'idle'], true), onlyAnswerer, 'only in standby');
+  t.same(routeFor(view({ candidate: 1 }), states, true), onlyAnswerer, 'the machine has sent it a command: not any more');
+  t.same(routeFor(view({ retiring: 1 }), states, true), onlyAnswerer, 'a draining old answerer: never');
+  const busy = view({
+    slots: [
+      { ready: false, version: 'v2' },
+      { ready: false, version: 'v2' },
+    ],
+  });
+  t.same(routeFor(busy, states, true), onlyAnswerer, 'not ready (busy with a command): never');
+  t.same(routeFor(view({}), states, false), onlyAnswerer, 'switched off: the answerer alone');
 });
 
 const at = (state: Partial<RoutingState>): RoutingState => ({ ...INITIAL_ROUTING, ...state });
