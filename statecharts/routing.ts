@@ -119,18 +119,21 @@ const HOLD: Dispatch = { kind: 'hold' };
 const FAIL: Dispatch = { kind: 'fail' };
 
 /**
- * Per query, on the hot path: allocates only for a send. With a spare sharing the load, the one
- * with fewer queries in flight (`inFlight[slot]`) gets it, the answerer on a tie; a slot a send
- * just failed to reach gets nothing while the other can take it.
+ * Per query, on the hot path: allocates only for a send. With a spare sharing the load, the slot
+ * whose batch is being filled (`filling`) keeps it until the batch leaves, so sharing costs no
+ * extra messages; a new batch goes to the one with fewer queries in flight (`inFlight[slot]`), the
+ * answerer on a tie. A slot a send just failed to reach gets nothing while the other can take it.
  */
-export function dispatchFor(state: RoutingState, now: number, inFlight: readonly number[] = []): Dispatch {
+export function dispatchFor(state: RoutingState, now: number, inFlight: readonly number[] = [], filling: number | null = null): Dispatch {
   const { target, suspect } = state;
   if (target.kind === 'none') return FAIL;
   if (target.kind === 'wait') return HOLD;
   const suspected = suspect !== null && now < suspect.until ? suspect.slot : null;
   const { slot, spare } = target;
-  if (spare !== undefined && spare !== suspected && (slot === suspected || (inFlight[spare] ?? 0) < (inFlight[slot] ?? 0)))
-    return { kind: 'send', slot: spare };
+  if (spare !== undefined && spare !== suspected) {
+    if (slot === suspected || filling === spare) return { kind: 'send', slot: spare };
+    if (filling !== slot && (inFlight[spare] ?? 0) < (inFlight[slot] ?? 0)) return { kind: 'send', slot: spare };
+  }
   if (slot === suspected) return HOLD;
   return { kind: 'send', slot };
 }

@@ -81,6 +81,8 @@ export class QueryRouter {
   private readonly held: number[] = [];
   private readonly outbox = new Map<number, number[]>();
   private flushScheduled = false;
+  /** The slot whose batch in the outbox is being filled: it keeps getting queries until the batch leaves. */
+  private filling: number | null = null;
   /** Who gets queries: decided by statecharts/routing.ts, never here. */
   private routing: RoutingState = INITIAL_ROUTING;
   private nextQ = 1;
@@ -219,7 +221,7 @@ export class QueryRouter {
       this.enqueue(q, entry, pinned);
       return;
     }
-    const dispatch = dispatchFor(this.routing, Date.now(), this.inFlightBySlot);
+    const dispatch = dispatchFor(this.routing, Date.now(), this.inFlightBySlot, this.filling);
     if (dispatch.kind !== 'send') {
       this.place(entry, null);
       if (dispatch.kind === 'hold') {
@@ -243,7 +245,9 @@ export class QueryRouter {
       this.outbox.set(slot, batch);
     }
     batch.push(q);
+    this.filling = slot;
     if (batch.length >= this.options.maxBatch) {
+      this.filling = null;
       this.outbox.delete(slot);
       this.sendBatch(slot, batch);
       return;
@@ -256,6 +260,7 @@ export class QueryRouter {
 
   private flush(): void {
     this.flushScheduled = false;
+    this.filling = null;
     for (const [slot, qs] of this.outbox) this.sendBatch(slot, qs);
     this.outbox.clear();
   }
