@@ -118,21 +118,36 @@ export type Dispatch = { kind: 'send'; slot: number } | { kind: 'hold' } | { kin
 const HOLD: Dispatch = { kind: 'hold' };
 const FAIL: Dispatch = { kind: 'fail' };
 
+/** How busy each slot is, as the router sees it: what a spare shares the queries by. */
+export interface SlotLoad {
+  /** Queries sent to each slot and not answered yet. */
+  inFlight: readonly number[];
+  /** The slot whose batch is being filled in the outbox, if any. */
+  filling: number | null;
+  /** The slot the last batch was started for. */
+  lastBatch: number | null;
+}
+
+const NO_LOAD: SlotLoad = { inFlight: [], filling: null, lastBatch: null };
+
 /**
  * Per query, on the hot path: allocates only for a send. With a spare sharing the load, the slot
- * whose batch is being filled (`filling`) keeps it until the batch leaves, so sharing costs no
- * extra messages; a new batch goes to the one with fewer queries in flight (`inFlight[slot]`), the
- * answerer on a tie. A slot a send just failed to reach gets nothing while the other can take it.
+ * whose batch is being filled keeps it until the batch leaves, so sharing costs no extra messages;
+ * a new batch goes to the one with fewer queries in flight, on a tie to the one that did not get
+ * the last batch. A slot a send just failed to reach gets nothing while the other can take it.
  */
-export function dispatchFor(state: RoutingState, now: number, inFlight: readonly number[] = [], filling: number | null = null): Dispatch {
+export function dispatchFor(state: RoutingState, now: number, load: SlotLoad = NO_LOAD): Dispatch {
   const { target, suspect } = state;
   if (target.kind === 'none') return FAIL;
   if (target.kind === 'wait') return HOLD;
   const suspected = suspect !== null && now < suspect.until ? suspect.slot : null;
   const { slot, spare } = target;
   if (spare !== undefined && spare !== suspected) {
-    if (slot === suspected || filling === spare) return { kind: 'send', slot: spare };
-    if (filling !== slot && (inFlight[spare] ?? 0) < (inFlight[slot] ?? 0)) return { kind: 'send', slot: spare };
+    if (slot === suspected || load.filling === spare) return { kind: 'send', slot: spare };
+    const atSpare = load.inFlight[spare] ?? 0;
+    const atAnswerer = load.inFlight[slot] ?? 0;
+    if (load.filling !== slot && (atSpare < atAnswerer || (atSpare === atAnswerer && load.lastBatch === slot)))
+      return { kind: 'send', slot: spare };
   }
   if (slot === suspected) return HOLD;
   return { kind: 'send', slot };

@@ -81,14 +81,16 @@ export class QueryRouter {
   private readonly held: number[] = [];
   private readonly outbox = new Map<number, number[]>();
   private flushScheduled = false;
-  /** The slot whose batch in the outbox is being filled: it keeps getting queries until the batch leaves. */
-  private filling: number | null = null;
+  /** What a spare shares the queries by (statecharts/routing.ts SlotLoad). */
+  private readonly load: { inFlight: number[]; filling: number | null; lastBatch: number | null } = {
+    inFlight: [],
+    filling: null,
+    lastBatch: null,
+  };
   /** Who gets queries: decided by statecharts/routing.ts, never here. */
   private routing: RoutingState = INITIAL_ROUTING;
   private nextQ = 1;
   private readonly sweeper: NodeJS.Timeout;
-  /** Queries sent to each slot and not settled or moved yet: the load a spare shares by. */
-  private readonly inFlightBySlot: number[] = [];
   /** Queries each slot answered, for /status: both children answer while the spare shares the load. */
   readonly answeredBySlot: number[] = [];
   /**
@@ -177,8 +179,9 @@ export class QueryRouter {
 
   /** Which slot a query is with, keeping each slot's in-flight count. */
   private place(entry: Pending, slot: number | null): void {
-    if (entry.slot !== null) this.inFlightBySlot[entry.slot] = (this.inFlightBySlot[entry.slot] ?? 1) - 1;
-    if (slot !== null) this.inFlightBySlot[slot] = (this.inFlightBySlot[slot] ?? 0) + 1;
+    const { inFlight } = this.load;
+    if (entry.slot !== null) inFlight[entry.slot] = (inFlight[entry.slot] ?? 1) - 1;
+    if (slot !== null) inFlight[slot] = (inFlight[slot] ?? 0) + 1;
     entry.slot = slot;
   }
 
@@ -221,7 +224,7 @@ export class QueryRouter {
       this.enqueue(q, entry, pinned);
       return;
     }
-    const dispatch = dispatchFor(this.routing, Date.now(), this.inFlightBySlot, this.filling);
+    const dispatch = dispatchFor(this.routing, Date.now(), this.load);
     if (dispatch.kind !== 'send') {
       this.place(entry, null);
       if (dispatch.kind === 'hold') {
@@ -243,11 +246,12 @@ export class QueryRouter {
     if (!batch) {
       batch = [];
       this.outbox.set(slot, batch);
+      this.load.lastBatch = slot;
     }
     batch.push(q);
-    this.filling = slot;
+    this.load.filling = slot;
     if (batch.length >= this.options.maxBatch) {
-      this.filling = null;
+      this.load.filling = null;
       this.outbox.delete(slot);
       this.sendBatch(slot, batch);
       return;
@@ -260,7 +264,7 @@ export class QueryRouter {
 
   private flush(): void {
     this.flushScheduled = false;
-    this.filling = null;
+    this.load.filling = null;
     for (const [slot, qs] of this.outbox) this.sendBatch(slot, qs);
     this.outbox.clear();
   }

@@ -149,26 +149,32 @@ t.test('dispatch: none fails, wait holds, a suspect target holds until the suspi
   t.ok(admits(at({ target: { kind: 'wait' } })), 'and accepted while one is about to');
 });
 
-t.test(
-  'dispatch with a spare: the filling batch, else the one with fewer queries in flight, the answerer on a tie, never a suspect',
-  async (t) => {
-    const shared = { kind: 'slot', slot: 0, spare: 1 } as const;
-    t.same(dispatchFor(at({ target: shared }), 0, [0, 0]), { kind: 'send', slot: 0 }, 'a tie: the answerer');
-    t.same(dispatchFor(at({ target: shared }), 0, [3, 2]), { kind: 'send', slot: 1 }, 'the spare has fewer in flight');
-    t.same(dispatchFor(at({ target: shared }), 0, [2, 3]), { kind: 'send', slot: 0 }, 'the answerer has fewer');
-    t.same(dispatchFor(at({ target: shared }), 0), { kind: 'send', slot: 0 }, 'no counts: the answerer');
-    t.same(dispatchFor(at({ target: shared }), 0, [9, 0], 0), { kind: 'send', slot: 0 }, "the answerer's batch is filling: it keeps it");
-    t.same(dispatchFor(at({ target: shared }), 0, [0, 9], 1), { kind: 'send', slot: 1 }, "the spare's batch is filling: it keeps it");
-    t.same(dispatchFor(at({ target: slot0 }), 0, [0, 9], 1), { kind: 'send', slot: 0 }, 'a spare no longer sharing: its batch is not kept');
-    const spareSuspect = at({ target: shared, suspect: { slot: 1, until: 10 } });
-    t.same(dispatchFor(spareSuspect, 5, [9, 0]), { kind: 'send', slot: 0 }, 'a spare a send failed to reach gets nothing');
-    const answererSuspect = at({ target: shared, suspect: { slot: 0, until: 10 } });
-    t.same(dispatchFor(answererSuspect, 5, [0, 9]), { kind: 'send', slot: 1 }, 'nor a suspect answerer, while the spare can take it');
-    t.same(dispatchFor(answererSuspect, 5, [0, 9], 0), { kind: 'send', slot: 1 }, 'even with its batch filling');
-    t.same(dispatchFor(spareSuspect, 5, [9, 0], 1), { kind: 'send', slot: 0 }, 'nor a suspect spare with its batch filling');
-    t.equal(releaseHeld(answererSuspect, 5), 'dispatch', 'so held queries go to the spare');
-  },
-);
+t.test('dispatch with a spare: the filling batch, else fewer in flight, else not the last batch, never a suspect', async (t) => {
+  const shared = at({ target: { kind: 'slot', slot: 0, spare: 1 } });
+  const load = (inFlight: number[], filling: number | null = null, lastBatch: number | null = null) => ({ inFlight, filling, lastBatch });
+  t.same(dispatchFor(shared, 0, load([0, 0])), { kind: 'send', slot: 0 }, 'a tie, no batch yet: the answerer');
+  t.same(dispatchFor(shared, 0, load([0, 0], null, 0)), { kind: 'send', slot: 1 }, 'a tie: the one that did not get the last batch');
+  t.same(dispatchFor(shared, 0, load([0, 0], null, 1)), { kind: 'send', slot: 0 }, 'either way round');
+  t.same(dispatchFor(shared, 0, load([3, 2], null, 1)), { kind: 'send', slot: 1 }, 'the spare has fewer in flight');
+  t.same(dispatchFor(shared, 0, load([2, 3], null, 0)), { kind: 'send', slot: 0 }, 'the answerer has fewer');
+  t.same(dispatchFor(shared, 0), { kind: 'send', slot: 0 }, 'no load known: the answerer');
+  t.same(dispatchFor(shared, 0, load([9, 0], 0)), { kind: 'send', slot: 0 }, "the answerer's batch is filling: it keeps it");
+  t.same(dispatchFor(shared, 0, load([0, 9], 1)), { kind: 'send', slot: 1 }, "the spare's batch is filling: it keeps it");
+  t.same(
+    dispatchFor(at({ target: slot0 }), 0, load([0, 9], 1)),
+    { kind: 'send', slot: 0 },
+    'a spare no longer sharing: its batch is not kept',
+  );
+  const spareSuspect = at({ target: shared.target, suspect: { slot: 1, until: 10 } });
+  t.same(dispatchFor(spareSuspect, 5, load([9, 0], 1)), { kind: 'send', slot: 0 }, 'a spare a send failed to reach gets nothing');
+  const answererSuspect = at({ target: shared.target, suspect: { slot: 0, until: 10 } });
+  t.same(
+    dispatchFor(answererSuspect, 5, load([0, 9], 0)),
+    { kind: 'send', slot: 1 },
+    'nor a suspect answerer, while the spare can take it',
+  );
+  t.equal(releaseHeld(answererSuspect, 5), 'dispatch', 'so held queries go to the spare');
+});
 
 t.test('a spare stops sharing: a dead one is dropped, its leaving is seen, a suspicion of the answerer stays', async (t) => {
   const shared = at({ target: { kind: 'slot', slot: 0, spare: 1 } });
