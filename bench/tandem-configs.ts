@@ -3,7 +3,7 @@
 // and stopped after, measured like bench/http.ts (wrk and the server in sessions of their own, CPU
 // of the whole process tree from /proc). Prints requests/s, CPU µs per answered request and each
 // child's share of the answers. `node dist/bench/tandem-configs.js [dataset...]`; BENCH_CONNECTIONS
-// (default 64), BENCH_DURATION, BENCH_WARMUP, BENCH_ROUNDS; TANDEM_CONFIGS=name,name to pick.
+// (default 64), BENCH_DURATION, BENCH_WARMUP, BENCH_ROUNDS; TANDEM_CONFIGS='name;name' to pick (names hold commas).
 import path from 'node:path';
 import {
   DURATION_SEC,
@@ -28,7 +28,7 @@ const ALL_CONFIGS: Record<string, string[]> = {
   'both answer, 1 thread': ['--spare-answers', 'on', '--search-threads', '1'],
   'both answer, 2 threads': ['--spare-answers', 'on', '--search-threads', '2'],
 };
-const picked = process.env.TANDEM_CONFIGS?.split(',');
+const picked = process.env.TANDEM_CONFIGS?.split(';');
 const CONFIGS = Object.entries(ALL_CONFIGS).filter(([name]) => !picked || picked.some((p) => name.startsWith(p)));
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '64').split(',').map(Number);
 const READY_TIMEOUT_MS = 15 * 60_000;
