@@ -70,13 +70,20 @@ export interface Running {
   child: ChildProcess;
 }
 
-export function startServer(kind: ServerKind, dataDir: string, mode: 'view' | 'load', port = freePort()): Running {
+export function startServer(
+  kind: ServerKind,
+  dataDir: string,
+  mode: 'view' | 'load',
+  port = freePort(),
+  /** Flags for tandem's command line (bench/tandem-configs.ts compares them). */
+  tandemFlags: string[] = [],
+): Running {
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess;
   if (kind === 'tandem') {
     // Its own store and write token: the cached data set is shared and stays as it was built.
     const own = mkdtempSync(path.join(ensureDir(path.join(CACHE, 'runs')), 'http-store-'));
-    const extra = ['--store', path.join(own, 'profiles.db'), '--write-token-file', path.join(own, 'write-token')];
+    const extra = ['--store', path.join(own, 'profiles.db'), '--write-token-file', path.join(own, 'write-token'), ...tandemFlags];
     child = spawnTracked(process.execPath, tandemCommand(dataDir, port, mode, path.join(CACHE, 'runs'), extra));
     child.once('exit', () => rmSync(own, { recursive: true, force: true }));
   } else {

@@ -19,6 +19,8 @@ export interface ChildConfig {
   liveChangesPollMs: number;
   /** The vector size the service takes (its --dims): a version of another size is refused on its merits. */
   expectedDims?: number;
+  /** Threads a batch search may use (defaults.ts searchThreadsFor). */
+  searchThreads: number;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -32,6 +34,14 @@ function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): n
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a whole number of ms > 0, got ${raw}`);
+  return value;
+}
+
+function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a whole number > 0, got ${raw}`);
   return value;
 }
 
@@ -51,6 +61,8 @@ export function readChildConfig(env: NodeJS.ProcessEnv): ChildConfig {
     ...(env.TANDEM_LIVE_STORE ? { storePath: env.TANDEM_LIVE_STORE } : {}),
     liveChangesPollMs: milliseconds(env, 'TANDEM_LIVE_POLL_MS', CHANNEL_DEFAULTS.liveChangesPollMs),
     ...(env.TANDEM_EXPECTED_DIMS ? { expectedDims: Number(env.TANDEM_EXPECTED_DIMS) } : {}),
+    // A child started without the setting searches as it always did: one thread.
+    searchThreads: count(env, 'TANDEM_SEARCH_THREADS', 1),
   };
 }
 
@@ -68,5 +80,6 @@ export function childEnv(config: ChildConfig): Record<string, string> {
     ...(config.storePath ? { TANDEM_LIVE_STORE: config.storePath } : {}),
     TANDEM_LIVE_POLL_MS: String(config.liveChangesPollMs),
     ...(config.expectedDims !== undefined ? { TANDEM_EXPECTED_DIMS: String(config.expectedDims) } : {}),
+    TANDEM_SEARCH_THREADS: String(config.searchThreads),
   };
 }

@@ -1,4 +1,5 @@
 // Timings both sides of the channel must agree on: one table, read by the supervisor and the child.
+import { availableParallelism } from 'node:os';
 
 export const CHANNEL_DEFAULTS = {
   /** Each side says something at least this often. */
@@ -16,4 +17,13 @@ export const CHANNEL_DEFAULTS = {
 /** How long a child waits for a word from its supervisor before it treats itself as orphaned. */
 export function orphanMsFor(heartbeatTimeoutMs: number): number {
   return Math.max(CHANNEL_DEFAULTS.orphanMs, 4 * heartbeatTimeoutMs);
+}
+
+/**
+ * Threads one child's batch search may use: the cores this process may run on, less one for the
+ * main process (HTTP and the hop cost it about as much CPU per query as a 10k search), shared by
+ * the children that answer. A batch of one query uses one thread whatever this says.
+ */
+export function searchThreadsFor(answeringChildren: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.floor((cores - 1) / Math.max(1, answeringChildren)));
 }

@@ -23,7 +23,15 @@ const controlOut = new SocketWriter(control, (err) => log.error({ err }, 'contro
 const queryOut = new SocketWriter(queries, (err) => log.error({ err }, 'query reply send failed'));
 
 const index: IndexSlot = { held: null, live: null, vectorize: null };
-const fetchVersion = createFetcher(config.fetchPolicy, config.verifiedDir, config.storePath, index, log, config.expectedDims);
+const fetchVersion = createFetcher(
+  config.fetchPolicy,
+  config.verifiedDir,
+  config.storePath,
+  index,
+  log,
+  config.expectedDims,
+  config.searchThreads,
+);
 let welcomed = false;
 const orphanWatch = new OrphanWatch(config.heartbeatMs, config.orphanMs, Date.now());
 
@@ -100,7 +108,9 @@ async function onCommand(message: SupervisorToChild): Promise<void> {
       tell({ type: 'ACK', seq: message.seq });
       // The load is one long native call: make sure the ACK has left before it blocks us.
       await controlOut.flushed();
-      tell(await fetchVersion(message));
+      // Not awaited: the control loop goes on reading heartbeats while the checksum pass runs, or a
+      // fetch longer than orphanMs (1M profiles on a busy machine) looked like a silent supervisor.
+      fetchVersion(message).then(tell, (err) => exit(1, `fetch failed outside its own error handling: ${(err as Error).message}`));
       return;
     case 'ANSWER':
       tell({ type: 'ACK', seq: message.seq });
@@ -152,6 +162,6 @@ async function queryLoop(): Promise<void> {
 }
 
 tell({ type: 'HELLO', slot: config.slot, pid: process.pid, token: config.token });
-log.info({ slot: config.slot, control: config.controlEndpoint }, 'child started');
+log.info({ slot: config.slot, control: config.controlEndpoint, searchThreads: config.searchThreads }, 'child started');
 controlLoop().catch((err) => exit(1, `control loop failed: ${(err as Error).message}`));
 queryLoop().catch((err) => exit(1, `query loop failed: ${(err as Error).message}`));

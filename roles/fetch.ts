@@ -57,6 +57,7 @@ export function createFetcher(
   slot: IndexSlot,
   log: Logger,
   expectedDims?: number,
+  searchThreads = 1,
 ) {
   const checksums = checksumsFor(policy, verifiedDir);
 
@@ -66,7 +67,7 @@ export function createFetcher(
     releaseDroppedIndex();
     const started = performance.now();
     try {
-      const held = await HeldIndex.open(command.path, command.mode, command.version, checksums.hashFiles);
+      const held = await HeldIndex.open(command.path, command.mode, command.version, checksums.hashFiles, searchThreads);
       try {
         if (expectedDims !== undefined && held.dims !== expectedDims)
           throw new IndexFormatError(

@@ -56,9 +56,8 @@ interface BatchResult {
 }
 
 const WARMUP_QUERIES = 256;
-// One query is one graph walk: asking usearch for its thread pool (0 = all cores) only adds
-// hand-off cost (BENCHMARKS.md).
-const SEARCH_THREADS = 1;
+// One query is one graph walk: usearch splits a batch by query, so a single search gets one thread.
+const ONE_THREAD = 1;
 
 /**
  * Up to this many profiles the answer role scans every vector instead of walking the HNSW graph
@@ -94,6 +93,8 @@ export class HeldIndex {
     private readonly vectorsInHeap: Float32Array | null,
     scanCopy: ScanCopy | null,
     private readonly fullScan: boolean,
+    /** Threads a batch search may use (channel/defaults.ts searchThreadsFor); a batch of one uses one. */
+    private readonly searchThreads: number,
   ) {
     this.queryVector = new Float32Array(manifest.dims);
     this.searchable = {
@@ -104,7 +105,7 @@ export class HeldIndex {
       vectorsInHeap: vectorsInHeap !== null,
       scanCopy,
       isRemoved: (row) => rows.isRemoved(row),
-      graphSearch: (vector, k) => index.search(vector, k, SEARCH_THREADS),
+      graphSearch: (vector, k) => index.search(vector, k, ONE_THREAD),
       vectorsInto: (rowList, target) => this.vectorsInto(rowList, target),
     };
     this.postings = AttributePostings.of(rows.attributes, rows.count);
@@ -117,7 +118,13 @@ export class HeldIndex {
    * small, else reads them from the file (page cache, shared by both children). A child passes a
    * `hashFiles` that hashes at low priority (roles/fetch/low-priority-checksums.ts).
    */
-  static async open(dir: string, mode: LoadMode, expectedVersion?: string, hashFiles: HashFiles = hashFilesHere): Promise<HeldIndex> {
+  static async open(
+    dir: string,
+    mode: LoadMode,
+    expectedVersion?: string,
+    hashFiles: HashFiles = hashFilesHere,
+    searchThreads = 1,
+  ): Promise<HeldIndex> {
     const manifest = await readVerifiedManifest(dir, hashFiles);
     if (expectedVersion !== undefined && manifest.version !== expectedVersion) {
       throw new IndexFormatError('VERSION_MISMATCH', `${dir}: manifest says version ${manifest.version}, expected ${expectedVersion}`);
@@ -131,14 +138,20 @@ export class HeldIndex {
           `${dir}: ${ROWS_FILE} has ${rows.count} rows (${rows.liveCount} profiles), manifest ${rowsOf(manifest)} (${manifest.count})`,
         );
       }
-      return await HeldIndex.openIndex(dir, mode, manifest, rows);
+      return await HeldIndex.openIndex(dir, mode, manifest, rows, searchThreads);
     } catch (err) {
       rows.close();
       throw err;
     }
   }
 
-  private static async openIndex(dir: string, mode: LoadMode, manifest: Manifest, rows: RowTable): Promise<HeldIndex> {
+  private static async openIndex(
+    dir: string,
+    mode: LoadMode,
+    manifest: Manifest,
+    rows: RowTable,
+    searchThreads: number,
+  ): Promise<HeldIndex> {
     const index = createEngineIndex(manifest.params, manifest.dims);
     const indexFile = path.join(dir, INDEX_FILE);
     if (mode === 'view') index.view(indexFile);
@@ -164,7 +177,18 @@ export class HeldIndex {
       vectorsFd !== null && manifest.params.metric === 'ip' && process.env.TANDEM_SCAN_COPY !== 'off'
         ? ScanCopy.fromFile(vectorsFd, rowsOf(manifest), manifest.dims, ClusteredLayout.of(rows.attributes, rows.count))
         : null;
-    const held = new HeldIndex(manifest.version, manifest, mode, index, rows, vectorsFd, vectorsInHeap, scanCopy, fullScan);
+    const held = new HeldIndex(
+      manifest.version,
+      manifest,
+      mode,
+      index,
+      rows,
+      vectorsFd,
+      vectorsInHeap,
+      scanCopy,
+      fullScan,
+      Math.max(1, Math.floor(searchThreads)),
+    );
     // A loaded index is already in this heap; only a view has pages to fault in.
     if (mode === 'view') held.warmUp();
     return held;
@@ -264,7 +288,9 @@ export class HeldIndex {
         for (const [j, i] of group.entries()) flat.set(requests[i]!.vector, j * this.dims);
       }
       // The binding returns keys and distances for all queries, `want` slots each, `counts` filled.
-      const found = this.index.search(flat, want, SEARCH_THREADS) as unknown as BatchResult;
+      // usearch starts its threads per call and splits the batch between them, one query at a time.
+      const threads = Math.min(this.searchThreads, group.length);
+      const found = this.index.search(flat, want, threads) as unknown as BatchResult;
       group.forEach((i, j) => {
         const start = j * want;
         const end = start + Number(found.counts?.[j] ?? found.keys.length);
@@ -315,7 +341,7 @@ export class HeldIndex {
 
   private search(vector: Float32Array, want: number): Matches {
     if (this.fullScan) return exactNearest(this.vectorsInHeap!, vector, this.dims, want, this.manifest.params.metric);
-    return this.index.search(vector, want, SEARCH_THREADS);
+    return this.index.search(vector, want, ONE_THREAD);
   }
 
   /** `matches`, or a wider search when out-of-date rows left fewer than the request's n. */
@@ -368,7 +394,7 @@ export class HeldIndex {
   private warmUp(): void {
     const count = this.rows.count;
     const step = Math.max(1, Math.floor(count / WARMUP_QUERIES));
-    for (let row = 0; row < count; row += step) this.index.search(this.vectorOf(row), 10, SEARCH_THREADS);
+    for (let row = 0; row < count; row += step) this.index.search(this.vectorOf(row), 10, ONE_THREAD);
   }
 
   close(): void {

@@ -50,6 +50,18 @@ const program = new Command()
       'how long a query waits when no child answers but one is loading or being promoted, before a 503',
     ).default(String(SUPERVISOR_DEFAULTS.maxHoldMs)),
   )
+  .addOption(
+    new Option('--spare-answers <on|off>', 'the spare child answers queries too while it holds the served version in standby')
+      .choices(['on', 'off'])
+      .env('TANDEM_SPARE_ANSWERS')
+      .default(SUPERVISOR_DEFAULTS.spareAnswers ? 'on' : 'off'),
+  )
+  .addOption(
+    new Option(
+      '--search-threads <n>',
+      "threads each child's batch search may use; default: this machine's cores less one, shared by the children that answer",
+    ).env('TANDEM_SEARCH_THREADS'),
+  )
   .addOption(new Option('--store <file>', 'the profile store (SQLite); default <data>/profiles.db').env('TANDEM_STORE'))
   .addOption(
     new Option('--dims <n>', "the length a profile's own `vector` must have: the builder's --dims")
@@ -78,6 +90,8 @@ const opts = program.opts<{
   rememberHashes: boolean;
   standbyDelayMs: string;
   maxHoldMs: string;
+  spareAnswers: 'on' | 'off';
+  searchThreads?: string;
   store?: string;
   dims: string;
   writeTokenFile?: string;
@@ -110,6 +124,11 @@ if (!Number.isSafeInteger(standbyDelayMs) || standbyDelayMs < 0) {
   program.error(`--standby-delay-ms must be a whole number of ms >= 0, got ${opts.standbyDelayMs}`);
 }
 
+const searchThreads = opts.searchThreads === undefined ? undefined : Number(opts.searchThreads);
+if (searchThreads !== undefined && (!Number.isSafeInteger(searchThreads) || searchThreads < 1)) {
+  program.error(`--search-threads must be a whole number >= 1, got ${opts.searchThreads}`);
+}
+
 const auth: AuthSettings = (() => {
   try {
     return authSettingsFromEnv(process.env);
@@ -139,6 +158,8 @@ const system = await startSystem({
   standby: opts.standby,
   standbyDelayMs,
   maxHoldMs,
+  spareAnswers: opts.spareAnswers === 'on',
+  ...(searchThreads !== undefined ? { searchThreads } : {}),
   fetchPolicy: {
     niceness: fetchNiceness,
     verifyBytesPerSecond: bytesPerSecondFromMBps(verifyMBps),

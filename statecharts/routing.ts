@@ -3,28 +3,53 @@
 // supervisor/query-router.ts does the sending and calls these for every decision.
 import type { SupervisorContext } from './supervisor.js';
 
-/** Where new queries go: a slot, nowhere (fail fast), or "wait": a child is about to answer (a bounded wait). */
-export type RouteTarget = { kind: 'slot'; slot: number } | { kind: 'none' } | { kind: 'wait' };
+/**
+ * Where new queries go: a slot (and a spare that may share its load), nowhere (fail fast), or
+ * "wait": a child is about to answer (a bounded wait).
+ */
+export type RouteTarget = { kind: 'slot'; slot: number; spare?: number } | { kind: 'none' } | { kind: 'wait' };
 
 /** What the router needs of a supervisor snapshot. */
 export interface SupervisorView {
-  context: Pick<SupervisorContext, 'answerer'>;
+  context: Pick<SupervisorContext, 'answerer' | 'servingVersion' | 'slots' | 'candidate' | 'retiring'>;
   matches(state: 'promoting' | 'loadingFirst' | 'degraded'): boolean;
 }
 
 /**
- * Invariant 3: the answerer the machine names, and only it, gets new queries. It changes at the
- * new answerer's ANSWER ack (the machine's `swapAnswerer`), so nothing goes to an older version
- * once a newer one is promoted. While a child is being promoted, or is loading a version to
- * answer with, queries wait for it (a bounded time: the router's maxHoldMs) rather than fail.
+ * Invariant 3: the answerer the machine names gets new queries. It changes at the new answerer's
+ * ANSWER ack (the machine's `swapAnswerer`), so nothing goes to an older version once a newer one
+ * is promoted. With `spareAnswers`, the spare shares them while it holds the very version served
+ * and sits in standby (answeringSpare): one version is still served at a time. While a child is
+ * being promoted, or is loading a version to answer with, queries wait for it (a bounded time:
+ * the router's maxHoldMs) rather than fail.
  */
-export function routeFor(supervisor: SupervisorView, slotStates: readonly string[] = []): RouteTarget {
+export function routeFor(supervisor: SupervisorView, slotStates: readonly string[] = [], spareAnswers = false): RouteTarget {
   const { answerer } = supervisor.context;
-  if (answerer !== null) return { kind: 'slot', slot: answerer };
+  if (answerer !== null) {
+    const spare = spareAnswers ? answeringSpare(supervisor.context, slotStates) : null;
+    return spare === null ? { kind: 'slot', slot: answerer } : { kind: 'slot', slot: answerer, spare };
+  }
   if (supervisor.matches('promoting') || supervisor.matches('loadingFirst')) return { kind: 'wait' };
   // After a crash with no other child holding a version: one on its way back (restarting, not
   // held back by restart intensity) loads the version once up, so that is worth the short wait too.
   return supervisor.matches('degraded') && slotStates.some((state) => RESTARTING.test(state)) ? { kind: 'wait' } : { kind: 'none' };
+}
+
+/**
+ * The slot besides the answerer that may answer too: it holds the served version (not an older
+ * one, not a newer one before its promotion), it is in standby (not fetching, not being promoted,
+ * not draining), and the machine has no other plan for it. The moment the machine sends it FETCH
+ * it is the candidate, and stops taking queries in that same step.
+ */
+export function answeringSpare(context: SupervisorView['context'], slotStates: readonly string[]): number | null {
+  const { answerer, servingVersion } = context;
+  if (answerer === null || servingVersion === null) return null;
+  for (let slot = 0; slot < context.slots.length; slot++) {
+    if (slot === answerer || slot === context.candidate || slot === context.retiring) continue;
+    const view = context.slots[slot]!;
+    if (view.ready && view.version === servingVersion && slotStates[slot] === 'standby') return slot;
+  }
+  return null;
 }
 
 /** Slot states of a child on its way back up. */
@@ -50,17 +75,36 @@ export type RoutingEvent =
   | { type: 'TICK'; now: number };
 
 function sameTarget(a: RouteTarget, b: RouteTarget): boolean {
-  return a.kind === b.kind && (a.kind !== 'slot' || (b.kind === 'slot' && a.slot === b.slot));
+  return a.kind === b.kind && (a.kind !== 'slot' || (b.kind === 'slot' && a.slot === b.slot && a.spare === b.spare));
+}
+
+/**
+ * A spare that stopped sharing the load (it is about to fetch, or the target changed): its
+ * in-flight queries go out again elsewhere, so no answer of a version it loads next is ever used.
+ * The answerer is never one: an old answerer finishes what it has (it drains).
+ */
+export function spareLeft(before: RoutingState, after: RoutingState): number | null {
+  const spare = before.target.kind === 'slot' ? before.target.spare : undefined;
+  if (spare === undefined) return null;
+  const { target } = after;
+  return target.kind === 'slot' && (target.slot === spare || target.spare === spare) ? null : spare;
 }
 
 export function nextRouting(state: RoutingState, event: RoutingEvent): RoutingState {
   switch (event.type) {
-    case 'TARGET':
+    case 'TARGET': {
       if (sameTarget(state.target, event.target)) return state;
-      // A new decision of the machine supersedes what the router suspected.
-      return { target: event.target, suspect: null };
-    case 'SLOT_FAILED':
-      return state.target.kind === 'slot' && state.target.slot === event.slot ? { ...state, target: { kind: 'wait' } } : state;
+      // A new answerer supersedes what the router suspected; a spare coming or going does not.
+      const sameAnswerer = state.target.kind === 'slot' && event.target.kind === 'slot' && state.target.slot === event.target.slot;
+      return { target: event.target, suspect: sameAnswerer ? state.suspect : null };
+    }
+    case 'SLOT_FAILED': {
+      const { target } = state;
+      if (target.kind !== 'slot') return state;
+      if (target.slot === event.slot) return { ...state, target: { kind: 'wait' } };
+      // A dead spare just stops sharing; the answerer carries on alone.
+      return target.spare === event.slot ? { ...state, target: { kind: 'slot', slot: target.slot } } : state;
+    }
     case 'SEND_FAILED':
       return { ...state, suspect: { slot: event.slot, until: event.now + event.suspectMs } };
     case 'TICK':
@@ -74,13 +118,39 @@ export type Dispatch = { kind: 'send'; slot: number } | { kind: 'hold' } | { kin
 const HOLD: Dispatch = { kind: 'hold' };
 const FAIL: Dispatch = { kind: 'fail' };
 
-/** Per query, on the hot path: allocates only for a send. */
-export function dispatchFor(state: RoutingState, now: number): Dispatch {
+/** How busy each slot is, as the router sees it: what a spare shares the queries by. */
+export interface SlotLoad {
+  /** Queries sent to each slot and not answered yet. */
+  inFlight: readonly number[];
+  /** The slot whose batch is being filled in the outbox, if any. */
+  filling: number | null;
+  /** The slot the last batch was started for. */
+  lastBatch: number | null;
+}
+
+const NO_LOAD: SlotLoad = { inFlight: [], filling: null, lastBatch: null };
+
+/**
+ * Per query, on the hot path: allocates only for a send. With a spare sharing the load, the slot
+ * whose batch is being filled keeps it until the batch leaves, so sharing costs no extra messages;
+ * a new batch goes to the one with fewer queries in flight, on a tie to the one that did not get
+ * the last batch. A slot a send just failed to reach gets nothing while the other can take it.
+ */
+export function dispatchFor(state: RoutingState, now: number, load: SlotLoad = NO_LOAD): Dispatch {
   const { target, suspect } = state;
   if (target.kind === 'none') return FAIL;
   if (target.kind === 'wait') return HOLD;
-  if (suspect !== null && suspect.slot === target.slot && now < suspect.until) return HOLD;
-  return { kind: 'send', slot: target.slot };
+  const suspected = suspect !== null && now < suspect.until ? suspect.slot : null;
+  const { slot, spare } = target;
+  if (spare !== undefined && spare !== suspected) {
+    if (slot === suspected || load.filling === spare) return { kind: 'send', slot: spare };
+    const atSpare = load.inFlight[spare] ?? 0;
+    const atAnswerer = load.inFlight[slot] ?? 0;
+    if (load.filling !== slot && (atSpare < atAnswerer || (atSpare === atAnswerer && load.lastBatch === slot)))
+      return { kind: 'send', slot: spare };
+  }
+  if (slot === suspected) return HOLD;
+  return { kind: 'send', slot };
 }
 
 /** A query accepted from a client: refused at once only when nobody can answer or wait for one. */

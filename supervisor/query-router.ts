@@ -20,6 +20,7 @@ import {
   type RoutingEvent,
   type RoutingState,
   releaseHeld,
+  spareLeft,
 } from '../statecharts/routing.js';
 
 /** An answer names the version and store seq that gave it, and where a next page starts. */
@@ -80,12 +81,23 @@ export class QueryRouter {
   private readonly held: number[] = [];
   private readonly outbox = new Map<number, number[]>();
   private flushScheduled = false;
+  /** What a spare shares the queries by (statecharts/routing.ts SlotLoad). */
+  private readonly load: { inFlight: number[]; filling: number | null; lastBatch: number | null } = {
+    inFlight: [],
+    filling: null,
+    lastBatch: null,
+  };
   /** Who gets queries: decided by statecharts/routing.ts, never here. */
   private routing: RoutingState = INITIAL_ROUTING;
   private nextQ = 1;
   private readonly sweeper: NodeJS.Timeout;
-  /** held: queries that waited for an answerer; holdExpired: of those, failed after maxHoldMs. */
-  readonly stats = { sent: 0, answered: 0, retried: 0, timedOut: 0, shed: 0, late: 0, held: 0, holdExpired: 0 };
+  /** Queries each slot answered, for /status: both children answer while the spare shares the load. */
+  readonly answeredBySlot: number[] = [];
+  /**
+   * held: queries that waited for an answerer; holdExpired: of those, failed after maxHoldMs;
+   * moved: queries sent to a spare that stopped sharing before it answered, sent again elsewhere.
+   */
+  readonly stats = { sent: 0, answered: 0, retried: 0, timedOut: 0, shed: 0, late: 0, held: 0, holdExpired: 0, moved: 0 };
 
   constructor(private readonly options: QueryRouterOptions) {
     this.router = new Router({ mandatory: true, handover: true, linger: 0, sendTimeout: options.sendTimeoutMs });
@@ -141,13 +153,36 @@ export class QueryRouter {
   private apply(event: RoutingEvent): void {
     const before = this.routing;
     this.routing = nextRouting(before, event);
-    if (this.routing === before || this.held.length === 0) return;
+    if (this.routing === before) return;
+    const left = spareLeft(before, this.routing);
+    if (left !== null) this.moveFrom(left);
+    if (this.held.length === 0) return;
     const release = releaseHeld(this.routing, Date.now());
     if (release === 'keep') return;
     for (const q of this.held.splice(0)) {
       if (release === 'dispatch') this.dispatch(q);
       else this.finish(q, { ok: false, code: 'NO_ANSWERER', body: null });
     }
+  }
+
+  /**
+   * A spare stops sharing (it is about to fetch): what it has in flight goes out again now, not
+   * counted as its one retry, and whatever it still answers is ignored as late.
+   */
+  private moveFrom(slot: number): void {
+    for (const [q, entry] of this.pending) {
+      if (entry.slot !== slot) continue;
+      this.stats.moved++;
+      this.dispatch(q);
+    }
+  }
+
+  /** Which slot a query is with, keeping each slot's in-flight count. */
+  private place(entry: Pending, slot: number | null): void {
+    const { inFlight } = this.load;
+    if (entry.slot !== null) inFlight[entry.slot] = (inFlight[entry.slot] ?? 1) - 1;
+    if (slot !== null) inFlight[slot] = (inFlight[slot] ?? 0) + 1;
+    entry.slot = slot;
   }
 
   private submit(makeQuery: (q: number) => Query, vector: Buffer | null, done: QueryCallback): void {
@@ -189,9 +224,9 @@ export class QueryRouter {
       this.enqueue(q, entry, pinned);
       return;
     }
-    const dispatch = dispatchFor(this.routing, Date.now());
+    const dispatch = dispatchFor(this.routing, Date.now(), this.load);
     if (dispatch.kind !== 'send') {
-      entry.slot = null;
+      this.place(entry, null);
       if (dispatch.kind === 'hold') {
         if (entry.heldSince === null) {
           entry.heldSince = Date.now();
@@ -206,16 +241,19 @@ export class QueryRouter {
   }
 
   private enqueue(q: number, entry: Pending, slot: number): void {
-    entry.slot = slot;
-    let batch = this.outbox.get(entry.slot);
+    this.place(entry, slot);
+    let batch = this.outbox.get(slot);
     if (!batch) {
       batch = [];
-      this.outbox.set(entry.slot, batch);
+      this.outbox.set(slot, batch);
+      this.load.lastBatch = slot;
     }
     batch.push(q);
+    this.load.filling = slot;
     if (batch.length >= this.options.maxBatch) {
-      this.outbox.delete(entry.slot);
-      this.sendBatch(entry.slot, batch);
+      this.load.filling = null;
+      this.outbox.delete(slot);
+      this.sendBatch(slot, batch);
       return;
     }
     if (!this.flushScheduled) {
@@ -226,6 +264,7 @@ export class QueryRouter {
 
   private flush(): void {
     this.flushScheduled = false;
+    this.load.filling = null;
     for (const [slot, qs] of this.outbox) this.sendBatch(slot, qs);
     this.outbox.clear();
   }
@@ -279,6 +318,7 @@ export class QueryRouter {
     const entry = this.pending.get(q);
     if (!entry) return;
     this.pending.delete(q);
+    this.place(entry, null);
     this.options.onSettled?.(performance.now() - entry.startedAt, outcome.ok);
     entry.done(outcome);
   }
@@ -334,6 +374,7 @@ export class QueryRouter {
             continue;
           }
           this.stats.answered++;
+          if (slot !== null) this.answeredBySlot[slot] = (this.answeredBySlot[slot] ?? 0) + 1;
           this.finish(
             reply.q,
             reply.ok

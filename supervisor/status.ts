@@ -12,6 +12,7 @@ export function statusOf(
   queries: SupervisorStatus['queries'],
   swaps: number,
   storeSeq: number | null,
+  answeredBySlot: readonly number[] = [],
 ): SupervisorStatus {
   const { context } = supervisor;
   const answering = slots.find(({ handle }) => handle.slot === context.answerer)?.handle.live ?? null;
@@ -35,6 +36,7 @@ export function statusOf(
         restarts,
         lastFailure: snapshot?.context.lastFailure ?? null,
         liveChanges: live,
+        answered: answeredBySlot[slot] ?? 0,
       }),
     ),
     queries,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Actor, type ActorRefFrom, createActor } from 'xstate';
 import { childEnv } from '../channel/child-config.js';
-import { CHANNEL_DEFAULTS, orphanMsFor } from '../channel/defaults.js';
+import { CHANNEL_DEFAULTS, orphanMsFor, searchThreadsFor } from '../channel/defaults.js';
 import { DEFAULT_FETCH_POLICY, type FetchPolicy } from '../channel/fetch-policy.js';
 import type { ChildToSupervisor } from '../channel/protocol.js';
 import { QuerySeconds } from '../inspect/query-seconds.js';
@@ -38,6 +38,8 @@ export class Supervisor {
   private readonly fetchPolicy: FetchPolicy;
   private readonly heartbeatMs: number;
   private readonly heartbeatTimeoutMs: number;
+  private readonly spareAnswers: boolean;
+  private readonly searchThreads: number;
   private readonly control: ControlChannel;
   private readonly router: QueryRouter;
   /** Query rate and latency per second, for the /inspect chart. */
@@ -57,6 +59,8 @@ export class Supervisor {
     this.fetchPolicy = { ...DEFAULT_FETCH_POLICY, ...options.fetchPolicy };
     this.heartbeatMs = options.heartbeatMs ?? CHANNEL_DEFAULTS.heartbeatMs;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? CHANNEL_DEFAULTS.heartbeatTimeoutMs;
+    this.spareAnswers = options.spareAnswers ?? SUPERVISOR_DEFAULTS.spareAnswers;
+    this.searchThreads = options.searchThreads ?? searchThreadsFor(this.spareAnswers ? SLOT_COUNT : 1);
     const { log } = options;
     this.control = new ControlChannel(
       this.controlEndpoint,
@@ -181,7 +185,7 @@ export class Supervisor {
     let lastAnswerer: number | null = null;
     this.actor.subscribe({
       next: (snapshot) => {
-        this.router.setTarget(routeFor(snapshot, this.slotStates()));
+        this.router.setTarget(routeFor(snapshot, this.slotStates(), this.spareAnswers));
         const { answerer, servingVersion } = snapshot.context;
         if (answerer !== null && answerer !== lastAnswerer) {
           if (lastAnswerer !== null) this.swaps++;
@@ -224,6 +228,7 @@ export class Supervisor {
         ...(this.options.liveChanges ? { storePath: this.options.liveChanges.storePath } : {}),
         liveChangesPollMs: CHANNEL_DEFAULTS.liveChangesPollMs,
         ...(this.options.expectedDims !== undefined ? { expectedDims: this.options.expectedDims } : {}),
+        searchThreads: this.searchThreads,
       }),
       logs: this.options.childLogs,
       onSpawned: (pid) => this.slotRef(slot)?.send({ type: 'SPAWNED', pid }),
@@ -320,7 +325,14 @@ export class Supervisor {
     } catch (err) {
       this.options.log.warn({ err }, 'store change seq unreadable for /status');
     }
-    return statusOf(this.actor.getSnapshot(), slots, { ...this.router.stats, inFlight: this.router.inFlight }, this.swaps, storeSeq);
+    return statusOf(
+      this.actor.getSnapshot(),
+      slots,
+      { ...this.router.stats, inFlight: this.router.inFlight },
+      this.swaps,
+      storeSeq,
+      this.router.answeredBySlot,
+    );
   }
 
   /** SHUTDOWN to both children (acked, bounded by the slot timeouts), then close everything. */

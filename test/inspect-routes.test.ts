@@ -16,10 +16,20 @@ const STATUS = {
   answerer: 0,
   quarantined: [],
   slots: [
-    { slot: 0, pid: 10, role: 'answer', state: 'answering.serving', version: 'v1', restarts: 0, lastFailure: null, liveChanges: null },
-    { slot: 1, pid: 11, role: 'fetch', state: 'standby', version: 'v1', restarts: 2, lastFailure: 'x', liveChanges: null },
+    {
+      slot: 0,
+      pid: 10,
+      role: 'answer',
+      state: 'answering.serving',
+      version: 'v1',
+      restarts: 0,
+      lastFailure: null,
+      liveChanges: null,
+      answered: 0,
+    },
+    { slot: 1, pid: 11, role: 'fetch', state: 'standby', version: 'v1', restarts: 2, lastFailure: 'x', liveChanges: null, answered: 0 },
   ],
-  queries: { sent: 0, answered: 0, retried: 0, timedOut: 0, shed: 0, late: 0, held: 0, holdExpired: 0, inFlight: 0 },
+  queries: { sent: 0, answered: 0, retried: 0, timedOut: 0, shed: 0, late: 0, held: 0, holdExpired: 0, moved: 0, inFlight: 0 },
   swaps: 3,
 } satisfies SupervisorStatus;
 

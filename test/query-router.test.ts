@@ -34,7 +34,7 @@ async function routerAndChild(t: Test, options: Partial<QueryRouterOptions> = {}
   });
   await router.bind();
   child.connect(endpoint);
-  return { router, child };
+  return { router, child, endpoint };
 }
 
 t.test('a burst is split into batches of at most maxBatch, and each caller gets its own reply', async (t) => {
@@ -118,4 +118,70 @@ t.test('a query waits for an answerer a bounded time: sent when one appears, NO_
 
   router.setTarget({ kind: 'none' });
   t.match(await ask('refused'), { outcome: { ok: false, code: 'NO_ANSWERER' } }, 'nobody loading: refused at once');
+});
+
+/** A Dealer playing `slot`'s child on the router's endpoint: it collects the batches it is sent. */
+async function extraChild(t: Test, endpoint: string, slot: number) {
+  const child = new Dealer({ routingId: slotRoutingId(slot), linger: 0 });
+  t.teardown(() => child.close());
+  child.connect(endpoint);
+  return child;
+}
+
+/** Reads one batch from `child`, bounded by a timeout, and returns its queries. */
+async function nextBatch(child: Dealer, ms = 3000): Promise<RecommendQuery[]> {
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no batch within ${ms} ms`)), ms).unref());
+  const [header] = await Promise.race([child.receive(), timeout]);
+  return decodeQueries(header!).queries as RecommendQuery[];
+}
+
+/** Answers `queries` from `child` with a body that names the answering slot. */
+function answer(child: Dealer, slot: number, queries: RecommendQuery[]): Promise<void> {
+  return child.send(
+    encodeReplies(
+      queries.map(({ q }) => ({ q, ok: true, v: 'v1' })),
+      queries.map(({ id }) => Buffer.from(JSON.stringify({ id, slot }))),
+    ),
+  );
+}
+
+t.test('a spare shares the queries by load; when it stops sharing, its in-flight ones go to the answerer', async (t) => {
+  const { router, child: answerer, endpoint } = await routerAndChild(t);
+  const spare = await extraChild(t, endpoint, 1);
+  // Let both connections settle, or ROUTER's mandatory send to slot 1 fails as unroutable.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  router.setTarget({ kind: 'slot', slot: 0, spare: 1 });
+
+  const outcomes = new Map<string, QueryOutcome>();
+  const burst = 16;
+  const allAnswered = new Promise<void>((resolve) => {
+    for (let i = 0; i < burst; i++)
+      router.recommend(`p${i}`, 3, (outcome) => {
+        outcomes.set(`p${i}`, outcome);
+        if (outcomes.size === burst) resolve();
+      });
+  });
+  const toAnswerer = await nextBatch(answerer);
+  const toSpare = await nextBatch(spare);
+  t.equal(toAnswerer.length, 8, 'fewest in flight: half to the answerer');
+  t.equal(toSpare.length, 8, 'and half to the spare');
+
+  await answer(answerer, 0, toAnswerer);
+  // The spare starts fetching before it answered: its queries go out again, to the answerer.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  router.setTarget({ kind: 'slot', slot: 0 });
+  const moved = await nextBatch(answerer);
+  t.same(moved.map(({ id }) => id).sort(), toSpare.map(({ id }) => id).sort(), "the spare's in-flight queries, sent to the answerer");
+  await answer(spare, 1, toSpare);
+  await answer(answerer, 0, moved);
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('not all answered in 5 s')), 5000).unref());
+  await Promise.race([allAnswered, timeout]);
+  for (const [id, outcome] of outcomes) {
+    t.ok(outcome.ok && JSON.parse(outcome.body.toString('utf8')).slot === 0, `${id} answered by the answerer`);
+  }
+  t.match(router.stats, { moved: 8, answered: 16, retried: 0 }, 'moved, not counted as their one retry');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(router.stats.late, 8, "the spare's own answers, after it stopped sharing, are ignored as late");
+  t.same(router.answeredBySlot, [16], 'per-slot answered counts (/status)');
+  t.equal(router.inFlight, 0);
 });

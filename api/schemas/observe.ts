@@ -49,6 +49,7 @@ const slotSchema = {
     restarts: { type: 'integer' },
     lastFailure: nullableString,
     liveChanges: { type: 'object', nullable: true, additionalProperties: true },
+    answered: { type: 'integer', description: 'Queries it answered (the spare too, while it shares the load).' },
   },
 } as const;
 
