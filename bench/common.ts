@@ -27,7 +27,7 @@ function envNumber(name: string, fallback: number): number {
 export const DURATION_SEC = envNumber('BENCH_DURATION', QUICK ? 3 : 20);
 export const WARMUP_SEC = envNumber('BENCH_WARMUP', QUICK ? 1 : 5);
 /** How many alternating rounds of every comparison (the median is reported, and the spread). */
-export const ROUNDS = envNumber('BENCH_ROUNDS', 3);
+export const ROUNDS = envNumber('BENCH_ROUNDS', QUICK ? 2 : 3);
 
 export const quietLog = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
 

@@ -17,7 +17,8 @@ const only = new Set((process.env.BENCH_ONLY ?? 'http,swap,mechanisms,engine,fre
 const started = Date.now();
 if (only.has('http')) for (const name of httpDatasets()) await benchHttp(name);
 if (only.has('swap')) for (const name of swapDatasets()) await benchSwap(name);
-if (only.has('mechanisms')) await benchMechanisms('demo-10k');
+// A quick pass runs the mechanisms on the smallest data set: it checks the pipeline, it decides nothing.
+if (only.has('mechanisms')) await benchMechanisms(QUICK ? 'demo-2k' : 'demo-10k');
 if (only.has('engine')) await benchEngine();
 if (only.has('freshness')) for (const name of freshnessDatasets()) await benchFreshness(name);
 if (only.has('kills')) await benchKills(QUICK ? 'demo-10k' : 'demo-1m');

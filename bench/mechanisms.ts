@@ -53,7 +53,7 @@ const arm = (round: number, on: boolean, row: SwapRow): MechanismArm => ({
 export async function benchMechanisms(name: DatasetName): Promise<MechanismResult[]> {
   const dataset = await prepareDataset(name);
   const rounds = Number(process.env.BENCH_MECH_ROUNDS ?? (QUICK ? 1 : 3));
-  const swaps = Number(process.env.BENCH_MECH_SWAPS ?? (QUICK ? 3 : 10));
+  const swaps = Number(process.env.BENCH_MECH_SWAPS ?? (QUICK ? 2 : 10));
   const connections = Number(process.env.BENCH_MECH_CONNECTIONS ?? 64);
   const only = process.env.BENCH_MECH_ONLY?.split(',');
   const results: MechanismResult[] = [];

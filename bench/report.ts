@@ -432,11 +432,14 @@ export async function writeReport(): Promise<void> {
     "The mechanisms that keep a fetch off the answerer's back (`channel/fetch-policy.ts`) and the standby delay, each switched off alone in swap runs of section 3's kind (tandem `view`), against the defaults. A mechanism keeps its place only where its row shows a difference beyond the spread of the rounds.",
     '',
   );
-  const mechanisms = readJson<MechanismsFile>(path.join(RESULTS, 'mechanisms-demo-10k.json'));
-  if (mechanisms) {
-    machines.push(mechanisms.machine);
-    sections.push(mechanismsSection(mechanisms));
-  } else sections.push('*Not run yet.*', '');
+  const mechanismRuns = ['demo-1m', 'demo-10k', 'demo-2k']
+    .map((ds) => readJson<MechanismsFile>(path.join(RESULTS, `mechanisms-${ds}.json`)))
+    .filter((file) => file !== null);
+  for (const file of mechanismRuns) {
+    machines.push(file.machine);
+    sections.push(mechanismsSection(file));
+  }
+  if (mechanismRuns.length === 0) sections.push('*Not run yet.*', '');
 
   sections.push('## 5. Freshness: write -> recommendable, delete -> gone', '');
   sections.push(FRESHNESS_INTRO, '');

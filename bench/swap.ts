@@ -104,13 +104,13 @@ function pm2Workers(): number[] {
 const LARGE = 500_000;
 
 function swapsWanted(dataset: Dataset): number {
-  return Number(process.env.BENCH_SWAPS ?? (QUICK ? 5 : dataset.manifest.count >= LARGE ? 10 : 25));
+  return Number(process.env.BENCH_SWAPS ?? (QUICK ? 3 : dataset.manifest.count >= LARGE ? 10 : 25));
 }
 
 /** Seconds of quiet load (no publish, no fetch) before the first publish and after each swap has settled. */
 function cadenceFor(dataset: Dataset): number {
   if (process.env.BENCH_CADENCE) return Number(process.env.BENCH_CADENCE);
-  return dataset.manifest.count >= LARGE ? 10 : QUICK ? 2 : 3;
+  return dataset.manifest.count >= LARGE ? 10 : QUICK ? 1 : 3;
 }
 
 /** How long one publish may take to be served by both children before the run goes on without it. */
@@ -451,7 +451,8 @@ export function swapDatasets(): DatasetName[] {
 export async function benchSwap(name: DatasetName): Promise<SwapRow[]> {
   const dataset = await prepareDataset(name);
   const targets = (process.env.BENCH_SWAP_TARGETS ?? 'tandem-view,tandem-load,pm2').split(',') as SwapTarget[];
-  const conns = (process.env.BENCH_SWAP_CONNECTIONS ?? '16,64').split(',').map(Number);
+  // A quick pass checks the pipeline: one connection count is enough for that.
+  const conns = (process.env.BENCH_SWAP_CONNECTIONS ?? (QUICK ? '64' : '16,64')).split(',').map(Number);
   const rows: SwapRow[] = [];
   for (const c of conns) for (const target of targets) rows.push(await swapRun(dataset, target, c));
   writeJson(path.join(RESULTS, `swap-${name}.json`), {
