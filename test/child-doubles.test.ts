@@ -14,7 +14,11 @@ function withDouble(script: string) {
 t.test('a HELLO with the wrong session token is refused: that process never gets a command', async (t) => {
   const fx = await startFixture(t, {
     count: 100,
-    system: { slotTimeouts: { helloMs: 3000, backoffBaseMs: 100, backoffMaxMs: 200 }, childScript: withDouble('wrong-token-child.mjs') },
+    system: {
+      // A handshake timeout the real child in slot 1 meets even on a loaded 2-core runner (node, zeromq and usearch load first).
+      slotTimeouts: { helloMs: 8000, backoffBaseMs: 100, backoffMaxMs: 200 },
+      childScript: withDouble('wrong-token-child.mjs'),
+    },
   });
   await waitFor('served by the real child', async () => (await fx.status()).answerer === 1).catch(async (err: Error) => {
     throw new Error(`${err.message}: ${JSON.stringify(await fx.status())}`);
