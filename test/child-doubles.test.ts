@@ -20,7 +20,7 @@ t.test('a HELLO with the wrong session token is refused: that process never gets
       childScript: withDouble('wrong-token-child.mjs'),
     },
   });
-  await waitFor('served by the real child', async () => (await fx.status()).answerer === 1).catch(async (err: Error) => {
+  await waitFor('served by the real child', async () => (await fx.status()).answerer === 1, 40_000).catch(async (err: Error) => {
     throw new Error(`${err.message}: ${JSON.stringify(await fx.status())}`);
   });
   const timedOut = await waitFor('slot 0 timed out in its handshake', async () => {
@@ -42,13 +42,15 @@ t.test('a load that never ends is ended by the fetch timeout, not by the heartbe
   const fx = await startFixture(t, {
     count: 100,
     system: {
-      heartbeatMs: 100,
-      heartbeatTimeoutMs: 400,
-      slotTimeouts: { fetchMs: 2500, backoffBaseMs: 100, backoffMaxMs: 200 },
+      // Heartbeat timeout under the fetch timeout, so silence counted as a hang would end the load
+      // first; wide enough that a starved answering child on a loaded runner keeps its heartbeat.
+      heartbeatMs: 250,
+      heartbeatTimeoutMs: 1500,
+      slotTimeouts: { fetchMs: 4000, backoffBaseMs: 100, backoffMaxMs: 200 },
       childScript: withDouble('endless-fetch-child.mjs'),
     },
   });
-  await waitFor('served by the real child', async () => (await fx.status()).answerer === 1);
+  await waitFor('served by the real child', async () => (await fx.status()).answerer === 1, 40_000);
   const trace = await waitFor(
     'slot 0 timed out in its load',
     async () => {
