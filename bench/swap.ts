@@ -121,8 +121,8 @@ const SETTLE_TIMEOUT_MS = 10 * 60_000;
  * where returns to `serving` followed within 100 ms by leaving it again are merged (a swap is
  * fetch, promote, drain, then the old answerer fetching the new version as the standby).
  */
-function tandemWindows(traceFile: string): Window[] {
-  const raw = tandemRawWindows(traceFile);
+function tandemWindows(transitions: SupervisorTransition[]): Window[] {
+  const raw = tandemRawWindows(transitions);
   const merged: Window[] = [];
   for (const w of raw) {
     const last = merged.at(-1);
@@ -142,10 +142,10 @@ function supervisorTransitions(traceFile: string): SupervisorTransition[] {
   return transitions;
 }
 
-function tandemRawWindows(traceFile: string): Window[] {
+function tandemRawWindows(transitions: SupervisorTransition[]): Window[] {
   const windows: Window[] = [];
   let start: number | null = null;
-  for (const { t, from, to } of supervisorTransitions(traceFile)) {
+  for (const { t, from, to } of transitions) {
     if (from === 'serving' && start === null) start = t;
     else if (to === 'serving' && start !== null) {
       windows.push({ start, end: t });
@@ -319,12 +319,14 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
   }
 
   const traceFile = path.join(runsDir, 'latest', 'trace.jsonl');
-  const windows = target === 'pm2' ? pm2Windows : existsSync(traceFile) ? tandemWindows(traceFile) : [];
+  // The trace is read once: both the windows and the phases come from its supervisor transitions.
+  const transitions = target !== 'pm2' && existsSync(traceFile) ? supervisorTransitions(traceFile) : [];
+  const windows = target === 'pm2' ? pm2Windows : tandemWindows(transitions);
   // PM2's swap ends when its reload does; it has no standby fetch.
   const phases: Phase[] =
     target === 'pm2'
       ? publishes.map((p, i) => ({ kind: 'publishToSwap', start: p.start, end: pm2Windows[i]?.end ?? p.end }))
-      : tandemPhases(existsSync(traceFile) ? supervisorTransitions(traceFile) : [], publishes);
+      : tandemPhases(transitions, publishes);
   const rec = readRecords(out);
   // Records are written in completion order; a timed-out request carries its (early) send time.
   let t0 = Infinity,
