@@ -6,6 +6,7 @@ import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
+import { indexesDir, LATEST_FILE, MANIFEST_FILE, type Manifest } from '../index-version/format.js';
 import type { SupervisorStatus } from '../supervisor/options.js';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -193,7 +194,16 @@ export function log(message: string): void {
 }
 
 /** The command line of tandem's main process as every benchmark starts it. */
+/** The vector size of the version LATEST names in `dataDir` (null: nothing published yet): the service must be told it. */
+function latestDims(dataDir: string): number | null {
+  const indexes = indexesDir(dataDir);
+  if (!existsSync(path.join(indexes, LATEST_FILE))) return null;
+  const version = readFileSync(path.join(indexes, LATEST_FILE), 'utf8').trim();
+  return (JSON.parse(readFileSync(path.join(indexes, version, MANIFEST_FILE), 'utf8')) as Manifest).dims;
+}
+
 export function tandemCommand(dataDir: string, port: number, mode: 'view' | 'load', runsDir: string, extra: string[] = []): string[] {
+  const dims = latestDims(dataDir);
   return [
     path.join(DIST, 'service', 'main.js'),
     '--data',
@@ -206,6 +216,7 @@ export function tandemCommand(dataDir: string, port: number, mode: 'view' | 'loa
     runsDir,
     '--log-level',
     'warn',
+    ...(dims === null ? [] : ['--dims', String(dims)]),
     ...extra,
   ];
 }
