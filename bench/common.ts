@@ -61,6 +61,13 @@ function gitCommit(): string {
 
 export type Machine = ReturnType<typeof machine>;
 
+/** When, from which commit and in which mode a table was measured: every table of the report says it. */
+export function runLabel(m: Machine, quick = false): string {
+  return `run ${m.date.slice(0, 16).replace('T', ' ')} UTC, commit ${m.commit ?? 'unknown'}${quick ? ', quick mode' : ''}`;
+}
+
+export const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
 export function machine() {
   const cpu = cpus();
   return {
@@ -187,6 +194,29 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i]!;
+}
+
+/**
+ * Runs `query` over `items`, pass after pass, for at least `minMs` (at least one pass): each call's
+ * wall time in µs, and this process's CPU-µs per call, which does not depend on how the cores were shared.
+ */
+export function timeQueries<T>(
+  items: readonly T[],
+  minMs: number,
+  query: (item: T, pass: number) => void,
+): { times: number[]; cpuUs: number } {
+  const times: number[] = [];
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  for (let pass = 0; pass === 0 || performance.now() - started < minMs; pass++) {
+    for (const item of items) {
+      const queryStarted = performance.now();
+      query(item, pass);
+      times.push((performance.now() - queryStarted) * 1000);
+    }
+  }
+  const cpu = process.cpuUsage(cpuBefore);
+  return { times, cpuUs: (cpu.user + cpu.system) / times.length };
 }
 
 export function log(message: string): void {

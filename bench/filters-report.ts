@@ -1,4 +1,5 @@
 // BENCHMARKS.md's section on filtered search, from bench/results/filters-<dataset>.json.
+import { runLabel } from './common.js';
 import type { FiltersFile } from './filters.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -13,7 +14,7 @@ export function filtersSection(title: string, file: FiltersFile): string {
   const lines = [
     `### ${title}`,
     '',
-    `${file.queries} query ids x ${file.rounds} rounds, run ${file.machine.date.slice(0, 16).replace('T', ' ')} UTC, commit ${file.machine.commit}; command: \`${file.command}\`.`,
+    `${file.queries} query ids x ${file.rounds} rounds, ${runLabel(file.machine, file.quick === true)}; command: \`${file.command}\`.`,
     '',
     '| profiles matching | filter | recall@10 | queries/s (median, spread) | CPU-µs per query (median, spread) | vs unfiltered (queries/s, CPU) | p50 / p99 ms | plans (exact / graph) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -11,7 +11,7 @@ import { planCounts } from '../roles/filtered-search.js';
 import { HeldIndex } from '../roles/held-index.js';
 import { compileFilter, type RowTest } from '../roles/query-filter.js';
 import { toRequest } from '../roles/query-request.js';
-import { log, machine, percentileOf, QUICK, RESULTS, writeJson } from './common.js';
+import { log, machine, percentileOf, QUICK, RESULTS, timeQueries, writeJson } from './common.js';
 import { type DatasetName, prepareDataset, readIds } from './datasets.js';
 
 const TARGETS = [0.5, 0.1, 0.01, 0.001];
@@ -34,6 +34,8 @@ export interface FilterRow {
 
 export interface FiltersFile {
   machine: ReturnType<typeof machine>;
+  /** Absent in files from before it was recorded. */
+  quick?: boolean;
   dataset: string;
   count: number;
   queries: number;
@@ -106,23 +108,15 @@ export async function benchFilters(name: DatasetName): Promise<void> {
   const dims = held.dims;
 
   const timeAll = (filter: QueryFilter | undefined) => {
-    const times: number[] = [];
     const answers: number[][] = [];
     // The ids again and again for at least CELL_MS: a cell of 200 queries unfiltered lasts a tenth of a second.
-    const started = performance.now();
-    const cpuBefore = process.cpuUsage();
-    for (let pass = 0; pass === 0 || performance.now() - started < CELL_MS; pass++) {
-      for (const id of ids) {
-        const queryStarted = performance.now();
-        const request = toRequest(slot, held, { q: 1, op: 'recommend', id, n: K, ...(filter && { f: filter }) }, []);
-        if ('code' in request) throw new Error(request.message);
-        const [answer] = held.nearestMany([request]);
-        times.push((performance.now() - queryStarted) * 1000);
-        if (pass === 0) answers.push((JSON.parse(answer!.body.toString()) as { _id: string }[]).map((r) => held.rowOf(r._id)!));
-      }
-    }
-    const cpu = process.cpuUsage(cpuBefore);
-    return { times, answers, qps: times.length / (times.reduce((a, b) => a + b, 0) / 1e6), cpuUs: (cpu.user + cpu.system) / times.length };
+    const { times, cpuUs } = timeQueries(ids, CELL_MS, (id, pass) => {
+      const request = toRequest(slot, held, { q: 1, op: 'recommend', id, n: K, ...(filter && { f: filter }) }, []);
+      if ('code' in request) throw new Error(request.message);
+      const [answer] = held.nearestMany([request]);
+      if (pass === 0) answers.push((JSON.parse(answer!.body.toString()) as { _id: string }[]).map((r) => held.rowOf(r._id)!));
+    });
+    return { times, answers, qps: times.length / (times.reduce((a, b) => a + b, 0) / 1e6), cpuUs };
   };
 
   const unfilteredQps: number[] = [];
@@ -183,6 +177,7 @@ export async function benchFilters(name: DatasetName): Promise<void> {
   held.close();
   const file: FiltersFile = {
     machine: machine(),
+    quick: QUICK,
     dataset: name,
     count: dataset.manifest.count,
     queries: ids.length,

@@ -73,7 +73,15 @@ export async function benchMechanisms(name: DatasetName): Promise<MechanismResul
     }
     results.push({ name: mechanism.name, offFlags: mechanism.off, arms });
   }
-  writeJson(path.join(RESULTS, `mechanisms-${name}.json`), { machine: machine(), dataset: name, connections, swaps, rounds, results });
+  writeJson(path.join(RESULTS, `mechanisms-${name}.json`), {
+    machine: machine(),
+    quick: QUICK,
+    dataset: name,
+    connections,
+    swaps,
+    rounds,
+    results,
+  });
   return results;
 }
 

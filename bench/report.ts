@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
-import { log, type Machine, median, RESULTS, ROOT, readJson } from './common.js';
+import { capitalised, log, type Machine, median, RESULTS, ROOT, readJson, runLabel } from './common.js';
 import type { FiltersFile } from './filters.js';
 import { FILTERS_INTRO, filtersSection } from './filters-report.js';
 import { FRESHNESS_INTRO, type FreshnessFile, freshnessSection, KILLS_INTRO, type KillsFile, killsSection } from './freshness-report.js';
@@ -124,7 +124,7 @@ function httpSection(file: HttpFile): string {
   out.push(`### ${DATASET_TITLES[file.dataset] ?? file.dataset}${file.quick ? ' (quick mode)' : ''}`);
   out.push('');
   out.push(
-    `Run ${file.machine.date}; ${file.rounds} round(s), servers alternating, ${file.oneServerAtATime ? 'each server started for its own cells and stopped after them' : 'all four running side by side (an earlier harness)'}; ${file.durationSec} s per cell after ${file.warmupSec} s warm-up. Figures: median of the rounds (min-max).`,
+    `${capitalised(runLabel(file.machine, file.quick))}; ${file.rounds} round(s), servers alternating, ${file.oneServerAtATime ? 'each server started for its own cells and stopped after them' : 'all four running side by side (an earlier harness)'}; ${file.durationSec} s per cell after ${file.warmupSec} s warm-up. Figures: median of the rounds (min-max).`,
   );
   out.push(
     'Command per cell (the ids file holds ' +
@@ -183,7 +183,9 @@ function swapSection(file: SwapFile, picture: string | null): string {
   const out: string[] = [];
   out.push(`### ${DATASET_TITLES[file.dataset] ?? file.dataset}${file.quick ? ' (quick mode)' : ''}`);
   out.push('');
-  out.push(`Run ${file.machine.date}. Commands: ${[...new Set(file.rows.map((r) => `\`${r.command}\``))].join('; ')}.`);
+  out.push(
+    `${capitalised(runLabel(file.machine, file.quick))}. Commands: ${[...new Set(file.rows.map((r) => `\`${r.command}\``))].join('; ')}.`,
+  );
   out.push('');
   out.push(
     '| c | server | swaps | requests | failed | req/s | p99 ms | p99 in swaps | p99 outside | in / out | swap window p50 ms | RSS (PSS) MB outside | RSS (PSS) MB in swaps | machine used MB, max in swaps |',
@@ -231,7 +233,7 @@ function swapSection(file: SwapFile, picture: string | null): string {
 function engineSection(file: EngineFile): string {
   const out: string[] = [];
   out.push(
-    `Run ${file.machine.date}${file.quick ? ' (quick mode)' : ''}: ${file.count.toLocaleString('en')} x ${file.dims} vectors, a Gaussian mixture of ${file.clusters} clusters; ${file.queries} held-out queries; exact top-10 ground truth by usearch exactSearch (cos). M=${file.m} (usearch variants marked M=32: 32), efConstruction=${file.efConstruction}. Single-query latency: one query at a time, one thread, ${file.rounds} alternating rounds (median). Command: \`${file.command}\`.`,
+    `${capitalised(runLabel(file.machine, file.quick))}: ${file.count.toLocaleString('en')} x ${file.dims} vectors, a Gaussian mixture of ${file.clusters} clusters; ${file.queries} held-out queries; exact top-10 ground truth by usearch exactSearch (cos). M=${file.m} (usearch variants marked M=32: 32), efConstruction=${file.efConstruction}. Single-query latency: one query at a time, one thread, ${file.rounds} alternating rounds (median). Command: \`${file.command}\`.`,
   );
   out.push('');
   out.push('| engine | build threads | build s | file MB | load() ms | view() ms |');
@@ -380,7 +382,7 @@ async function pictureOrNull(draw: () => Promise<string | null>, what: string): 
 }
 
 export async function writeReport(): Promise<void> {
-  const machines: Machine[] = [];
+  const runs: { table: string; machine: Machine; quick: boolean }[] = [];
   const md: string[] = [];
   md.push('# Benchmarks');
   md.push('');
@@ -398,7 +400,7 @@ export async function writeReport(): Promise<void> {
   for (const ds of ['demo-10k', 'random-10k-1024', 'demo-1m']) {
     const file = readJson<HttpFile>(path.join(RESULTS, `http-${ds}.json`));
     if (file) {
-      machines.push(file.machine);
+      runs.push({ table: `1. HTTP, ${DATASET_TITLES[ds] ?? ds}`, machine: file.machine, quick: file.quick });
       sections.push(httpSection(file));
     } else sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
   }
@@ -410,7 +412,7 @@ export async function writeReport(): Promise<void> {
   if (!engineFiles.includes('engine-1000000.json')) sections.push('### 1,000,000 x 128', '', '*Not run yet.*', '');
   for (const name of engineFiles) {
     const engine = readJson<EngineFile>(path.join(RESULTS, name))!;
-    machines.push(engine.machine);
+    runs.push({ table: `2. Engine, ${engine.count.toLocaleString('en')} x ${engine.dims}`, machine: engine.machine, quick: engine.quick });
     sections.push(`### ${engine.count.toLocaleString('en')} x ${engine.dims}`, '', engineSection(engine));
   }
 
@@ -422,7 +424,7 @@ export async function writeReport(): Promise<void> {
   for (const ds of ['demo-10k', 'demo-1m']) {
     const file = readJson<SwapFile>(path.join(RESULTS, `swap-${ds}.json`));
     if (file) {
-      machines.push(file.machine);
+      runs.push({ table: `3. Swap, ${DATASET_TITLES[ds] ?? ds}`, machine: file.machine, quick: file.quick });
       sections.push(swapSection(file, await pictureOrNull(() => drawSwap(file), `swap ${ds}`)));
     } else sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
   }
@@ -436,7 +438,7 @@ export async function writeReport(): Promise<void> {
     .map((ds) => readJson<MechanismsFile>(path.join(RESULTS, `mechanisms-${ds}.json`)))
     .filter((file) => file !== null);
   for (const file of mechanismRuns) {
-    machines.push(file.machine);
+    runs.push({ table: `4. Mechanisms, ${file.dataset}`, machine: file.machine, quick: file.quick === true });
     sections.push(mechanismsSection(file));
   }
   if (mechanismRuns.length === 0) sections.push('*Not run yet.*', '');
@@ -446,7 +448,7 @@ export async function writeReport(): Promise<void> {
   for (const ds of ['demo-10k', 'demo-1m']) {
     const file = readJson<FreshnessFile>(path.join(RESULTS, `freshness-${ds}.json`));
     if (file) {
-      machines.push(file.machine);
+      runs.push({ table: `5. Freshness, ${DATASET_TITLES[ds] ?? ds}`, machine: file.machine, quick: file.quick });
       sections.push(freshnessSection(DATASET_TITLES[ds] ?? ds, file));
     } else sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
   }
@@ -456,7 +458,7 @@ export async function writeReport(): Promise<void> {
   for (const ds of ['demo-1m', 'demo-10k']) {
     const file = readJson<KillsFile>(path.join(RESULTS, `kills-${ds}.json`));
     if (file) {
-      machines.push(file.machine);
+      runs.push({ table: `6. Answer kills, ${DATASET_TITLES[ds] ?? ds}`, machine: file.machine, quick: file.quick });
       sections.push(killsSection(DATASET_TITLES[ds] ?? ds, file));
     }
   }
@@ -466,7 +468,7 @@ export async function writeReport(): Promise<void> {
   for (const ds of ['demo-1m', 'demo-10k']) {
     const file = readJson<FiltersFile>(path.join(RESULTS, `filters-${ds}.json`));
     if (file) {
-      machines.push(file.machine);
+      runs.push({ table: `7. Filters, ${DATASET_TITLES[ds] ?? ds}`, machine: file.machine, quick: file.quick === true });
       sections.push(filtersSection(DATASET_TITLES[ds] ?? ds, file));
     } else if (ds === 'demo-1m') sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
   }
@@ -475,7 +477,7 @@ export async function writeReport(): Promise<void> {
   sections.push(STATS_INTRO, '');
   const stats = readJson<StatsFile>(path.join(RESULTS, 'stats.json'));
   if (stats) {
-    machines.push(stats.machine);
+    runs.push({ table: '8. Stats', machine: stats.machine, quick: stats.quick });
     sections.push(statsSection(stats));
   } else sections.push('*Not run yet.*', '');
 
@@ -483,16 +485,22 @@ export async function writeReport(): Promise<void> {
   sections.push(SCALE_INTRO, '');
   const scale = readJson<ScaleFile>(path.join(RESULTS, 'scale.json'));
   if (scale) {
-    machines.push(scale.machine);
+    runs.push({ table: '9. Cost as work grows', machine: scale.machine, quick: scale.quick });
     sections.push(scaleSection(scale, await pictureOrNull(() => drawScale(scale), 'scale')));
   } else sections.push('*Not run yet.*', '');
 
-  const m = machines[0];
-  md.push(
-    m
-      ? `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB memory, Node ${m.node}. Runs from ${[...new Set(machines.map((x) => x.date.slice(0, 16).replace('T', ' ')))].sort().join(', ')} UTC, of commit ${[...new Set(machines.map((x) => x.commit ?? 'unknown'))].join(', ')}.`
-      : 'Machine: not run yet.',
-  );
+  const m = runs[0]?.machine;
+  md.push(m ? `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB memory, Node ${m.node}.` : 'Machine: not run yet.');
+  md.push('');
+  if (runs.length > 0) {
+    // Sections can come from different runs (BENCH_ONLY re-runs one step): each says which.
+    md.push('Where each table comes from (the commit measured; the command is in its section):', '');
+    md.push('| table | run (UTC) | commit | mode |', '| --- | --- | --- | --- |');
+    for (const run of runs)
+      md.push(
+        `| ${run.table} | ${run.machine.date.slice(0, 16).replace('T', ' ')} | ${run.machine.commit ?? 'unknown'} | ${run.quick ? 'quick' : 'full'} |`,
+      );
+  }
   md.push('');
   md.push(
     'How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap,mechanisms,freshness,kills,filters,stats,scale`, `BENCH_SCALE_DATASETS`, `BENCH_KILLS`, `BENCH_FRESHNESS_DATASETS`, `BENCH_FRESHNESS_SECONDS`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.',

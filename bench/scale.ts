@@ -18,6 +18,7 @@ import {
   run,
   stopTracked,
   tandemStatus,
+  timeQueries,
   WARMUP_SEC,
   waitFor200,
   waitForStandby,
@@ -83,20 +84,7 @@ async function queryCosts(dataset: Dataset, counts: number[]): Promise<QueryCost
         if ('code' in request) throw new Error(`${dataset.name}: ${id}: ${request.message}`);
         return request;
       });
-    const cell = (n: number) => {
-      const times: number[] = [];
-      const cpuBefore = process.cpuUsage();
-      const started = performance.now();
-      while (performance.now() - started < CELL_MS) {
-        for (const request of requests) {
-          const queryStarted = performance.now();
-          held.nearestMany([{ ...request, n }]);
-          times.push((performance.now() - queryStarted) * 1000);
-        }
-      }
-      const cpu = process.cpuUsage(cpuBefore);
-      return { cpuUs: (cpu.user + cpu.system) / times.length, times };
-    };
+    const cell = (n: number) => timeQueries(requests, CELL_MS, (request) => held.nearestMany([{ ...request, n }]));
     for (const n of counts) cell(n); // warm-up: page cache, JIT
     const costs = counts.map((n) => ({ n, cpuUs: [] as number[], times: [] as number[] }));
     for (let round = 0; round < ROUNDS; round++) {

@@ -1,4 +1,5 @@
 // BENCHMARKS.md's section on `tandem stats`, from bench/results/stats.json.
+import { capitalised, runLabel } from './common.js';
 import type { StatsFile } from './stats.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -8,7 +9,7 @@ export const STATS_INTRO =
 
 export function statsSection(file: StatsFile): string {
   const lines = [
-    `Run ${file.machine.date.slice(0, 16).replace('T', ' ')} UTC, commit ${file.machine.commit}, ${file.rounds} round${file.rounds === 1 ? '' : 's'} (medians)${file.quick ? ', quick mode' : ''}; command: \`${file.command}\`.`,
+    `${capitalised(runLabel(file.machine, file.quick))}, ${file.rounds} round${file.rounds === 1 ? '' : 's'} (medians); command: \`${file.command}\`.`,
     '',
     '| lines | minutes out | streaming ms | naive ms | time naive / streaming | streaming peak RSS MiB | naive peak RSS MiB | RSS naive / streaming | same output |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
