@@ -7,7 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HeldIndex } from '../roles/held-index.js';
 import {
   CACHE,
-  DIST,
   DURATION_SEC,
   log,
   machine,
@@ -15,7 +14,6 @@ import {
   percentileOf,
   QUICK,
   RESULTS,
-  run,
   stopTracked,
   tandemStatus,
   timeQueries,
@@ -24,7 +22,7 @@ import {
   waitForStandby,
   writeJson,
 } from './common.js';
-import { buildRecordOf, type Dataset, type DatasetName, freshDataDir, prepareDataset, readIds } from './datasets.js';
+import { buildRecordOf, type Dataset, type DatasetName, freshDataDir, prepareDataset, publishAsBuilder, readIds } from './datasets.js';
 import { cpuUsPerAnswered, measureCell, startServer } from './http.js';
 import { processTree, procMemory } from './procfs.js';
 import { runWrk } from './wrk.js';
@@ -117,7 +115,7 @@ async function tandemAtScale(
     const before = (await tandemStatus(server.url)).servingVersion;
     const started = Date.now();
     // The builder's own commit path, in a process of its own as the builder would be.
-    await run(process.execPath, [path.join(DIST, 'bench', 'republish.js'), dataset.versionDir, dataDir]);
+    await publishAsBuilder(dataset.versionDir, dataDir);
     let served = 0;
     for (const deadline = started + SETTLE_TIMEOUT_MS; !served; await sleep(50)) {
       if ((await tandemStatus(server.url)).servingVersion !== before) served = Date.now();

@@ -28,7 +28,7 @@ import {
   waitForStandby,
   writeJson,
 } from './common.js';
-import { type Dataset, type DatasetName, freshDataDir, prepareDataset } from './datasets.js';
+import { type Dataset, type DatasetName, freshDataDir, prepareDataset, publishAsBuilder } from './datasets.js';
 import { childrenOf, machineUsedBytes, procMemory } from './procfs.js';
 import { type Phase, type PhaseKind, phaseAt, type Span, type SupervisorTransition, tandemPhases } from './swap-phases.js';
 
@@ -288,7 +288,7 @@ export async function swapRun(dataset: Dataset, target: SwapTarget, connections:
     for (let i = 1; i <= swaps; i++) {
       const servedBefore = target === 'pm2' ? null : (await tandemStatus(url)).servingVersion;
       const publish = { start: Date.now(), end: 0 };
-      await run(process.execPath, [path.join(DIST, 'bench', 'republish.js'), dataset.versionDir, dataDir]);
+      await publishAsBuilder(dataset.versionDir, dataDir);
       publish.end = Date.now();
       publishes.push(publish);
       published++;
