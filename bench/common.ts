@@ -6,7 +6,7 @@ import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
-import { indexesDir, LATEST_FILE, MANIFEST_FILE, type Manifest } from '../index-version/format.js';
+import { indexesDir, LATEST_FILE, MANIFEST_FILE, type Manifest, versionDir } from '../index-version/format.js';
 import type { SupervisorStatus } from '../supervisor/options.js';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -61,12 +61,15 @@ function gitCommit(): string {
 
 export type Machine = ReturnType<typeof machine>;
 
-/** When, from which commit and in which mode a table was measured: every table of the report says it. */
-export function runLabel(m: Machine, quick = false): string {
-  return `run ${m.date.slice(0, 16).replace('T', ' ')} UTC, commit ${m.commit ?? 'unknown'}${quick ? ', quick mode' : ''}`;
+/** A run's time to the minute, as every table of the report gives it: "2026-12-06 21:46". */
+export function runTime(m: Machine): string {
+  return m.date.slice(0, 16).replace('T', ' ');
 }
 
-export const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+/** When, from which commit and in which mode a table was measured: every table of the report says it. */
+export function runLabel(m: Machine, quick = false): string {
+  return `${runTime(m)} UTC, commit ${m.commit ?? 'unknown'}${quick ? ', quick mode' : ''}`;
+}
 
 export function machine() {
   const cpu = cpus();
@@ -223,15 +226,15 @@ export function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-/** The command line of tandem's main process as every benchmark starts it. */
 /** The vector size of the version LATEST names in `dataDir` (null: nothing published yet): the service must be told it. */
 function latestDims(dataDir: string): number | null {
   const indexes = indexesDir(dataDir);
   if (!existsSync(path.join(indexes, LATEST_FILE))) return null;
   const version = readFileSync(path.join(indexes, LATEST_FILE), 'utf8').trim();
-  return (JSON.parse(readFileSync(path.join(indexes, version, MANIFEST_FILE), 'utf8')) as Manifest).dims;
+  return (JSON.parse(readFileSync(path.join(versionDir(dataDir, version), MANIFEST_FILE), 'utf8')) as Manifest).dims;
 }
 
+/** The command line of tandem's main process as every benchmark starts it. */
 export function tandemCommand(dataDir: string, port: number, mode: 'view' | 'load', runsDir: string, extra: string[] = []): string[] {
   const dims = latestDims(dataDir);
   return [

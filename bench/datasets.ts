@@ -141,6 +141,9 @@ export async function freshDataDir(dataset: Dataset, dir: string): Promise<strin
   return dir;
 }
 
+/** The stand-in builder's niceness (BENCH_PUBLISH_NICENESS=0: what a builder at normal priority costs the service). */
+export const PUBLISH_NICENESS = Number(process.env.BENCH_PUBLISH_NICENESS ?? BACKGROUND_NICENESS);
+
 /**
  * Publishes a copy of `fromDir` into `dataDir` from a process as the builder's (`make multi`): in
  * a session of its own whose CPU weight is the builder's niceness from its first instruction. Under
@@ -149,8 +152,7 @@ export async function freshDataDir(dataset: Dataset, dir: string): Promise<strin
  * builder pays its start-up once, not per publish.
  */
 export function publishAsBuilder(fromDir: string, dataDir: string): Promise<string> {
-  const niceness = Number(process.env.BENCH_PUBLISH_NICENESS ?? BACKGROUND_NICENESS);
-  const setWeightThenExec = `echo ${niceness} > /proc/self/autogroup 2>/dev/null; exec "$0" "$@"`;
+  const setWeightThenExec = `echo ${PUBLISH_NICENESS} > /proc/self/autogroup 2>/dev/null; exec "$0" "$@"`;
   return run('/bin/sh', ['-c', setWeightThenExec, process.execPath, path.join(DIST, 'bench', 'republish.js'), fromDir, dataDir], {
     detached: true,
   });

@@ -14,7 +14,7 @@ export function filtersSection(title: string, file: FiltersFile): string {
   const lines = [
     `### ${title}`,
     '',
-    `${file.queries} query ids x ${file.rounds} rounds, ${runLabel(file.machine, file.quick === true)}; command: \`${file.command}\`.`,
+    `${file.queries} query ids x ${file.rounds} rounds, run ${runLabel(file.machine, file.quick === true)}; command: \`${file.command}\`.`,
     '',
     '| profiles matching | filter | recall@10 | queries/s (median, spread) | CPU-µs per query (median, spread) | vs unfiltered (queries/s, CPU) | p50 / p99 ms | plans (exact / graph) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',

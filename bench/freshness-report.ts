@@ -25,7 +25,7 @@ export function freshnessSection(title: string, file: FreshnessFile): string {
   out.push(
     `${r.seconds} s, ${r.profiles.toLocaleString('en')} profiles. Missed: **${r.missed}**. A deleted profile in a later result: **${r.deletedSeenAfter}** of ${r.resultsChecked.toLocaleString('en')} results checked. Meanwhile the builder published ${r.versionsPublished} versions (${r.incrementalBuilds} incremental) and the service swapped ${r.swaps} times; the load generator's ${r.load.requests.toLocaleString('en')} requests had ${r.load.failed} failures.`,
   );
-  out.push('', `Command: \`${r.command}\`, ${runLabel(file.machine, file.quick)}.`, '');
+  out.push('', `Command: \`${r.command}\`, run ${runLabel(file.machine, file.quick)}.`, '');
   return out.join('\n');
 }
 
@@ -45,7 +45,7 @@ export function killsSection(title: string, file: KillsFile): string {
     '',
     `${r.kills} kills; **${r.failed} of ${r.requests.toLocaleString('en')} requests failed**. Redundancy (both children holding the served version) back after each kill: p50 ${(r.redundancyBackMs.p50 / 1000).toFixed(1)} s, max ${(r.redundancyBackMs.max / 1000).toFixed(1)} s.`,
     '',
-    `Command: \`${r.command}\`, ${runLabel(file.machine, file.quick)}.`,
+    `Command: \`${r.command}\`, run ${runLabel(file.machine, file.quick)}.`,
     '',
   ].join('\n');
 }

@@ -31,7 +31,7 @@ export function mechanismsSection(file: MechanismsFile): string {
   const lines = [
     `### ${file.dataset}, ${file.connections} connections, ${file.swaps} swaps per run, ${file.rounds} rounds of on/off in alternating order`,
     '',
-    `Each row switches one mechanism off alone (the flag named) against the default with everything on. Median (range) over the rounds. Command: \`node dist/bench/mechanisms.js ${file.dataset}\`, ${runLabel(file.machine, file.quick === true)}.`,
+    `Each row switches one mechanism off alone (the flag named) against the default with everything on. Median (range) over the rounds. Command: \`node dist/bench/mechanisms.js ${file.dataset}\`, run ${runLabel(file.machine, file.quick === true)}.`,
     '',
     '| mechanism | off with | p99 publish to swap / quiet, on | off | p99 standby fetch / quiet, on | off | p99 quiet ms, on | off | p99 all ms, on | off | req/s, on | off | failed on / off |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

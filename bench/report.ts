@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
-import { capitalised, log, type Machine, median, RESULTS, ROOT, readJson, runLabel } from './common.js';
+import { log, type Machine, median, RESULTS, ROOT, readJson, runLabel, runTime } from './common.js';
 import type { FiltersFile } from './filters.js';
 import { FILTERS_INTRO, filtersSection } from './filters-report.js';
 import { FRESHNESS_INTRO, type FreshnessFile, freshnessSection, KILLS_INTRO, type KillsFile, killsSection } from './freshness-report.js';
@@ -124,7 +124,7 @@ function httpSection(file: HttpFile): string {
   out.push(`### ${DATASET_TITLES[file.dataset] ?? file.dataset}${file.quick ? ' (quick mode)' : ''}`);
   out.push('');
   out.push(
-    `${capitalised(runLabel(file.machine, file.quick))}; ${file.rounds} round(s), servers alternating, ${file.oneServerAtATime ? 'each server started for its own cells and stopped after them' : 'all four running side by side (an earlier harness)'}; ${file.durationSec} s per cell after ${file.warmupSec} s warm-up. Figures: median of the rounds (min-max).`,
+    `Run ${runLabel(file.machine, file.quick)}; ${file.rounds} round(s), servers alternating, ${file.oneServerAtATime ? 'each server started for its own cells and stopped after them' : 'all four running side by side (an earlier harness)'}; ${file.durationSec} s per cell after ${file.warmupSec} s warm-up. Figures: median of the rounds (min-max).`,
   );
   out.push(
     'Command per cell (the ids file holds ' +
@@ -183,9 +183,7 @@ function swapSection(file: SwapFile, picture: string | null): string {
   const out: string[] = [];
   out.push(`### ${DATASET_TITLES[file.dataset] ?? file.dataset}${file.quick ? ' (quick mode)' : ''}`);
   out.push('');
-  out.push(
-    `${capitalised(runLabel(file.machine, file.quick))}. Commands: ${[...new Set(file.rows.map((r) => `\`${r.command}\``))].join('; ')}.`,
-  );
+  out.push(`Run ${runLabel(file.machine, file.quick)}. Commands: ${[...new Set(file.rows.map((r) => `\`${r.command}\``))].join('; ')}.`);
   out.push('');
   out.push(
     '| c | server | swaps | requests | failed | req/s | p99 ms | p99 in swaps | p99 outside | in / out | swap window p50 ms | RSS (PSS) MB outside | RSS (PSS) MB in swaps | machine used MB, max in swaps |',
@@ -233,7 +231,7 @@ function swapSection(file: SwapFile, picture: string | null): string {
 function engineSection(file: EngineFile): string {
   const out: string[] = [];
   out.push(
-    `${capitalised(runLabel(file.machine, file.quick))}: ${file.count.toLocaleString('en')} x ${file.dims} vectors, a Gaussian mixture of ${file.clusters} clusters; ${file.queries} held-out queries; exact top-10 ground truth by usearch exactSearch (cos). M=${file.m} (usearch variants marked M=32: 32), efConstruction=${file.efConstruction}. Single-query latency: one query at a time, one thread, ${file.rounds} alternating rounds (median). Command: \`${file.command}\`.`,
+    `Run ${runLabel(file.machine, file.quick)}: ${file.count.toLocaleString('en')} x ${file.dims} vectors, a Gaussian mixture of ${file.clusters} clusters; ${file.queries} held-out queries; exact top-10 ground truth by usearch exactSearch (cos). M=${file.m} (usearch variants marked M=32: 32), efConstruction=${file.efConstruction}. Single-query latency: one query at a time, one thread, ${file.rounds} alternating rounds (median). Command: \`${file.command}\`.`,
   );
   out.push('');
   out.push('| engine | build threads | build s | file MB | load() ms | view() ms |');
@@ -497,9 +495,7 @@ export async function writeReport(): Promise<void> {
     md.push('Where each table comes from (the commit measured; the command is in its section):', '');
     md.push('| table | run (UTC) | commit | mode |', '| --- | --- | --- | --- |');
     for (const run of runs)
-      md.push(
-        `| ${run.table} | ${run.machine.date.slice(0, 16).replace('T', ' ')} | ${run.machine.commit ?? 'unknown'} | ${run.quick ? 'quick' : 'full'} |`,
-      );
+      md.push(`| ${run.table} | ${runTime(run.machine)} | ${run.machine.commit ?? 'unknown'} | ${run.quick ? 'quick' : 'full'} |`);
   }
   md.push('');
   md.push(

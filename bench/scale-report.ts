@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
-import { capitalised, median, RESULTS, runLabel } from './common.js';
+import { median, RESULTS, runLabel } from './common.js';
 import type { QueryCost, ScaleFile } from './scale.js';
 
 export const SCALE_INTRO =
@@ -15,7 +15,7 @@ const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
 
 export function scaleSection(file: ScaleFile, picture: string | null): string {
   const lines = [
-    `${capitalised(runLabel(file.machine, file.quick))}; command: \`BENCH_ONLY=scale make bench\`.`,
+    `Run ${runLabel(file.machine, file.quick)}; command: \`BENCH_ONLY=scale make bench\`.`,
     '',
     '| profiles | full build s | publish to served s (to settled) | memory MB, RSS (PSS) | req/s at c=64 | p50 / p99 ms | CPU-µs per request | query CPU-µs, n=1 | n=10 | n=100 |',
     '| --: | --: | --- | --- | --: | --- | --: | --- | --- | --- |',

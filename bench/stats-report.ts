@@ -1,5 +1,5 @@
 // BENCHMARKS.md's section on `tandem stats`, from bench/results/stats.json.
-import { capitalised, runLabel } from './common.js';
+import { runLabel } from './common.js';
 import type { StatsFile } from './stats.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -9,7 +9,7 @@ export const STATS_INTRO =
 
 export function statsSection(file: StatsFile): string {
   const lines = [
-    `${capitalised(runLabel(file.machine, file.quick))}, ${file.rounds} round${file.rounds === 1 ? '' : 's'} (medians); command: \`${file.command}\`.`,
+    `Run ${runLabel(file.machine, file.quick)}, ${file.rounds} round${file.rounds === 1 ? '' : 's'} (medians); command: \`${file.command}\`.`,
     '',
     '| lines | minutes out | streaming ms | naive ms | time naive / streaming | streaming peak RSS MiB | naive peak RSS MiB | RSS naive / streaming | same output |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
