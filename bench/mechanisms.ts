@@ -3,7 +3,7 @@
 // requests in each phase of a swap (publish to swap end, standby fetch) over the quiet p99
 // (bench/swap-phases.ts), per arm; plus requests/s and failures.
 // Writes bench/results/mechanisms-<dataset>.json.
-//   node dist/bench/mechanisms.js [dataset]   (BENCH_MECH_ROUNDS=3, BENCH_MECH_SWAPS=10, BENCH_MECH_CONNECTIONS=64)
+//   node dist/bench/mechanisms.js [dataset]   (BENCH_MECH_ROUNDS=3, BENCH_MECH_SWAPS=3 at 1M and 10 below, BENCH_MECH_CONNECTIONS=64)
 import path from 'node:path';
 import { log, machine, QUICK, RESULTS, writeJson } from './common.js';
 import { type DatasetName, prepareDataset } from './datasets.js';
@@ -53,7 +53,8 @@ const arm = (round: number, on: boolean, row: SwapRow): MechanismArm => ({
 export async function benchMechanisms(name: DatasetName): Promise<MechanismResult[]> {
   const dataset = await prepareDataset(name);
   const rounds = Number(process.env.BENCH_MECH_ROUNDS ?? (QUICK ? 1 : 3));
-  const swaps = Number(process.env.BENCH_MECH_SWAPS ?? (QUICK ? 2 : 10));
+  // 30 runs: at 1M a swap and its standby fetch take about 25 s, so three a run keep the step near 90 minutes.
+  const swaps = Number(process.env.BENCH_MECH_SWAPS ?? (QUICK ? 2 : dataset.manifest.count >= 500_000 ? 3 : 10));
   const connections = Number(process.env.BENCH_MECH_CONNECTIONS ?? 64);
   const only = process.env.BENCH_MECH_ONLY?.split(',');
   const results: MechanismResult[] = [];
@@ -86,5 +87,5 @@ export async function benchMechanisms(name: DatasetName): Promise<MechanismResul
 }
 
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
-  await benchMechanisms((process.argv[2] as DatasetName | undefined) ?? 'demo-10k');
+  await benchMechanisms((process.argv[2] as DatasetName | undefined) ?? 'demo-1m');
 }

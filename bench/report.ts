@@ -10,7 +10,7 @@ import type { FiltersFile } from './filters.js';
 import { FILTERS_INTRO, filtersSection } from './filters-report.js';
 import { FRESHNESS_INTRO, type FreshnessFile, freshnessSection, KILLS_INTRO, type KillsFile, killsSection } from './freshness-report.js';
 import { cpuUsPerAnswered, type HttpRow, type HttpRun, type ProcessRole } from './http.js';
-import { type MechanismsFile, mechanismsSection } from './mechanisms-report.js';
+import { type GentleDeleteFile, gentleDeleteSection, type MechanismsFile, mechanismsSection } from './mechanisms-report.js';
 import type { ScaleFile } from './scale.js';
 import { drawScale, SCALE_INTRO, scaleSection } from './scale-report.js';
 import type { StatsFile } from './stats.js';
@@ -440,6 +440,13 @@ export async function writeReport(): Promise<void> {
     sections.push(mechanismsSection(file));
   }
   if (mechanismRuns.length === 0) sections.push('*Not run yet.*', '');
+  const deleteRuns = ['demo-1m', 'demo-2k']
+    .map((ds) => readJson<GentleDeleteFile>(path.join(RESULTS, `gentle-delete-${ds}.json`)))
+    .filter((file) => file !== null);
+  for (const file of deleteRuns) {
+    runs.push({ table: `4. Gentle delete, ${file.dataset}`, machine: file.machine, quick: file.quick });
+    sections.push(gentleDeleteSection(file));
+  }
 
   sections.push('## 5. Freshness: write -> recommendable, delete -> gone', '');
   sections.push(FRESHNESS_INTRO, '');
