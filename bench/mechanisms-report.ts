@@ -44,14 +44,18 @@ export function mechanismsSection(file: MechanismsFile): string {
     '',
     `Each row switches one mechanism off alone (the flag named) against the default with everything on. Median (range) over the rounds. Command: \`node dist/bench/mechanisms.js ${file.dataset}\`, run ${runLabel(file.machine, file.quick === true)}.`,
     '',
-    '| mechanism | off with | p99 publish to swap / quiet, on | off | p99 standby fetch / quiet, on | off | p99 quiet ms, on | off | p99 all ms, on | off | req/s, on | off | failed on / off |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| mechanism | arm | p99 publish to swap / quiet | p99 standby fetch / quiet | publish to swap s | standby fetch s | p99 quiet ms | p99 all ms | req/s | failed |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
+  const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
   for (const { name, offFlags, arms } of file.results) {
-    const failed = (on: boolean) => arms.filter((a) => a.on === on).reduce((sum, a) => sum + a.failed, 0);
-    lines.push(
-      `| ${name} | \`${offFlags.join(' ')}\` | ${column(arms, true, (a) => a.publishRatio, 2)} | ${column(arms, false, (a) => a.publishRatio, 2)} | ${column(arms, true, (a) => a.standbyRatio, 2)} | ${column(arms, false, (a) => a.standbyRatio, 2)} | ${column(arms, true, (a) => a.quietP99Ms, 1)} | ${column(arms, false, (a) => a.quietP99Ms, 1)} | ${column(arms, true, (a) => a.p99Ms, 1)} | ${column(arms, false, (a) => a.p99Ms, 1)} | ${column(arms, true, (a) => a.rps, 0)} | ${column(arms, false, (a) => a.rps, 0)} | ${failed(true)} / ${failed(false)} |`,
-    );
+    for (const on of [true, false]) {
+      const failed = arms.filter((a) => a.on === on).reduce((sum, a) => sum + a.failed, 0);
+      const of = (pick: (arm: MechanismArm) => number | undefined, digits: number) => column(arms, on, pick, digits);
+      lines.push(
+        `| ${on ? name : ''} | ${on ? 'on (default)' : `off: \`${offFlags.join(' ')}\``} | ${of((a) => a.publishRatio, 2)} | ${of((a) => a.standbyRatio, 2)} | ${of((a) => seconds(a.publishToSwapMs), 1)} | ${of((a) => seconds(a.standbyFetchMs), 1)} | ${of((a) => a.quietP99Ms, 1)} | ${of((a) => a.p99Ms, 1)} | ${of((a) => a.rps, 0)} | ${failed} |`,
+      );
+    }
   }
   if (file.results.every(({ arms }) => arms.every((a) => a.publishRatio === undefined)))
     lines.push(

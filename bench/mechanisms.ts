@@ -25,6 +25,9 @@ export interface MechanismArm {
   publishRatio: number;
   /** p99 during the standby fetch, over the quiet p99. */
   standbyRatio: number;
+  /** Median length of the publish-to-swap and standby-fetch stretches (absent in older files). */
+  publishToSwapMs?: number;
+  standbyFetchMs?: number;
   quietP99Ms: number;
   p99Ms: number;
   rps: number;
@@ -43,6 +46,8 @@ const arm = (round: number, on: boolean, row: SwapRow): MechanismArm => ({
   on,
   publishRatio: row.phases.publishToSwap.ratio,
   standbyRatio: row.phases.standbyFetch.ratio,
+  publishToSwapMs: row.phases.publishToSwap.lengthMsMedian,
+  standbyFetchMs: row.phases.standbyFetch.lengthMsMedian,
   quietP99Ms: row.phases.quiet.p99Ms,
   p99Ms: row.p99Ms,
   rps: row.rps,
