@@ -24,7 +24,7 @@ import {
   writeJson,
 } from './common.js';
 import { type DatasetName, freshDataDir, prepareDataset, runAsBuilder } from './datasets.js';
-import { readRecords } from './swap.js';
+import { readRecords } from './swap-analysis.js';
 
 /** Quiet load between staging a copy and deleting it: the staging's writes are behind us. */
 const SETTLE_MS = 8000;

@@ -7,7 +7,8 @@
 import path from 'node:path';
 import { log, machine, QUICK, RESULTS, writeJson } from './common.js';
 import { type DatasetName, prepareDataset } from './datasets.js';
-import { type SwapRow, swapRun } from './swap.js';
+import { swapRun } from './swap.js';
+import type { SwapRow } from './swap-analysis.js';
 
 /** Each mechanism and the flags that switch it off alone (service/main.ts). */
 export const MECHANISMS = [

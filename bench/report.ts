@@ -15,7 +15,7 @@ import type { ScaleFile } from './scale.js';
 import { drawScale, SCALE_INTRO, scaleSection } from './scale-report.js';
 import type { StatsFile } from './stats.js';
 import { STATS_INTRO, statsSection } from './stats-report.js';
-import type { SwapRow } from './swap.js';
+import type { SwapRow } from './swap-analysis.js';
 import { errorsOf } from './wrk.js';
 
 interface HttpFile {
