@@ -7,9 +7,8 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Router } from 'zeromq';
 import { childQueryCode, type QueryErrorCode, RETRY_ELSEWHERE } from '../channel/errors.js';
-import { slotFromRoutingId, slotRoutingId } from '../channel/protocol.js';
-import { decodeReplies, encodeQueries, type PageMark, type Query, type Reply } from '../channel/query-batch.js';
-import { SocketWriter } from '../channel/socket-writer.js';
+import { slotFromRoutingId } from '../channel/protocol.js';
+import { decodeReplies, type PageMark, type Query, type Reply } from '../channel/query-batch.js';
 import {
   admits,
   afterLostQuery,
@@ -22,6 +21,7 @@ import {
   releaseHeld,
   spareLeft,
 } from '../statecharts/routing.js';
+import { type Outgoing, QueryOutbox } from './query-outbox.js';
 
 /** An answer names the version and store seq that gave it, and where a next page starts. */
 export type QueryOutcome =
@@ -34,13 +34,9 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 export type QueryCallback = (outcome: QueryOutcome) => void;
 
-interface Pending {
-  query: Query;
-  /** A search query's vector, raw float32, kept for a retry. */
-  vector: Buffer | null;
+interface Pending extends Outgoing {
   done: QueryCallback;
   deadline: number;
-  slot: number | null;
   retried: boolean;
   /** When it began waiting for an answerer, while it waits. */
   heldSince: number | null;
@@ -75,18 +71,10 @@ export interface QueryRouterOptions {
 
 export class QueryRouter {
   private readonly router: Router;
-  private readonly writer: SocketWriter;
+  private readonly outbox: QueryOutbox;
   private readonly pending = new Map<number, Pending>();
   /** Queries waiting for an answerer (a promotion or a failover in progress). */
   private readonly held: number[] = [];
-  private readonly outbox = new Map<number, number[]>();
-  private flushScheduled = false;
-  /** What a spare shares the queries by (statecharts/routing.ts SlotLoad). */
-  private readonly load: { inFlight: number[]; filling: number | null; lastBatch: number | null } = {
-    inFlight: [],
-    filling: null,
-    lastBatch: null,
-  };
   /** Who gets queries: decided by statecharts/routing.ts, never here. */
   private routing: RoutingState = INITIAL_ROUTING;
   private nextQ = 1;
@@ -101,7 +89,20 @@ export class QueryRouter {
 
   constructor(private readonly options: QueryRouterOptions) {
     this.router = new Router({ mandatory: true, handover: true, linger: 0, sendTimeout: options.sendTimeoutMs });
-    this.writer = new SocketWriter(this.router, (err) => options.log.warn({ err: err.message }, 'query batch not delivered'));
+    this.outbox = new QueryOutbox(this.router, this.pending, {
+      maxBatch: options.maxBatch,
+      currentSeq: options.currentSeq,
+      stats: this.stats,
+      onUndelivered: (slot, queries) => {
+        // Not delivered (the child is gone or hung): these get their one retry, but not there.
+        this.apply({ type: 'SEND_FAILED', slot, now: Date.now(), suspectMs: this.options.suspectMs });
+        for (const { q } of queries) {
+          const entry = this.pending.get(q);
+          if (entry && entry.slot === slot) this.lost(q, entry);
+        }
+      },
+      log: options.log,
+    });
     this.sweeper = setInterval(() => this.expire(), Math.max(10, Math.min(100, options.timeoutMs / 4, options.maxHoldMs / 4)));
     this.sweeper.unref();
   }
@@ -145,7 +146,7 @@ export class QueryRouter {
   close(): void {
     clearInterval(this.sweeper);
     for (const q of [...this.pending.keys()]) this.finish(q, { ok: false, code: 'NO_ANSWERER', body: null });
-    this.writer.close();
+    this.outbox.close();
     this.router.close();
   }
 
@@ -175,14 +176,6 @@ export class QueryRouter {
       this.stats.moved++;
       this.dispatch(q);
     }
-  }
-
-  /** Which slot a query is with, keeping each slot's in-flight count. */
-  private place(entry: Pending, slot: number | null): void {
-    const { inFlight } = this.load;
-    if (entry.slot !== null) inFlight[entry.slot] = (inFlight[entry.slot] ?? 1) - 1;
-    if (slot !== null) inFlight[slot] = (inFlight[slot] ?? 0) + 1;
-    entry.slot = slot;
   }
 
   private submit(makeQuery: (q: number) => Query, vector: Buffer | null, done: QueryCallback): void {
@@ -221,12 +214,12 @@ export class QueryRouter {
       return;
     }
     if (pinned !== 'answerer') {
-      this.enqueue(q, entry, pinned);
+      this.outbox.enqueue(q, entry, pinned);
       return;
     }
-    const dispatch = dispatchFor(this.routing, Date.now(), this.load);
+    const dispatch = dispatchFor(this.routing, Date.now(), this.outbox.load);
     if (dispatch.kind !== 'send') {
-      this.place(entry, null);
+      this.outbox.place(entry, null);
       if (dispatch.kind === 'hold') {
         if (entry.heldSince === null) {
           entry.heldSince = Date.now();
@@ -237,71 +230,7 @@ export class QueryRouter {
       return;
     }
     entry.heldSince = null;
-    this.enqueue(q, entry, dispatch.slot);
-  }
-
-  private enqueue(q: number, entry: Pending, slot: number): void {
-    this.place(entry, slot);
-    let batch = this.outbox.get(slot);
-    if (!batch) {
-      batch = [];
-      this.outbox.set(slot, batch);
-      this.load.lastBatch = slot;
-    }
-    batch.push(q);
-    this.load.filling = slot;
-    if (batch.length >= this.options.maxBatch) {
-      this.load.filling = null;
-      this.outbox.delete(slot);
-      this.sendBatch(slot, batch);
-      return;
-    }
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    this.load.filling = null;
-    for (const [slot, qs] of this.outbox) this.sendBatch(slot, qs);
-    this.outbox.clear();
-  }
-
-  private sendBatch(slot: number, qs: number[]): void {
-    const queries: Query[] = [];
-    const vectors: Buffer[] = [];
-    for (const q of qs) {
-      const entry = this.pending.get(q);
-      if (!entry || entry.slot !== slot) continue;
-      if (entry.query.op === 'search' && entry.vector) {
-        queries.push({ ...entry.query, v: vectors.length });
-        vectors.push(entry.vector);
-      } else {
-        queries.push(entry.query);
-      }
-    }
-    if (queries.length === 0) return;
-    this.stats.sent += queries.length;
-    this.writer.send([slotRoutingId(slot), ...encodeQueries(queries, vectors, this.liveSeq())], () => {
-      // Not delivered (the child is gone or hung): these get their one retry, but not there.
-      this.apply({ type: 'SEND_FAILED', slot, now: Date.now(), suspectMs: this.options.suspectMs });
-      for (const { q } of queries) {
-        const entry = this.pending.get(q);
-        if (entry && entry.slot === slot) this.lost(q, entry);
-      }
-    });
-  }
-
-  private liveSeq(): number {
-    try {
-      return this.options.currentSeq?.() ?? 0;
-    } catch (err) {
-      // Unknown: the child then reads every change there is before answering, never fewer.
-      this.options.log.warn({ err }, 'store change seq unreadable; the child catches up in full');
-      return Number.MAX_SAFE_INTEGER;
-    }
+    this.outbox.enqueue(q, entry, dispatch.slot);
   }
 
   private lost(q: number, entry: Pending): void {
@@ -318,7 +247,7 @@ export class QueryRouter {
     const entry = this.pending.get(q);
     if (!entry) return;
     this.pending.delete(q);
-    this.place(entry, null);
+    this.outbox.place(entry, null);
     this.options.onSettled?.(performance.now() - entry.startedAt, outcome.ok);
     entry.done(outcome);
   }
