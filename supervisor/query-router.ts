@@ -3,12 +3,10 @@
 // Queries that arrive in the same tick are coalesced into one message per child and replies
 // come back batched the same way; a pending query is a callback in a Map, not a promise, so the
 // hot path allocates little. Every query has a deadline; the number in flight is bounded.
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Router } from 'zeromq';
 import { childQueryCode, type QueryErrorCode, RETRY_ELSEWHERE } from '../channel/errors.js';
-import { slotFromRoutingId } from '../channel/protocol.js';
-import { decodeReplies, type PageMark, type Query, type Reply } from '../channel/query-batch.js';
+import type { PageMark, Query, Reply } from '../channel/query-batch.js';
 import {
   admits,
   afterLostQuery,
@@ -22,6 +20,7 @@ import {
   spareLeft,
 } from '../statecharts/routing.js';
 import { type Outgoing, QueryOutbox } from './query-outbox.js';
+import { receiveReplies } from './query-replies.js';
 
 /** An answer names the version and store seq that gave it, and where a next page starts. */
 export type QueryOutcome =
@@ -109,7 +108,7 @@ export class QueryRouter {
 
   async bind(): Promise<void> {
     await this.router.bind(this.options.endpoint);
-    void this.receive();
+    void receiveReplies(this.router, (slot, replies) => this.settle(slot, replies), this.options.log);
   }
 
   get inFlight(): number {
@@ -280,43 +279,27 @@ export class QueryRouter {
     }
   }
 
-  private async receive(): Promise<void> {
-    try {
-      for await (const [id, header, bodies] of this.router) {
-        const slot = slotFromRoutingId(id!.toString('utf8'));
-        let replies: Reply[];
-        try {
-          replies = decodeReplies(header!, bodies);
-        } catch (err) {
-          this.options.log.error({ err, slot }, 'undecodable reply batch');
-          continue;
-        }
-        for (const reply of replies) {
-          const entry = this.pending.get(reply.q);
-          if (!entry || entry.slot !== slot) {
-            // Answered after its deadline or after a retry went elsewhere: the caller has its answer.
-            this.stats.late++;
-            continue;
-          }
-          if (!reply.ok && reply.code !== undefined && RETRY_ELSEWHERE.has(reply.code)) {
-            this.lost(reply.q, entry);
-            continue;
-          }
-          this.stats.answered++;
-          if (slot !== null) this.answeredBySlot[slot] = (this.answeredBySlot[slot] ?? 0) + 1;
-          this.finish(
-            reply.q,
-            reply.ok
-              ? { ok: true, body: reply.body, version: reply.v, seq: reply.s, next: reply.next }
-              : { ok: false, code: childQueryCode(reply.code), body: reply.body },
-          );
-        }
-        // Queued replies arrive without a trip through the event loop: yield, or a steady stream of
-        // them would hold off new connections and the heartbeat watchdog's timer.
-        await yieldToEventLoop();
+  /** One reply batch from a slot: each reply settles its query, unless it came too late. */
+  private settle(slot: number | null, replies: Reply[]): void {
+    for (const reply of replies) {
+      const entry = this.pending.get(reply.q);
+      if (!entry || entry.slot !== slot) {
+        // Answered after its deadline or after a retry went elsewhere: the caller has its answer.
+        this.stats.late++;
+        continue;
       }
-    } catch (err) {
-      if (!this.router.closed) this.options.log.error({ err }, 'query channel receive failed');
+      if (!reply.ok && reply.code !== undefined && RETRY_ELSEWHERE.has(reply.code)) {
+        this.lost(reply.q, entry);
+        continue;
+      }
+      this.stats.answered++;
+      if (slot !== null) this.answeredBySlot[slot] = (this.answeredBySlot[slot] ?? 0) + 1;
+      this.finish(
+        reply.q,
+        reply.ok
+          ? { ok: true, body: reply.body, version: reply.v, seq: reply.s, next: reply.next }
+          : { ok: false, code: childQueryCode(reply.code), body: reply.body },
+      );
     }
   }
 }
