@@ -3,10 +3,9 @@
 // Queries that arrive in the same tick are coalesced into one message per child and replies
 // come back batched the same way; a pending query is a callback in a Map, not a promise, so the
 // hot path allocates little. Every query has a deadline; the number in flight is bounded.
-import type { Logger } from 'pino';
 import { Router } from 'zeromq';
-import { childQueryCode, type QueryErrorCode, RETRY_ELSEWHERE } from '../channel/errors.js';
-import type { PageMark, Query, Reply } from '../channel/query-batch.js';
+import { childQueryCode, RETRY_ELSEWHERE } from '../channel/errors.js';
+import type { Query, Reply } from '../channel/query-batch.js';
 import {
   admits,
   afterLostQuery,
@@ -19,19 +18,11 @@ import {
   releaseHeld,
   spareLeft,
 } from '../statecharts/routing.js';
+import type { QueryCallback, QueryOutcome, QueryRouterOptions, QuerySpec } from './query-contract.js';
 import { type Outgoing, QueryOutbox } from './query-outbox.js';
 import { receiveReplies } from './query-replies.js';
 
-/** An answer names the version and store seq that gave it, and where a next page starts. */
-export type QueryOutcome =
-  | { ok: true; body: Buffer; version?: string; seq?: number; next?: PageMark }
-  | { ok: false; code: QueryErrorCode; body: Buffer | null };
-
-/** A query as the API asks it: everything but the router's own number and vector frame. */
-export type QuerySpec = DistributiveOmit<Query, 'q' | 'v'> & { vector?: Float32Array };
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-export type QueryCallback = (outcome: QueryOutcome) => void;
+export type { QueryCallback, QueryOutcome, QueryRouterOptions, QuerySpec } from './query-contract.js';
 
 interface Pending extends Outgoing {
   done: QueryCallback;
@@ -41,31 +32,6 @@ interface Pending extends Outgoing {
   heldSince: number | null;
   /** performance.now() when the router took it, for its latency. */
   startedAt: number;
-}
-
-export interface QueryRouterOptions {
-  endpoint: string;
-  timeoutMs: number;
-  /** A query held for an answerer (one loading or being promoted) fails with NO_ANSWERER after this long. */
-  maxHoldMs: number;
-  maxInFlight: number;
-  /**
-   * A batch this full is sent at once instead of at the end of the tick, so the child starts
-   * searching while the rest of the tick's requests are still being parsed.
-   */
-  maxBatch: number;
-  sendTimeoutMs: number;
-  /** How long a slot a send failed to reach gets no queries unless the supervisor decides first. */
-  suspectMs: number;
-  /** The profile store's change seq, sent with every batch (roles/answer.ts catches up to it). */
-  currentSeq?: () => number;
-  /** Which slot holds a later page's version (statecharts/routing.ts pageTarget). */
-  pageSlot?: (version: string) => number | 'answerer' | null;
-  /** Held queries that waited maxHoldMs for an answerer in vain, for the trace. */
-  onHoldExpired?: (count: number) => void;
-  /** Every query's outcome, refused ones included: its latency in ms and whether it was answered. */
-  onSettled?: (ms: number, ok: boolean) => void;
-  log: Logger;
 }
 
 export class QueryRouter {
