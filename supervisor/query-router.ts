@@ -3,13 +3,9 @@
 // Queries that arrive in the same tick are coalesced into one message per child and replies
 // come back batched the same way; a pending query is a callback in a Map, not a promise, so the
 // hot path allocates little. Every query has a deadline; the number in flight is bounded.
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Logger } from 'pino';
 import { Router } from 'zeromq';
-import { childQueryCode, type QueryErrorCode, RETRY_ELSEWHERE } from '../channel/errors.js';
-import { slotFromRoutingId, slotRoutingId } from '../channel/protocol.js';
-import { decodeReplies, encodeQueries, type PageMark, type Query, type Reply } from '../channel/query-batch.js';
-import { SocketWriter } from '../channel/socket-writer.js';
+import { childQueryCode, RETRY_ELSEWHERE } from '../channel/errors.js';
+import type { Query, Reply } from '../channel/query-batch.js';
 import {
   admits,
   afterLostQuery,
@@ -22,25 +18,15 @@ import {
   releaseHeld,
   spareLeft,
 } from '../statecharts/routing.js';
+import type { QueryCallback, QueryOutcome, QueryRouterOptions, QuerySpec } from './query-contract.js';
+import { type Outgoing, QueryOutbox } from './query-outbox.js';
+import { receiveReplies } from './query-replies.js';
 
-/** An answer names the version and store seq that gave it, and where a next page starts. */
-export type QueryOutcome =
-  | { ok: true; body: Buffer; version?: string; seq?: number; next?: PageMark }
-  | { ok: false; code: QueryErrorCode; body: Buffer | null };
+export type { QueryCallback, QueryOutcome, QueryRouterOptions, QuerySpec } from './query-contract.js';
 
-/** A query as the API asks it: everything but the router's own number and vector frame. */
-export type QuerySpec = DistributiveOmit<Query, 'q' | 'v'> & { vector?: Float32Array };
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-export type QueryCallback = (outcome: QueryOutcome) => void;
-
-interface Pending {
-  query: Query;
-  /** A search query's vector, raw float32, kept for a retry. */
-  vector: Buffer | null;
+interface Pending extends Outgoing {
   done: QueryCallback;
   deadline: number;
-  slot: number | null;
   retried: boolean;
   /** When it began waiting for an answerer, while it waits. */
   heldSince: number | null;
@@ -48,45 +34,12 @@ interface Pending {
   startedAt: number;
 }
 
-export interface QueryRouterOptions {
-  endpoint: string;
-  timeoutMs: number;
-  /** A query held for an answerer (one loading or being promoted) fails with NO_ANSWERER after this long. */
-  maxHoldMs: number;
-  maxInFlight: number;
-  /**
-   * A batch this full is sent at once instead of at the end of the tick, so the child starts
-   * searching while the rest of the tick's requests are still being parsed.
-   */
-  maxBatch: number;
-  sendTimeoutMs: number;
-  /** How long a slot a send failed to reach gets no queries unless the supervisor decides first. */
-  suspectMs: number;
-  /** The profile store's change seq, sent with every batch (roles/answer.ts catches up to it). */
-  currentSeq?: () => number;
-  /** Which slot holds a later page's version (statecharts/routing.ts pageTarget). */
-  pageSlot?: (version: string) => number | 'answerer' | null;
-  /** Held queries that waited maxHoldMs for an answerer in vain, for the trace. */
-  onHoldExpired?: (count: number) => void;
-  /** Every query's outcome, refused ones included: its latency in ms and whether it was answered. */
-  onSettled?: (ms: number, ok: boolean) => void;
-  log: Logger;
-}
-
 export class QueryRouter {
   private readonly router: Router;
-  private readonly writer: SocketWriter;
+  private readonly outbox: QueryOutbox;
   private readonly pending = new Map<number, Pending>();
   /** Queries waiting for an answerer (a promotion or a failover in progress). */
   private readonly held: number[] = [];
-  private readonly outbox = new Map<number, number[]>();
-  private flushScheduled = false;
-  /** What a spare shares the queries by (statecharts/routing.ts SlotLoad). */
-  private readonly load: { inFlight: number[]; filling: number | null; lastBatch: number | null } = {
-    inFlight: [],
-    filling: null,
-    lastBatch: null,
-  };
   /** Who gets queries: decided by statecharts/routing.ts, never here. */
   private routing: RoutingState = INITIAL_ROUTING;
   private nextQ = 1;
@@ -101,14 +54,27 @@ export class QueryRouter {
 
   constructor(private readonly options: QueryRouterOptions) {
     this.router = new Router({ mandatory: true, handover: true, linger: 0, sendTimeout: options.sendTimeoutMs });
-    this.writer = new SocketWriter(this.router, (err) => options.log.warn({ err: err.message }, 'query batch not delivered'));
+    this.outbox = new QueryOutbox(this.router, this.pending, {
+      maxBatch: options.maxBatch,
+      currentSeq: options.currentSeq,
+      stats: this.stats,
+      onUndelivered: (slot, queries) => {
+        // Not delivered (the child is gone or hung): these get their one retry, but not there.
+        this.apply({ type: 'SEND_FAILED', slot, now: Date.now(), suspectMs: this.options.suspectMs });
+        for (const { q } of queries) {
+          const entry = this.pending.get(q);
+          if (entry && entry.slot === slot) this.lost(q, entry);
+        }
+      },
+      log: options.log,
+    });
     this.sweeper = setInterval(() => this.expire(), Math.max(10, Math.min(100, options.timeoutMs / 4, options.maxHoldMs / 4)));
     this.sweeper.unref();
   }
 
   async bind(): Promise<void> {
     await this.router.bind(this.options.endpoint);
-    void this.receive();
+    void receiveReplies(this.router, (slot, replies) => this.settle(slot, replies), this.options.log);
   }
 
   get inFlight(): number {
@@ -145,7 +111,7 @@ export class QueryRouter {
   close(): void {
     clearInterval(this.sweeper);
     for (const q of [...this.pending.keys()]) this.finish(q, { ok: false, code: 'NO_ANSWERER', body: null });
-    this.writer.close();
+    this.outbox.close();
     this.router.close();
   }
 
@@ -175,14 +141,6 @@ export class QueryRouter {
       this.stats.moved++;
       this.dispatch(q);
     }
-  }
-
-  /** Which slot a query is with, keeping each slot's in-flight count. */
-  private place(entry: Pending, slot: number | null): void {
-    const { inFlight } = this.load;
-    if (entry.slot !== null) inFlight[entry.slot] = (inFlight[entry.slot] ?? 1) - 1;
-    if (slot !== null) inFlight[slot] = (inFlight[slot] ?? 0) + 1;
-    entry.slot = slot;
   }
 
   private submit(makeQuery: (q: number) => Query, vector: Buffer | null, done: QueryCallback): void {
@@ -221,12 +179,12 @@ export class QueryRouter {
       return;
     }
     if (pinned !== 'answerer') {
-      this.enqueue(q, entry, pinned);
+      this.outbox.enqueue(q, entry, pinned);
       return;
     }
-    const dispatch = dispatchFor(this.routing, Date.now(), this.load);
+    const dispatch = dispatchFor(this.routing, Date.now(), this.outbox.load);
     if (dispatch.kind !== 'send') {
-      this.place(entry, null);
+      this.outbox.place(entry, null);
       if (dispatch.kind === 'hold') {
         if (entry.heldSince === null) {
           entry.heldSince = Date.now();
@@ -237,71 +195,7 @@ export class QueryRouter {
       return;
     }
     entry.heldSince = null;
-    this.enqueue(q, entry, dispatch.slot);
-  }
-
-  private enqueue(q: number, entry: Pending, slot: number): void {
-    this.place(entry, slot);
-    let batch = this.outbox.get(slot);
-    if (!batch) {
-      batch = [];
-      this.outbox.set(slot, batch);
-      this.load.lastBatch = slot;
-    }
-    batch.push(q);
-    this.load.filling = slot;
-    if (batch.length >= this.options.maxBatch) {
-      this.load.filling = null;
-      this.outbox.delete(slot);
-      this.sendBatch(slot, batch);
-      return;
-    }
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    this.load.filling = null;
-    for (const [slot, qs] of this.outbox) this.sendBatch(slot, qs);
-    this.outbox.clear();
-  }
-
-  private sendBatch(slot: number, qs: number[]): void {
-    const queries: Query[] = [];
-    const vectors: Buffer[] = [];
-    for (const q of qs) {
-      const entry = this.pending.get(q);
-      if (!entry || entry.slot !== slot) continue;
-      if (entry.query.op === 'search' && entry.vector) {
-        queries.push({ ...entry.query, v: vectors.length });
-        vectors.push(entry.vector);
-      } else {
-        queries.push(entry.query);
-      }
-    }
-    if (queries.length === 0) return;
-    this.stats.sent += queries.length;
-    this.writer.send([slotRoutingId(slot), ...encodeQueries(queries, vectors, this.liveSeq())], () => {
-      // Not delivered (the child is gone or hung): these get their one retry, but not there.
-      this.apply({ type: 'SEND_FAILED', slot, now: Date.now(), suspectMs: this.options.suspectMs });
-      for (const { q } of queries) {
-        const entry = this.pending.get(q);
-        if (entry && entry.slot === slot) this.lost(q, entry);
-      }
-    });
-  }
-
-  private liveSeq(): number {
-    try {
-      return this.options.currentSeq?.() ?? 0;
-    } catch (err) {
-      // Unknown: the child then reads every change there is before answering, never fewer.
-      this.options.log.warn({ err }, 'store change seq unreadable; the child catches up in full');
-      return Number.MAX_SAFE_INTEGER;
-    }
+    this.outbox.enqueue(q, entry, dispatch.slot);
   }
 
   private lost(q: number, entry: Pending): void {
@@ -318,7 +212,7 @@ export class QueryRouter {
     const entry = this.pending.get(q);
     if (!entry) return;
     this.pending.delete(q);
-    this.place(entry, null);
+    this.outbox.place(entry, null);
     this.options.onSettled?.(performance.now() - entry.startedAt, outcome.ok);
     entry.done(outcome);
   }
@@ -351,43 +245,27 @@ export class QueryRouter {
     }
   }
 
-  private async receive(): Promise<void> {
-    try {
-      for await (const [id, header, bodies] of this.router) {
-        const slot = slotFromRoutingId(id!.toString('utf8'));
-        let replies: Reply[];
-        try {
-          replies = decodeReplies(header!, bodies);
-        } catch (err) {
-          this.options.log.error({ err, slot }, 'undecodable reply batch');
-          continue;
-        }
-        for (const reply of replies) {
-          const entry = this.pending.get(reply.q);
-          if (!entry || entry.slot !== slot) {
-            // Answered after its deadline or after a retry went elsewhere: the caller has its answer.
-            this.stats.late++;
-            continue;
-          }
-          if (!reply.ok && reply.code !== undefined && RETRY_ELSEWHERE.has(reply.code)) {
-            this.lost(reply.q, entry);
-            continue;
-          }
-          this.stats.answered++;
-          if (slot !== null) this.answeredBySlot[slot] = (this.answeredBySlot[slot] ?? 0) + 1;
-          this.finish(
-            reply.q,
-            reply.ok
-              ? { ok: true, body: reply.body, version: reply.v, seq: reply.s, next: reply.next }
-              : { ok: false, code: childQueryCode(reply.code), body: reply.body },
-          );
-        }
-        // Queued replies arrive without a trip through the event loop: yield, or a steady stream of
-        // them would hold off new connections and the heartbeat watchdog's timer.
-        await yieldToEventLoop();
+  /** One reply batch from a slot: each reply settles its query, unless it came too late. */
+  private settle(slot: number | null, replies: Reply[]): void {
+    for (const reply of replies) {
+      const entry = this.pending.get(reply.q);
+      if (!entry || entry.slot !== slot) {
+        // Answered after its deadline or after a retry went elsewhere: the caller has its answer.
+        this.stats.late++;
+        continue;
       }
-    } catch (err) {
-      if (!this.router.closed) this.options.log.error({ err }, 'query channel receive failed');
+      if (!reply.ok && reply.code !== undefined && RETRY_ELSEWHERE.has(reply.code)) {
+        this.lost(reply.q, entry);
+        continue;
+      }
+      this.stats.answered++;
+      if (slot !== null) this.answeredBySlot[slot] = (this.answeredBySlot[slot] ?? 0) + 1;
+      this.finish(
+        reply.q,
+        reply.ok
+          ? { ok: true, body: reply.body, version: reply.v, seq: reply.s, next: reply.next }
+          : { ok: false, code: childQueryCode(reply.code), body: reply.body },
+      );
     }
   }
 }

@@ -1,46 +1,34 @@
 // The main process's supervisor: gives the statecharts their hands. It provides the machines'
 // named actions (spawn, send, kill), feeds process and channel events back in as machine events,
 // and hands every snapshot to the query router, which routes as statecharts/routing.ts says.
-import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Actor, type ActorRefFrom, createActor } from 'xstate';
-import { childEnv } from '../channel/child-config.js';
-import { CHANNEL_DEFAULTS, orphanMsFor, searchThreadsFor } from '../channel/defaults.js';
-import { DEFAULT_FETCH_POLICY, type FetchPolicy } from '../channel/fetch-policy.js';
-import type { ChildToSupervisor } from '../channel/protocol.js';
+import { CHANNEL_DEFAULTS, searchThreadsFor } from '../channel/defaults.js';
 import { QuerySeconds } from '../inspect/query-seconds.js';
 import { pageTarget, routeFor } from '../statecharts/routing.js';
 import { DEFAULT_SLOT_TIMEOUTS, type SlotMachine, type SlotTimeouts, slotMachine } from '../statecharts/slot.js';
 import { SLOT_COUNT, slotActorId, supervisorMachine } from '../statecharts/supervisor.js';
 import { stateToString } from '../trace/trace-record.js';
+import { ChildProcesses } from './child-processes.js';
 import { ControlChannel } from './control-channel.js';
 import { SUPERVISOR_DEFAULTS, type SupervisorOptions, type SupervisorStatus } from './options.js';
 import { type QueryCallback, QueryRouter, type QuerySpec } from './query-router.js';
 import { createRuntimeDir, removeStaleRuntimeDirs } from './runtime-dir.js';
-import { SlotHandle } from './slot-handle.js';
-import { spawnSlotProcess } from './slot-process.js';
 import { statusOf } from './status.js';
 import { watchLatestVersion } from './version-watcher.js';
 
 export type { SlotStatus, SupervisorOptions, SupervisorStatus } from './options.js';
 
-const DEFAULT_CHILD_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'roles', 'child.js');
-
 type SupervisorActor = Actor<typeof supervisorMachine>;
 type SlotRef = ActorRefFrom<SlotMachine>;
 
 export class Supervisor {
-  private readonly slots = Array.from({ length: SLOT_COUNT }, (_, slot) => new SlotHandle(slot));
-  private readonly token = randomBytes(24).toString('hex');
   private readonly slotTimeouts: SlotTimeouts;
-  private readonly fetchPolicy: FetchPolicy;
   private readonly heartbeatMs: number;
   private readonly heartbeatTimeoutMs: number;
   private readonly spareAnswers: boolean;
-  private readonly searchThreads: number;
   private readonly control: ControlChannel;
+  private readonly children: ChildProcesses;
   private readonly router: QueryRouter;
   /** Query rate and latency per second, for the /inspect chart. */
   readonly querySeconds = new QuerySeconds();
@@ -56,18 +44,29 @@ export class Supervisor {
     readonly runtimeDir: string,
   ) {
     this.slotTimeouts = { ...DEFAULT_SLOT_TIMEOUTS, ...options.slotTimeouts };
-    this.fetchPolicy = { ...DEFAULT_FETCH_POLICY, ...options.fetchPolicy };
     this.heartbeatMs = options.heartbeatMs ?? CHANNEL_DEFAULTS.heartbeatMs;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? CHANNEL_DEFAULTS.heartbeatTimeoutMs;
     this.spareAnswers = options.spareAnswers ?? SUPERVISOR_DEFAULTS.spareAnswers;
-    this.searchThreads = options.searchThreads ?? searchThreadsFor(this.spareAnswers ? SLOT_COUNT : 1);
     const { log } = options;
     this.control = new ControlChannel(
       this.controlEndpoint,
-      (slot, message) => this.onChildMessage(slot, message),
+      (slot, message) => this.children.onMessage(slot, message),
       log,
       CHANNEL_DEFAULTS.sendTimeoutMs,
     );
+    this.children = new ChildProcesses({
+      supervisor: options,
+      runtimeDir,
+      controlEndpoint: this.controlEndpoint,
+      queryEndpoint: this.queryEndpoint,
+      control: this.control,
+      heartbeatMs: this.heartbeatMs,
+      heartbeatTimeoutMs: this.heartbeatTimeoutMs,
+      searchThreads: options.searchThreads ?? searchThreadsFor(this.spareAnswers ? SLOT_COUNT : 1),
+      slotRef: (slot) => this.slotRef(slot),
+      slotFailed: (slot) => this.router.slotFailed(slot),
+      stopping: () => this.stopping !== null,
+    });
     this.router = new QueryRouter({
       endpoint: this.queryEndpoint,
       timeoutMs: options.queryTimeoutMs ?? SUPERVISOR_DEFAULTS.queryTimeoutMs,
@@ -124,15 +123,12 @@ export class Supervisor {
     await this.router.bind();
     const slot = slotMachine.provide({
       actions: {
-        spawnChild: (_, { slot }) => this.spawnChild(slot),
-        welcomeChild: (_, { slot }) => {
-          this.slots[slot]!.welcome(Date.now());
-          this.control.send(slot, { type: 'WELCOME', session: this.token });
-        },
+        spawnChild: (_, { slot }) => this.children.spawn(slot),
+        welcomeChild: (_, { slot }) => this.children.welcome(slot),
         sendCommand: (_, { slot, command }) => {
           this.control.send(slot, command.type === 'FETCH' ? { ...command, mode: this.options.mode } : command);
         },
-        killChild: (_, { slot, reason }) => this.killChild(slot, reason),
+        killChild: (_, { slot, reason }) => this.children.kill(slot, reason),
         noteStale: (_, { slot, event, expected }) =>
           log.warn(
             { slot, type: event.type, seq: event.seq, expected },
@@ -196,7 +192,7 @@ export class Supervisor {
       error: (err) => log.fatal({ err }, 'supervisor machine failed'),
     });
     this.actor.start();
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.heartbeatMs);
+    this.heartbeatTimer = setInterval(() => this.children.heartbeat(), this.heartbeatMs);
     this.heartbeatTimer.unref();
     this.stopWatching = watchLatestVersion(
       this.options.dataDir,
@@ -208,91 +204,6 @@ export class Supervisor {
 
   private slotRef(slot: number): SlotRef | undefined {
     return this.actor.system.get(slotActorId(slot));
-  }
-
-  private spawnChild(slot: number): void {
-    const handle = this.slots[slot]!;
-    const child = spawnSlotProcess({
-      script: this.childScriptFor(slot),
-      env: childEnv({
-        slot,
-        controlEndpoint: this.controlEndpoint,
-        queryEndpoint: this.queryEndpoint,
-        token: this.token,
-        heartbeatMs: this.heartbeatMs,
-        orphanMs: orphanMsFor(this.heartbeatTimeoutMs),
-        sendTimeoutMs: CHANNEL_DEFAULTS.sendTimeoutMs,
-        fetchPolicy: this.fetchPolicy,
-        // Inside the 0700 runtime folder: a record there is trusted, so nobody else may write one.
-        verifiedDir: path.join(this.runtimeDir, 'verified'),
-        ...(this.options.liveChanges ? { storePath: this.options.liveChanges.storePath } : {}),
-        liveChangesPollMs: CHANNEL_DEFAULTS.liveChangesPollMs,
-        ...(this.options.expectedDims !== undefined ? { expectedDims: this.options.expectedDims } : {}),
-        searchThreads: this.searchThreads,
-      }),
-      logs: this.options.childLogs,
-      onSpawned: (pid) => this.slotRef(slot)?.send({ type: 'SPAWNED', pid }),
-      onExit: (code, signal) => {
-        if (!handle.isCurrent(child)) return;
-        handle.emptied();
-        // Exits we asked for (shutdown) are routine; any other exit is a fault worth a warning.
-        const level = this.stopping === null ? 'warn' : 'info';
-        this.options.log[level]({ slot, pid: child.pid, code, signal }, 'child exited');
-        this.router.slotFailed(slot);
-        this.slotRef(slot)?.send({ type: 'EXITED', code, signal });
-      },
-    });
-    handle.filledBy(child);
-  }
-
-  private childScriptFor(slot: number): string {
-    const { childScript } = this.options;
-    if (typeof childScript === 'function') return childScript(slot);
-    return childScript ?? DEFAULT_CHILD_SCRIPT;
-  }
-
-  private killChild(slot: number, reason: string): void {
-    const handle = this.slots[slot]!;
-    const child = handle.process;
-    handle.welcomed = false;
-    this.router.slotFailed(slot);
-    if (this.stopping === null) handle.restarts++;
-    this.options.log.error({ slot, pid: child?.pid, reason }, 'killing child');
-    child?.kill('SIGKILL');
-  }
-
-  private onChildMessage(slot: number, message: ChildToSupervisor): void {
-    const handle = this.slots[slot];
-    if (!handle) return;
-    handle.lastHeard = Date.now();
-    const ref = this.slotRef(slot);
-    switch (message.type) {
-      case 'HEARTBEAT':
-        handle.live = message.live ?? null;
-        return;
-      case 'HELLO':
-        if (message.token !== this.token || message.pid !== handle.process?.pid) {
-          this.options.log.warn({ slot, pid: message.pid }, 'rejected a HELLO that is not from our child');
-          return;
-        }
-        ref?.send({ type: 'HELLO', pid: message.pid });
-        return;
-      default:
-        ref?.send(message);
-    }
-  }
-
-  private heartbeat(): void {
-    const now = Date.now();
-    for (const handle of this.slots) {
-      if (!handle.welcomed) continue;
-      this.control.send(handle.slot, { type: 'HEARTBEAT' });
-      const silentMs = now - handle.lastHeard;
-      if (silentMs > this.heartbeatTimeoutMs) {
-        handle.lastHeard = now;
-        this.slotRef(handle.slot)?.send({ type: 'HEARTBEAT_LOST', silentMs });
-      }
-    }
   }
 
   recommend(id: string, n: number, done: QueryCallback): void {
@@ -318,7 +229,7 @@ export class Supervisor {
   }
 
   status(): SupervisorStatus {
-    const slots = this.slots.map((handle) => ({ handle, snapshot: this.slotRef(handle.slot)?.getSnapshot() }));
+    const slots = this.children.handles.map((handle) => ({ handle, snapshot: this.slotRef(handle.slot)?.getSnapshot() }));
     let storeSeq: number | null = null;
     try {
       storeSeq = this.options.liveChanges?.currentSeq() ?? null;
@@ -357,7 +268,7 @@ export class Supervisor {
     // The machine's own timeouts bound this; the race is a second guard against a bug there.
     const { shutdownMs, killMs } = this.slotTimeouts;
     await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, shutdownMs + killMs + 1000))]);
-    for (const handle of this.slots) handle.process?.kill('SIGKILL');
+    for (const handle of this.children.handles) handle.process?.kill('SIGKILL');
     this.actor.stop();
     this.router.close();
     this.control.close();
