@@ -1,48 +1,13 @@
 // The life of one child process, as the supervisor sees it. Pure definition: every action that
 // touches a process or a socket is a named placeholder that supervisor/ provides, so this
 // machine runs in tests with no processes at all.
-import { assign, sendParent, setup } from 'xstate';
+import { type ActorRefFrom, assign, sendParent } from 'xstate';
 import type { SlotToSupervisorEvent } from './events.js';
-import type { CommandToSend, SeqEvent, SlotContext, SlotEvent, SlotInput } from './slot-context.js';
+import type { CommandToSend, SeqEvent, SlotContext, SlotEvent } from './slot-context.js';
+import { slot } from './slot-setup.js';
 
 export type { CommandToSend, SlotContext, SlotEvent, SlotInput, SlotTimeouts } from './slot-context.js';
 export { DEFAULT_SLOT_TIMEOUTS } from './slot-context.js';
-
-const slot = setup({
-  types: {
-    context: {} as SlotContext,
-    events: {} as SlotEvent,
-    input: {} as SlotInput,
-  },
-  actions: {
-    // Provided by supervisor/: each is the only place a side effect happens.
-    spawnChild: (_, _params: { slot: number }) => {},
-    welcomeChild: (_, _params: { slot: number }) => {},
-    sendCommand: (_, _params: { slot: number; command: CommandToSend }) => {},
-    killChild: (_, _params: { slot: number; pid: number | null; reason: string }) => {},
-    noteStale: (_, _params: { slot: number; event: SeqEvent; expected: number }) => {},
-    noteUnexpected: (_, _params: { slot: number; type: string }) => {},
-    noteRestartLimited: (_, _params: { slot: number; crashes: number; windowMs: number; retryMs: number }) => {},
-  },
-  guards: {
-    isCurrent: ({ context, event }) => 'seq' in event && event.seq === context.seq,
-    holdsVersion: ({ context }) => context.version !== null,
-    noProcess: ({ context }) => context.pid === null,
-    restartIntensityExceeded: ({ context }) => context.crashTimes.length > context.timeouts.maxRestarts,
-  },
-  delays: {
-    spawnTimeout: ({ context }) => context.timeouts.spawnMs,
-    helloTimeout: ({ context }) => context.timeouts.helloMs,
-    ackTimeout: ({ context }) => context.timeouts.ackMs,
-    fetchTimeout: ({ context }) => context.timeouts.fetchMs,
-    drainTimeout: ({ context }) => context.timeouts.drainMs,
-    killTimeout: ({ context }) => context.timeouts.killMs,
-    shutdownTimeout: ({ context }) => context.timeouts.shutdownMs,
-    limitedRetry: ({ context }) => context.timeouts.limitedRetryMs,
-    backoff: ({ context }) =>
-      Math.min(context.timeouts.backoffMaxMs, context.timeouts.backoffBaseMs * 2 ** Math.max(0, context.failures - 1)),
-  },
-});
 
 /** A wait that ran out: the child is treated as failed (invariant 1). */
 function crash(reason: string) {
@@ -299,3 +264,5 @@ export const slotMachine = slot.createMachine({
 });
 
 export type SlotMachine = typeof slotMachine;
+/** A running slot machine, as the supervisor machine spawns it. */
+export type SlotRef = ActorRefFrom<SlotMachine>;

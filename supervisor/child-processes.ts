@@ -3,12 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ActorRefFrom } from 'xstate';
 import { childEnv } from '../channel/child-config.js';
 import { CHANNEL_DEFAULTS, orphanMsFor } from '../channel/defaults.js';
 import { DEFAULT_FETCH_POLICY, type FetchPolicy } from '../channel/fetch-policy.js';
 import type { ChildToSupervisor } from '../channel/protocol.js';
-import type { SlotMachine } from '../statecharts/slot.js';
+import type { SlotRef } from '../statecharts/slot.js';
 import { SLOT_COUNT } from '../statecharts/supervisor.js';
 import type { ControlChannel } from './control-channel.js';
 import type { SupervisorOptions } from './options.js';
@@ -16,8 +15,6 @@ import { SlotHandle } from './slot-handle.js';
 import { spawnSlotProcess } from './slot-process.js';
 
 const DEFAULT_CHILD_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'roles', 'child.js');
-
-type SlotRef = ActorRefFrom<SlotMachine>;
 
 export interface ChildProcessesOptions {
   supervisor: SupervisorOptions;

@@ -1,8 +1,8 @@
 // Routes each query to the current answer child and each reply back to its caller.
 //
-// Queries that arrive in the same tick are coalesced into one message per child and replies
-// come back batched the same way; a pending query is a callback in a Map, not a promise, so the
-// hot path allocates little. Every query has a deadline; the number in flight is bounded.
+// Queries that arrive in the same tick leave as one message per child (query-outbox.ts) and
+// replies come back batched the same way (query-replies.ts); a pending query is a callback in a
+// Map, not a promise, so the hot path allocates little. Every query has a deadline; the number in flight is bounded.
 import { Router } from 'zeromq';
 import { childQueryCode, RETRY_ELSEWHERE } from '../channel/errors.js';
 import type { Query, Reply } from '../channel/query-batch.js';

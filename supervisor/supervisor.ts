@@ -1,12 +1,12 @@
 // The main process's supervisor: gives the statecharts their hands. It provides the machines'
-// named actions (spawn, send, kill), feeds process and channel events back in as machine events,
-// and hands every snapshot to the query router, which routes as statecharts/routing.ts says.
+// named actions (spawn, send, kill) through the children (child-processes.ts), which feed process
+// and channel events back in, and hands every snapshot to the query router (statecharts/routing.ts).
 import { rm } from 'node:fs/promises';
-import { type Actor, type ActorRefFrom, createActor } from 'xstate';
+import { type Actor, createActor } from 'xstate';
 import { CHANNEL_DEFAULTS, searchThreadsFor } from '../channel/defaults.js';
 import { QuerySeconds } from '../inspect/query-seconds.js';
 import { pageTarget, routeFor } from '../statecharts/routing.js';
-import { DEFAULT_SLOT_TIMEOUTS, type SlotMachine, type SlotTimeouts, slotMachine } from '../statecharts/slot.js';
+import { DEFAULT_SLOT_TIMEOUTS, type SlotRef, type SlotTimeouts, slotMachine } from '../statecharts/slot.js';
 import { SLOT_COUNT, slotActorId, supervisorMachine } from '../statecharts/supervisor.js';
 import { stateToString } from '../trace/trace-record.js';
 import { ChildProcesses } from './child-processes.js';
@@ -20,8 +20,6 @@ import { watchLatestVersion } from './version-watcher.js';
 export type { SlotStatus, SupervisorOptions, SupervisorStatus } from './options.js';
 
 type SupervisorActor = Actor<typeof supervisorMachine>;
-type SlotRef = ActorRefFrom<SlotMachine>;
-
 export class Supervisor {
   private readonly slotTimeouts: SlotTimeouts;
   private readonly heartbeatMs: number;
