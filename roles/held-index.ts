@@ -8,7 +8,8 @@ import { createEngineIndex, type EngineIndex, exactNearest, normalizeInPlace } f
 import { IndexFormatError } from '../index-version/errors.js';
 import { INDEX_FILE, type Manifest, ROWS_FILE, rowsOf, VECTORS_FILE } from '../index-version/format.js';
 import { readFullyAt } from '../index-version/read-at.js';
-import { ResultWriter, RowTable } from '../index-version/row-table.js';
+import { ResultWriter } from '../index-version/result-writer.js';
+import { RowTable } from '../index-version/row-table.js';
 import { type HashFiles, hashFilesHere, readVerifiedManifest } from '../index-version/verify.js';
 import { AttributePostings, ClusteredLayout } from './attribute-postings.js';
 import { admittedNearest, type Narrowing, type SearchableRows } from './filtered-search.js';

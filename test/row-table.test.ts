@@ -2,7 +2,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { encodeRowTable, type ProfileFields, ResultWriter, type RowStorage, RowTable, RowTableWriter } from '../index-version/row-table.js';
+import { ResultWriter } from '../index-version/result-writer.js';
+import { encodeRowTable, type ProfileFields, type RowStorage, RowTable, RowTableWriter } from '../index-version/row-table.js';
 
 const awkward: ProfileFields[] = [
   {
