@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { ResultWriter } from '../index-version/result-writer.js';
-import { encodeRowTable, type ProfileFields, type RowStorage, RowTable, RowTableWriter } from '../index-version/row-table.js';
+import { type ProfileFields, type RowStorage, RowTable } from '../index-version/row-table.js';
+import { encodeRowTable, RowTableWriter } from '../index-version/row-table-writer.js';
 
 const awkward: ProfileFields[] = [
   {
