@@ -1,23 +1,21 @@
 // One index version held by a child: the usearch graph, the profile row table and a file handle on
 // the vectors, so a profile's own vector is one positional read away.
-import { closeSync, openSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { closeSync } from 'node:fs';
 import type { LoadMode } from '../channel/protocol.js';
-import { createEngineIndex, type EngineIndex, exactNearest, normalizeInPlace } from '../index-version/engine.js';
-import { IndexFormatError } from '../index-version/errors.js';
-import { INDEX_FILE, type Manifest, ROWS_FILE, rowsOf, VECTORS_FILE } from '../index-version/format.js';
+import { type EngineIndex, exactNearest, normalizeInPlace } from '../index-version/engine.js';
+import type { Manifest } from '../index-version/format.js';
 import { readFullyAt } from '../index-version/read-at.js';
 import { ResultWriter } from '../index-version/result-writer.js';
-import { RowTable } from '../index-version/row-table.js';
-import { type HashFiles, hashFilesHere, readVerifiedManifest } from '../index-version/verify.js';
-import { AttributePostings, ClusteredLayout } from './attribute-postings.js';
+import type { RowTable } from '../index-version/row-table.js';
+import { type HashFiles, hashFilesHere } from '../index-version/verify.js';
+import { AttributePostings } from './attribute-postings.js';
 import { admittedNearest, type Narrowing, type SearchableRows } from './filtered-search.js';
 import type { DeltaMatches, LiveChanges } from './live-changes.js';
+import { openVersion } from './open-version.js';
 import type { FilterBounds, RowTest } from './query-filter.js';
 import { idOfRowBytes, type PageMark, ResultPage } from './result-page.js';
 import { forEachRun } from './runs.js';
-import { ScanCopy } from './scan-copy.js';
+import type { ScanCopy } from './scan-copy.js';
 
 /** Keys and distances, nearest first, as usearch returns them. */
 export interface Matches {
@@ -59,22 +57,6 @@ interface BatchResult {
 const WARMUP_QUERIES = 256;
 // One query is one graph walk: usearch splits a batch by query, so a single search gets one thread.
 const ONE_THREAD = 1;
-
-/**
- * Up to this many profiles the answer role scans every vector instead of walking the HNSW graph
- * (Qdrant's full_scan_threshold, same reasoning): a full scan of a few thousand vectors costs
- * about what a graph search does, it is exact, and a graph this small can come out of a
- * multi-threaded build with poorly connected regions.
- */
-export const FULL_SCAN_MAX_ROWS = 4096;
-
-/**
- * A viewed version reads each result row, and a recommend query's own vector, from the file (one
- * pread) so that large files stay in the page cache, shared by both children instead of copied
- * into each heap. Below this size a heap copy costs less than the preads it saves (about 200,000
- * profiles' rows).
- */
-export const HEAP_COPY_MAX_BYTES = 16 * 1024 * 1024;
 
 export class HeldIndex {
   private readonly queryVector: Float32Array;
@@ -126,73 +108,28 @@ export class HeldIndex {
     hashFiles: HashFiles = hashFilesHere,
     searchThreads = 1,
   ): Promise<HeldIndex> {
-    const manifest = await readVerifiedManifest(dir, hashFiles);
-    if (expectedVersion !== undefined && manifest.version !== expectedVersion) {
-      throw new IndexFormatError('VERSION_MISMATCH', `${dir}: manifest says version ${manifest.version}, expected ${expectedVersion}`);
-    }
-    const rowsInHeap = mode === 'load' || manifest.files[ROWS_FILE]!.bytes <= HEAP_COPY_MAX_BYTES;
-    const rows = RowTable.open(path.join(dir, ROWS_FILE), rowsInHeap ? 'memory' : 'file');
+    const opened = await openVersion(dir, mode, expectedVersion, hashFiles);
+    const { manifest, rows } = opened;
     try {
-      if (rows.count !== rowsOf(manifest) || rows.liveCount !== manifest.count) {
-        throw new IndexFormatError(
-          'ROWS_INVALID',
-          `${dir}: ${ROWS_FILE} has ${rows.count} rows (${rows.liveCount} profiles), manifest ${rowsOf(manifest)} (${manifest.count})`,
-        );
-      }
-      return await HeldIndex.openIndex(dir, mode, manifest, rows, searchThreads);
+      const held = new HeldIndex(
+        manifest.version,
+        manifest,
+        mode,
+        opened.index,
+        rows,
+        opened.vectorsFd,
+        opened.vectorsInHeap,
+        opened.scanCopy,
+        opened.fullScan,
+        Math.max(1, Math.floor(searchThreads)),
+      );
+      // A loaded index is already in this heap; only a view has pages to fault in.
+      if (mode === 'view') held.warmUp();
+      return held;
     } catch (err) {
       rows.close();
       throw err;
     }
-  }
-
-  private static async openIndex(
-    dir: string,
-    mode: LoadMode,
-    manifest: Manifest,
-    rows: RowTable,
-    searchThreads: number,
-  ): Promise<HeldIndex> {
-    const index = createEngineIndex(manifest.params, manifest.dims);
-    const indexFile = path.join(dir, INDEX_FILE);
-    if (mode === 'view') index.view(indexFile);
-    else index.load(indexFile);
-    if (index.size() !== manifest.count) {
-      throw new IndexFormatError('INDEX_INVALID', `${dir}: index holds ${index.size()} vectors, manifest count ${manifest.count}`);
-    }
-    if (index.dimensions() !== manifest.dims) {
-      throw new IndexFormatError('WRONG_DIMENSIONS', `${dir}: index has ${index.dimensions()} dimensions, manifest ${manifest.dims}`);
-    }
-    const vectorsFile = path.join(dir, VECTORS_FILE);
-    const fullScan = manifest.count <= FULL_SCAN_MAX_ROWS;
-    let vectorsInHeap: Float32Array | null = null;
-    let vectorsFd: number | null = null;
-    if (fullScan || manifest.files[VECTORS_FILE]!.bytes <= HEAP_COPY_MAX_BYTES) {
-      const bytes = await readFile(vectorsFile);
-      vectorsInHeap = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    } else {
-      vectorsFd = openSync(vectorsFile, 'r');
-    }
-    // Its int8 scale assumes unit vectors, which metric ip holds.
-    const scanCopy =
-      vectorsFd !== null && manifest.params.metric === 'ip' && process.env.TANDEM_SCAN_COPY !== 'off'
-        ? ScanCopy.fromFile(vectorsFd, rowsOf(manifest), manifest.dims, ClusteredLayout.of(rows.attributes, rows.count))
-        : null;
-    const held = new HeldIndex(
-      manifest.version,
-      manifest,
-      mode,
-      index,
-      rows,
-      vectorsFd,
-      vectorsInHeap,
-      scanCopy,
-      fullScan,
-      Math.max(1, Math.floor(searchThreads)),
-    );
-    // A loaded index is already in this heap; only a view has pages to fault in.
-    if (mode === 'view') held.warmUp();
-    return held;
   }
 
   /** Profiles held (rows an incremental build removed are not counted). */
