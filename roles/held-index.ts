@@ -11,41 +11,12 @@ import { type HashFiles, hashFilesHere } from '../index-version/verify.js';
 import { AttributePostings } from './attribute-postings.js';
 import { admittedNearest, type Narrowing, type SearchableRows } from './filtered-search.js';
 import type { DeltaMatches, LiveChanges } from './live-changes.js';
+import type { Matches, NearestAnswer, NearestRequest, RecommendResult } from './nearest-request.js';
 import { openVersion } from './open-version.js';
-import type { FilterBounds, RowTest } from './query-filter.js';
-import { idOfRowBytes, type PageMark, ResultPage } from './result-page.js';
+import type { RowTest } from './query-filter.js';
+import { idOfRowBytes, ResultPage } from './result-page.js';
 import { forEachRun } from './runs.js';
 import type { ScanCopy } from './scan-copy.js';
-
-/** Keys and distances, nearest first, as usearch returns them. */
-export interface Matches {
-  keys: ArrayLike<bigint | number>;
-  distances: ArrayLike<number>;
-}
-
-/** One query of a batch: a unit-length (for `ip`) vector, how many results, a row to leave out. */
-export interface NearestRequest {
-  vector: Float32Array;
-  n: number;
-  excludeRow: number;
-  /** The live change to leave out (the querying profile's own, when it changed since the version). */
-  excludeSlot?: number;
-  /** A filter's tests: on this version's rows and on the live changes' slots (absent: all pass). */
-  admits?: { row: RowTest; slot: RowTest; rowBounds?: FilterBounds };
-  /** A later page: results up to this mark were served already. */
-  after?: PageMark;
-  /** A later page sees no change newer than its first page did (one changed since is left out). */
-  maxSeq?: number;
-}
-
-/** A result body, and its last result's mark when the page is full (a next page may follow). */
-export interface NearestAnswer {
-  body: Buffer;
-  next: PageMark | null;
-}
-
-/** A result body is the JSON array the API sends as is: [{_id, name, surname, distance}, …]. */
-export type RecommendResult = { ok: true; body: Buffer } | { ok: false; code: 'UNKNOWN_ID'; message: string };
 
 /** usearch.search of one vector gives Matches (no counts), of several BatchMatches. */
 interface BatchResult {

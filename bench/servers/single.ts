@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { exactNearest } from '../../index-version/engine.js';
 import { readLatest, VECTORS_FILE, versionDir } from '../../index-version/format.js';
-import { HeldIndex, type NearestRequest } from '../../roles/held-index.js';
+import { HeldIndex } from '../../roles/held-index.js';
+import type { NearestRequest } from '../../roles/nearest-request.js';
 import { SUPERVISOR_DEFAULTS } from '../../supervisor/options.js';
 
 const { values } = parseArgs({
