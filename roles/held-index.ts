@@ -5,7 +5,6 @@ import type { LoadMode } from '../channel/protocol.js';
 import { type EngineIndex, exactNearest, normalizeInPlace } from '../index-version/engine.js';
 import type { Manifest } from '../index-version/format.js';
 import { readFullyAt } from '../index-version/read-at.js';
-import { ResultWriter } from '../index-version/result-writer.js';
 import type { RowTable } from '../index-version/row-table.js';
 import { type HashFiles, hashFilesHere } from '../index-version/verify.js';
 import { AttributePostings } from './attribute-postings.js';
@@ -13,8 +12,9 @@ import { admittedNearest, type Narrowing, type SearchableRows } from './filtered
 import type { DeltaMatches, LiveChanges } from './live-changes.js';
 import type { Matches, NearestAnswer, NearestRequest, RecommendResult } from './nearest-request.js';
 import { openVersion } from './open-version.js';
+import { PageEncoder } from './page-encoder.js';
 import type { RowTest } from './query-filter.js';
-import { idOfRowBytes, ResultPage } from './result-page.js';
+import { ResultPage } from './result-page.js';
 import { forEachRun } from './runs.js';
 import type { ScanCopy } from './scan-copy.js';
 
@@ -31,7 +31,7 @@ const ONE_THREAD = 1;
 
 export class HeldIndex {
   private readonly queryVector: Float32Array;
-  private readonly results = new ResultWriter();
+  private readonly pages: PageEncoder;
   private readonly searchable: SearchableRows;
   private readonly postings: AttributePostings;
   private closed = false;
@@ -63,6 +63,7 @@ export class HeldIndex {
       vectorsInto: (rowList, target) => this.vectorsInto(rowList, target),
     };
     this.postings = AttributePostings.of(rows.attributes, rows.count);
+    this.pages = new PageEncoder(rows);
   }
 
   /**
@@ -209,9 +210,9 @@ export class HeldIndex {
     return requests.map((request, i) => {
       if (request.admits || request.after) return this.nearestPage(request, live);
       const page = new ResultPage(request.n);
-      if (live === null) return this.answer(matches[i]!, page, request.excludeRow);
+      if (live === null) return this.pages.answer(matches[i]!, page, request.excludeRow);
       const fromIndex = this.withoutShadowed(matches[i]!, request, live);
-      return this.answer(fromIndex, page, request.excludeRow, live, live.nearest(request.vector, request.n, request.excludeSlot));
+      return this.pages.answer(fromIndex, page, request.excludeRow, live, live.nearest(request.vector, request.n, request.excludeSlot));
     });
   }
 
@@ -234,18 +235,7 @@ export class HeldIndex {
     };
     const { matches } = admittedNearest(this.searchable, request.vector, want, usable, !this.fullScan, narrowing);
     const delta = live?.nearest(request.vector, want, request.excludeSlot, request.admits?.slot, request.maxSeq) ?? null;
-    return this.answer(matches, page, request.excludeRow, live, delta);
-  }
-
-  private answer(
-    matches: Matches,
-    page: ResultPage,
-    excludeRow: number,
-    live: LiveChanges | null = null,
-    delta: DeltaMatches | null = null,
-  ): NearestAnswer {
-    const body = this.encode(matches, page, excludeRow, live, delta);
-    return { body, next: page.next((row) => idOfRowBytes(this.rows.rowBytes(row))) };
+    return this.pages.answer(matches, page, request.excludeRow, live, delta);
   }
 
   private search(vector: Float32Array, want: number): Matches {
@@ -266,11 +256,7 @@ export class HeldIndex {
     return this.search(request.vector, widest);
   }
 
-  /**
-   * The JSON result array: the index's matches (stored row bytes, nothing re-encoded) merged by
-   * distance with the live changes' matches, the left-out and out-of-date rows skipped, and
-   * those an earlier page served.
-   */
+  /** The JSON result array for `matches` (PageEncoder.encode), for a caller that found them itself. */
   encode(
     matches: Matches,
     page: ResultPage | number,
@@ -278,25 +264,7 @@ export class HeldIndex {
     live: LiveChanges | null = null,
     delta: DeltaMatches | null = null,
   ): Buffer {
-    const results = typeof page === 'number' ? new ResultPage(page) : page;
-    this.results.begin();
-    let d = 0;
-    const deltaCount = delta?.rows.length ?? 0;
-    const takeDelta = () => {
-      const row = delta!.rows[d]!;
-      const distance = delta!.distances[d++]!;
-      if (results.admit(distance, row)) this.results.append(row, distance);
-    };
-    for (let i = 0; i < matches.keys.length && !results.full; i++) {
-      const row = Number(matches.keys[i]);
-      if (row === excludeRow || !(row >= 0 && row < this.rows.count) || this.rows.isRemoved(row) || live?.isShadowed(row)) continue;
-      const distance = matches.distances[i]!;
-      while (d < deltaCount && !results.full && delta!.distances[d]! <= distance) takeDelta();
-      if (results.full) break;
-      if (results.admit(distance, row, () => idOfRowBytes(this.rows.rowBytes(row)))) this.results.append(this.rows.rowBytes(row), distance);
-    }
-    while (d < deltaCount && !results.full) takeDelta();
-    return this.results.end();
+    return this.pages.encode(matches, page, excludeRow, live, delta);
   }
 
   /** First queries on cold pages fault; touching the graph before promotion keeps them off the clock. */
