@@ -9,7 +9,7 @@ import type { RowTable } from '../index-version/row-table.js';
 import { type HashFiles, hashFilesHere } from '../index-version/verify.js';
 import { AttributePostings } from './attribute-postings.js';
 import { admittedNearest, type Narrowing, type SearchableRows } from './filtered-search.js';
-import type { DeltaMatches, LiveChanges } from './live-changes.js';
+import type { LiveChanges } from './live-changes.js';
 import type { Matches, NearestAnswer, NearestRequest, RecommendResult } from './nearest-request.js';
 import { openVersion } from './open-version.js';
 import { PageEncoder } from './page-encoder.js';
@@ -254,17 +254,6 @@ export class HeldIndex {
     const widest = Math.min(this.rows.count, request.n + 1 + live.shadowedRows + (this.fullScan ? this.rows.removedCount : 0));
     if (usable >= request.n || matches.keys.length >= widest) return matches;
     return this.search(request.vector, widest);
-  }
-
-  /** The JSON result array for `matches` (PageEncoder.encode), for a caller that found them itself. */
-  encode(
-    matches: Matches,
-    page: ResultPage | number,
-    excludeRow = -1,
-    live: LiveChanges | null = null,
-    delta: DeltaMatches | null = null,
-  ): Buffer {
-    return this.pages.encode(matches, page, excludeRow, live, delta);
   }
 
   /** First queries on cold pages fault; touching the graph before promotion keeps them off the clock. */
