@@ -8,7 +8,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { createEngineIndex, normalizeInPlace } from '../index-version/engine.js';
 import { type EngineParams, type Manifest, ROWS_FILE, VECTORS_FILE } from '../index-version/format.js';
-import { RowTableWriter } from '../index-version/row-table.js';
+import { RowTableWriter } from '../index-version/row-table-writer.js';
 import { BuilderError } from './errors.js';
 import { FileSink } from './file-sink.js';
 import { buildIncrementally, DEFAULT_INCREMENTAL_MAX_FRACTION, planIncremental } from './incremental-build.js';

@@ -22,7 +22,8 @@ import {
   VECTORS_FILE,
   versionDir,
 } from '../index-version/format.js';
-import { encodeRowTable, type ProfileFields } from '../index-version/row-table.js';
+import type { ProfileFields } from '../index-version/row-table.js';
+import { encodeRowTable } from '../index-version/row-table-writer.js';
 import { sha256File } from '../index-version/verify.js';
 import { BuilderError } from './errors.js';
 import { stopHereIfAsked } from './failpoints.js';

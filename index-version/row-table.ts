@@ -5,7 +5,7 @@
 // query. An open-addressing hash table of ids makes /recommend's id -> row lookup a probe or two
 // instead of a JS Map of a million strings (hundreds of MB per child at 1M profiles).
 //
-// Layout (little-endian), written in one streaming pass, so the tables follow the rows:
+// Layout (little-endian), written in one streaming pass (row-table-writer.ts), so the tables follow the rows:
 //   [row bytes…][pad to 4][offsets: u32 × (count+1)][slots: u32 × slotCount][attributes][trailer]
 //   attributes = the filterable columns and their dictionaries (index-version/attributes.ts)
 //   trailer = "TNDROWS2" count:u32 slotCount:u32 rowBytes:u32 attributeBytes:u32   (24 bytes)
@@ -17,12 +17,11 @@ import { AttributeColumns, type ProfileAttributes } from './attributes.js';
 import { IndexFormatError } from './errors.js';
 import { readFullyAt } from './read-at.js';
 
-const MAGIC = Buffer.from('TNDROWS2', 'latin1');
-const TRAILER_BYTES = MAGIC.length + 16;
-const ID_PREFIX = Buffer.from('{"_id":');
+export const MAGIC = Buffer.from('TNDROWS2', 'latin1');
+export const TRAILER_BYTES = MAGIC.length + 16;
+export const ID_PREFIX = Buffer.from('{"_id":');
 // The longest row the reader will read at once; the builder refuses longer ones.
 export const MAX_ROW_BYTES = 4096;
-const MAX_ROW_TABLE_BYTES = 0xffff_ffff;
 
 export interface ProfileFields {
   id: string;
@@ -33,20 +32,20 @@ export interface ProfileFields {
 }
 
 /** FNV-1a over bytes: short ids hash in a few dozen operations, no allocation. */
-function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   let hash = 0x811c9dc5;
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
   return hash >>> 0;
 }
 
-function slotCountFor(count: number): number {
+export function slotCountFor(count: number): number {
   let slots = 16;
   while (slots < 2 * count) slots *= 2;
   return slots;
 }
 
 /** The bytes a row is stored as, and the span of its JSON-encoded id within them. */
-function encodeRow(fields: ProfileFields): { bytes: Buffer; idEnd: number } {
+export function encodeRow(fields: ProfileFields): { bytes: Buffer; idEnd: number } {
   const id = JSON.stringify(fields.id);
   const text = `{"_id":${id},"name":${JSON.stringify(fields.name)},"surname":${JSON.stringify(fields.surname)},"distance":`;
   return { bytes: Buffer.from(text), idEnd: ID_PREFIX.length + Buffer.byteLength(id) };
@@ -59,101 +58,6 @@ export function encodedRowBytes(fields: ProfileFields): number {
 /** A row's bytes as rows.bin stores them, for a result built outside an index version (live changes). */
 export function encodeResultRow(fields: ProfileFields): Buffer {
   return encodeRow(fields).bytes;
-}
-
-/**
- * Streams a row table out: `add()` returns each row's bytes for the caller to write, `finish()` the
- * tables and trailer that end the file. Holds 8 bytes per row (offset and id hash), never the rows.
- */
-export class RowTableWriter {
-  private offsets: Uint32Array = new Uint32Array(1024);
-  private hashes: Uint32Array = new Uint32Array(1024);
-  private readonly removed: number[] = [];
-  private readonly attributes = new AttributeColumns(1024);
-  private count = 0;
-  private rowBytes = 0;
-
-  /** Keeps row numbers stable across an incremental build: the row is there, empty and unfindable. */
-  addRemoved(): void {
-    this.reserve();
-    this.offsets[this.count] = this.rowBytes;
-    this.removed.push(this.count);
-    this.attributes.push(undefined);
-    this.count++;
-  }
-
-  private reserve(): void {
-    if (this.count + 1 >= this.offsets.length) {
-      this.offsets = grow(this.offsets);
-      this.hashes = grow(this.hashes);
-    }
-  }
-
-  add(fields: ProfileFields): Buffer {
-    const { bytes, idEnd } = encodeRow(fields);
-    if (bytes.length > MAX_ROW_BYTES)
-      throw new RangeError(`row for id ${JSON.stringify(fields.id)} is ${bytes.length} bytes; the limit is ${MAX_ROW_BYTES}`);
-    if (this.rowBytes + bytes.length > MAX_ROW_TABLE_BYTES) throw new RangeError('row table over 4 GiB: offsets are 32-bit');
-    this.reserve();
-    this.offsets[this.count] = this.rowBytes;
-    this.hashes[this.count] = hashBytes(bytes, ID_PREFIX.length, idEnd);
-    this.attributes.push(fields.attributes);
-    this.count++;
-    this.rowBytes += bytes.length;
-    return bytes;
-  }
-
-  get rows(): number {
-    return this.count;
-  }
-
-  finish(): Buffer {
-    const count = this.count;
-    const slotCount = slotCountFor(count);
-    const pad = (4 - (this.rowBytes % 4)) % 4;
-    const offsets = new Uint32Array(count + 1);
-    offsets.set(this.offsets.subarray(0, count));
-    offsets[count] = this.rowBytes;
-    const slots = new Uint32Array(slotCount);
-    const mask = slotCount - 1;
-    let nextRemoved = 0;
-    for (let row = 0; row < count; row++) {
-      if (this.removed[nextRemoved] === row) {
-        nextRemoved++;
-        continue;
-      }
-      let slot = this.hashes[row]! & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = row + 1;
-    }
-    const attributes = this.attributes.encode();
-    const trailer = Buffer.alloc(TRAILER_BYTES);
-    MAGIC.copy(trailer, 0);
-    trailer.writeUInt32LE(count, MAGIC.length);
-    trailer.writeUInt32LE(slotCount, MAGIC.length + 4);
-    trailer.writeUInt32LE(this.rowBytes, MAGIC.length + 8);
-    trailer.writeUInt32LE(attributes.length, MAGIC.length + 12);
-    return Buffer.concat([Buffer.alloc(pad), u32Bytes(offsets), u32Bytes(slots), attributes, trailer]);
-  }
-}
-
-function grow(array: Uint32Array): Uint32Array {
-  const bigger = new Uint32Array(array.length * 2);
-  bigger.set(array);
-  return bigger;
-}
-
-function u32Bytes(array: Uint32Array): Buffer {
-  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
-}
-
-/** A whole row table in one buffer (small builds, test fixtures). */
-export function encodeRowTable(rows: Iterable<ProfileFields>): Buffer {
-  const writer = new RowTableWriter();
-  const parts: Buffer[] = [];
-  for (const row of rows) parts.push(writer.add(row));
-  parts.push(writer.finish());
-  return Buffer.concat(parts);
 }
 
 /** Where the row bytes are read from: all in this heap, or from the file (page cache) per read. */
@@ -283,46 +187,6 @@ export class RowTable {
     if (this.closed) return;
     this.closed = true;
     closeSync(this.fd);
-  }
-}
-
-/** Builds one JSON array of result objects from stored row bytes, growing a buffer as needed. */
-export class ResultWriter {
-  private buffer: Buffer = Buffer.allocUnsafe(2048);
-  private length = 0;
-
-  begin(): void {
-    this.length = 0;
-    this.put(0x5b);
-  }
-
-  append(row: Buffer, distance: number): void {
-    if (this.length > 1) this.put(0x2c);
-    // String(x) is JSON's number syntax for every finite x; a distance is never NaN or infinite.
-    const number = String(distance);
-    this.reserve(row.length + number.length + 1);
-    row.copy(this.buffer, this.length);
-    this.length += row.length;
-    this.length += this.buffer.write(number, this.length, 'latin1');
-    this.buffer[this.length++] = 0x7d;
-  }
-
-  /** The finished array, copied out (the writer's buffer is reused). */
-  end(): Buffer {
-    this.put(0x5d);
-    return Buffer.from(this.buffer.subarray(0, this.length));
-  }
-
-  private put(byte: number): void {
-    this.reserve(1);
-    this.buffer[this.length++] = byte;
-  }
-
-  private reserve(extra: number): void {
-    if (this.length + extra <= this.buffer.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + extra));
-    this.buffer.copy(bigger, 0, 0, this.length);
-    this.buffer = bigger;
   }
 }
 

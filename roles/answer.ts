@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import type { ChildQueryErrorCode } from '../channel/errors.js';
 import { decodeQueries, encodeReplies, errorBody, type Query, type ReplyHead } from '../channel/query-batch.js';
 import type { IndexSlot } from './fetch.js';
-import type { NearestAnswer, NearestRequest } from './held-index.js';
 import type { LiveChanges } from './live-changes.js';
+import type { NearestAnswer, NearestRequest } from './nearest-request.js';
 import { toRequest } from './query-request.js';
 
 /** Applies the store's changes up to `seq`; false when they cannot be read (nothing may be answered then). */

@@ -1,52 +1,22 @@
 // One index version held by a child: the usearch graph, the profile row table and a file handle on
 // the vectors, so a profile's own vector is one positional read away.
-import { closeSync, openSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { closeSync } from 'node:fs';
 import type { LoadMode } from '../channel/protocol.js';
-import { createEngineIndex, type EngineIndex, exactNearest, normalizeInPlace } from '../index-version/engine.js';
-import { IndexFormatError } from '../index-version/errors.js';
-import { INDEX_FILE, type Manifest, ROWS_FILE, rowsOf, VECTORS_FILE } from '../index-version/format.js';
+import { type EngineIndex, exactNearest, normalizeInPlace } from '../index-version/engine.js';
+import type { Manifest } from '../index-version/format.js';
 import { readFullyAt } from '../index-version/read-at.js';
-import { ResultWriter, RowTable } from '../index-version/row-table.js';
-import { type HashFiles, hashFilesHere, readVerifiedManifest } from '../index-version/verify.js';
-import { AttributePostings, ClusteredLayout } from './attribute-postings.js';
+import type { RowTable } from '../index-version/row-table.js';
+import { type HashFiles, hashFilesHere } from '../index-version/verify.js';
+import { AttributePostings } from './attribute-postings.js';
 import { admittedNearest, type Narrowing, type SearchableRows } from './filtered-search.js';
-import type { DeltaMatches, LiveChanges } from './live-changes.js';
-import type { FilterBounds, RowTest } from './query-filter.js';
-import { idOfRowBytes, type PageMark, ResultPage } from './result-page.js';
+import type { LiveChanges } from './live-changes.js';
+import type { Matches, NearestAnswer, NearestRequest, RecommendResult } from './nearest-request.js';
+import { openVersion } from './open-version.js';
+import { PageEncoder } from './page-encoder.js';
+import type { RowTest } from './query-filter.js';
+import { ResultPage } from './result-page.js';
 import { forEachRun } from './runs.js';
-import { ScanCopy } from './scan-copy.js';
-
-/** Keys and distances, nearest first, as usearch returns them. */
-export interface Matches {
-  keys: ArrayLike<bigint | number>;
-  distances: ArrayLike<number>;
-}
-
-/** One query of a batch: a unit-length (for `ip`) vector, how many results, a row to leave out. */
-export interface NearestRequest {
-  vector: Float32Array;
-  n: number;
-  excludeRow: number;
-  /** The live change to leave out (the querying profile's own, when it changed since the version). */
-  excludeSlot?: number;
-  /** A filter's tests: on this version's rows and on the live changes' slots (absent: all pass). */
-  admits?: { row: RowTest; slot: RowTest; rowBounds?: FilterBounds };
-  /** A later page: results up to this mark were served already. */
-  after?: PageMark;
-  /** A later page sees no change newer than its first page did (one changed since is left out). */
-  maxSeq?: number;
-}
-
-/** A result body, and its last result's mark when the page is full (a next page may follow). */
-export interface NearestAnswer {
-  body: Buffer;
-  next: PageMark | null;
-}
-
-/** A result body is the JSON array the API sends as is: [{_id, name, surname, distance}, …]. */
-export type RecommendResult = { ok: true; body: Buffer } | { ok: false; code: 'UNKNOWN_ID'; message: string };
+import type { ScanCopy } from './scan-copy.js';
 
 /** usearch.search of one vector gives Matches (no counts), of several BatchMatches. */
 interface BatchResult {
@@ -59,25 +29,9 @@ const WARMUP_QUERIES = 256;
 // One query is one graph walk: usearch splits a batch by query, so a single search gets one thread.
 const ONE_THREAD = 1;
 
-/**
- * Up to this many profiles the answer role scans every vector instead of walking the HNSW graph
- * (Qdrant's full_scan_threshold, same reasoning): a full scan of a few thousand vectors costs
- * about what a graph search does, it is exact, and a graph this small can come out of a
- * multi-threaded build with poorly connected regions.
- */
-export const FULL_SCAN_MAX_ROWS = 4096;
-
-/**
- * A viewed version reads each result row, and a recommend query's own vector, from the file (one
- * pread) so that large files stay in the page cache, shared by both children instead of copied
- * into each heap. Below this size a heap copy costs less than the preads it saves (about 200,000
- * profiles' rows).
- */
-export const HEAP_COPY_MAX_BYTES = 16 * 1024 * 1024;
-
 export class HeldIndex {
   private readonly queryVector: Float32Array;
-  private readonly results = new ResultWriter();
+  private readonly pages: PageEncoder;
   private readonly searchable: SearchableRows;
   private readonly postings: AttributePostings;
   private closed = false;
@@ -109,6 +63,7 @@ export class HeldIndex {
       vectorsInto: (rowList, target) => this.vectorsInto(rowList, target),
     };
     this.postings = AttributePostings.of(rows.attributes, rows.count);
+    this.pages = new PageEncoder(rows);
   }
 
   /**
@@ -125,73 +80,28 @@ export class HeldIndex {
     hashFiles: HashFiles = hashFilesHere,
     searchThreads = 1,
   ): Promise<HeldIndex> {
-    const manifest = await readVerifiedManifest(dir, hashFiles);
-    if (expectedVersion !== undefined && manifest.version !== expectedVersion) {
-      throw new IndexFormatError('VERSION_MISMATCH', `${dir}: manifest says version ${manifest.version}, expected ${expectedVersion}`);
-    }
-    const rowsInHeap = mode === 'load' || manifest.files[ROWS_FILE]!.bytes <= HEAP_COPY_MAX_BYTES;
-    const rows = RowTable.open(path.join(dir, ROWS_FILE), rowsInHeap ? 'memory' : 'file');
+    const opened = await openVersion(dir, mode, expectedVersion, hashFiles);
+    const { manifest, rows } = opened;
     try {
-      if (rows.count !== rowsOf(manifest) || rows.liveCount !== manifest.count) {
-        throw new IndexFormatError(
-          'ROWS_INVALID',
-          `${dir}: ${ROWS_FILE} has ${rows.count} rows (${rows.liveCount} profiles), manifest ${rowsOf(manifest)} (${manifest.count})`,
-        );
-      }
-      return await HeldIndex.openIndex(dir, mode, manifest, rows, searchThreads);
+      const held = new HeldIndex(
+        manifest.version,
+        manifest,
+        mode,
+        opened.index,
+        rows,
+        opened.vectorsFd,
+        opened.vectorsInHeap,
+        opened.scanCopy,
+        opened.fullScan,
+        Math.max(1, Math.floor(searchThreads)),
+      );
+      // A loaded index is already in this heap; only a view has pages to fault in.
+      if (mode === 'view') held.warmUp();
+      return held;
     } catch (err) {
       rows.close();
       throw err;
     }
-  }
-
-  private static async openIndex(
-    dir: string,
-    mode: LoadMode,
-    manifest: Manifest,
-    rows: RowTable,
-    searchThreads: number,
-  ): Promise<HeldIndex> {
-    const index = createEngineIndex(manifest.params, manifest.dims);
-    const indexFile = path.join(dir, INDEX_FILE);
-    if (mode === 'view') index.view(indexFile);
-    else index.load(indexFile);
-    if (index.size() !== manifest.count) {
-      throw new IndexFormatError('INDEX_INVALID', `${dir}: index holds ${index.size()} vectors, manifest count ${manifest.count}`);
-    }
-    if (index.dimensions() !== manifest.dims) {
-      throw new IndexFormatError('WRONG_DIMENSIONS', `${dir}: index has ${index.dimensions()} dimensions, manifest ${manifest.dims}`);
-    }
-    const vectorsFile = path.join(dir, VECTORS_FILE);
-    const fullScan = manifest.count <= FULL_SCAN_MAX_ROWS;
-    let vectorsInHeap: Float32Array | null = null;
-    let vectorsFd: number | null = null;
-    if (fullScan || manifest.files[VECTORS_FILE]!.bytes <= HEAP_COPY_MAX_BYTES) {
-      const bytes = await readFile(vectorsFile);
-      vectorsInHeap = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    } else {
-      vectorsFd = openSync(vectorsFile, 'r');
-    }
-    // Its int8 scale assumes unit vectors, which metric ip holds.
-    const scanCopy =
-      vectorsFd !== null && manifest.params.metric === 'ip' && process.env.TANDEM_SCAN_COPY !== 'off'
-        ? ScanCopy.fromFile(vectorsFd, rowsOf(manifest), manifest.dims, ClusteredLayout.of(rows.attributes, rows.count))
-        : null;
-    const held = new HeldIndex(
-      manifest.version,
-      manifest,
-      mode,
-      index,
-      rows,
-      vectorsFd,
-      vectorsInHeap,
-      scanCopy,
-      fullScan,
-      Math.max(1, Math.floor(searchThreads)),
-    );
-    // A loaded index is already in this heap; only a view has pages to fault in.
-    if (mode === 'view') held.warmUp();
-    return held;
   }
 
   /** Profiles held (rows an incremental build removed are not counted). */
@@ -300,9 +210,9 @@ export class HeldIndex {
     return requests.map((request, i) => {
       if (request.admits || request.after) return this.nearestPage(request, live);
       const page = new ResultPage(request.n);
-      if (live === null) return this.answer(matches[i]!, page, request.excludeRow);
+      if (live === null) return this.pages.answer(matches[i]!, page, request.excludeRow);
       const fromIndex = this.withoutShadowed(matches[i]!, request, live);
-      return this.answer(fromIndex, page, request.excludeRow, live, live.nearest(request.vector, request.n, request.excludeSlot));
+      return this.pages.answer(fromIndex, page, request.excludeRow, live, live.nearest(request.vector, request.n, request.excludeSlot));
     });
   }
 
@@ -325,18 +235,7 @@ export class HeldIndex {
     };
     const { matches } = admittedNearest(this.searchable, request.vector, want, usable, !this.fullScan, narrowing);
     const delta = live?.nearest(request.vector, want, request.excludeSlot, request.admits?.slot, request.maxSeq) ?? null;
-    return this.answer(matches, page, request.excludeRow, live, delta);
-  }
-
-  private answer(
-    matches: Matches,
-    page: ResultPage,
-    excludeRow: number,
-    live: LiveChanges | null = null,
-    delta: DeltaMatches | null = null,
-  ): NearestAnswer {
-    const body = this.encode(matches, page, excludeRow, live, delta);
-    return { body, next: page.next((row) => idOfRowBytes(this.rows.rowBytes(row))) };
+    return this.pages.answer(matches, page, request.excludeRow, live, delta);
   }
 
   private search(vector: Float32Array, want: number): Matches {
@@ -355,39 +254,6 @@ export class HeldIndex {
     const widest = Math.min(this.rows.count, request.n + 1 + live.shadowedRows + (this.fullScan ? this.rows.removedCount : 0));
     if (usable >= request.n || matches.keys.length >= widest) return matches;
     return this.search(request.vector, widest);
-  }
-
-  /**
-   * The JSON result array: the index's matches (stored row bytes, nothing re-encoded) merged by
-   * distance with the live changes' matches, the left-out and out-of-date rows skipped, and
-   * those an earlier page served.
-   */
-  encode(
-    matches: Matches,
-    page: ResultPage | number,
-    excludeRow = -1,
-    live: LiveChanges | null = null,
-    delta: DeltaMatches | null = null,
-  ): Buffer {
-    const results = typeof page === 'number' ? new ResultPage(page) : page;
-    this.results.begin();
-    let d = 0;
-    const deltaCount = delta?.rows.length ?? 0;
-    const takeDelta = () => {
-      const row = delta!.rows[d]!;
-      const distance = delta!.distances[d++]!;
-      if (results.admit(distance, row)) this.results.append(row, distance);
-    };
-    for (let i = 0; i < matches.keys.length && !results.full; i++) {
-      const row = Number(matches.keys[i]);
-      if (row === excludeRow || !(row >= 0 && row < this.rows.count) || this.rows.isRemoved(row) || live?.isShadowed(row)) continue;
-      const distance = matches.distances[i]!;
-      while (d < deltaCount && !results.full && delta!.distances[d]! <= distance) takeDelta();
-      if (results.full) break;
-      if (results.admit(distance, row, () => idOfRowBytes(this.rows.rowBytes(row)))) this.results.append(this.rows.rowBytes(row), distance);
-    }
-    while (d < deltaCount && !results.full) takeDelta();
-    return this.results.end();
   }
 
   /** First queries on cold pages fault; touching the graph before promotion keeps them off the clock. */

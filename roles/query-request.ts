@@ -5,8 +5,9 @@ import type { ChildQueryErrorCode } from '../channel/errors.js';
 import type { Query, QueryFilter } from '../channel/query-batch.js';
 import { attributesOf, type ProfileAttributes } from '../index-version/attributes.js';
 import type { IndexSlot } from './fetch.js';
-import type { HeldIndex, NearestRequest } from './held-index.js';
+import type { HeldIndex } from './held-index.js';
 import type { LiveChanges } from './live-changes.js';
+import type { NearestRequest } from './nearest-request.js';
 import { compileFilter } from './query-filter.js';
 
 export type Failure = { ok: false; code: ChildQueryErrorCode; message: string };

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { createVectorizer } from '../builder/vectorize.js';
 import { normalizeInPlace } from '../index-version/engine.js';
-import { FULL_SCAN_MAX_ROWS } from '../roles/held-index.js';
+import { FULL_SCAN_MAX_ROWS } from '../roles/open-version.js';
 import { startFixture } from './helpers/system-fixture.js';
 import { waitFor } from './helpers/wait.js';
 

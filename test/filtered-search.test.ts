@@ -17,8 +17,10 @@ import { versionDir } from '../index-version/format.js';
 import type { Profile } from '../profiles/schema.js';
 import type { IndexSlot } from '../roles/fetch.js';
 import { planCounts } from '../roles/filtered-search.js';
-import { FULL_SCAN_MAX_ROWS, HeldIndex, type NearestAnswer } from '../roles/held-index.js';
+import { HeldIndex } from '../roles/held-index.js';
 import { LiveChanges } from '../roles/live-changes.js';
+import type { NearestAnswer } from '../roles/nearest-request.js';
+import { FULL_SCAN_MAX_ROWS } from '../roles/open-version.js';
 import { toRequest } from '../roles/query-request.js';
 import { ProfileStore } from '../store/profile-store.js';
 

@@ -13,8 +13,9 @@ import { createVectorizer } from '../builder/vectorize.js';
 import { normalizeInPlace } from '../index-version/engine.js';
 import { versionDir } from '../index-version/format.js';
 import type { Profile } from '../profiles/schema.js';
-import { FULL_SCAN_MAX_ROWS, HeldIndex } from '../roles/held-index.js';
+import { HeldIndex } from '../roles/held-index.js';
 import { LiveChanges } from '../roles/live-changes.js';
+import { FULL_SCAN_MAX_ROWS } from '../roles/open-version.js';
 import { ProfileStore } from '../store/profile-store.js';
 
 const COUNT = 6000;

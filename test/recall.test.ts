@@ -7,7 +7,8 @@ import t, { type Test } from 'tap';
 import { buildIndex } from '../builder/build.js';
 import { writeProfilesJsonl } from '../builder/generate.js';
 import { VECTORS_FILE, versionDir } from '../index-version/format.js';
-import { FULL_SCAN_MAX_ROWS, HeldIndex } from '../roles/held-index.js';
+import { HeldIndex } from '../roles/held-index.js';
+import { FULL_SCAN_MAX_ROWS } from '../roles/open-version.js';
 
 async function buildFixture(t: Test, count: number) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tandem-recall-'));

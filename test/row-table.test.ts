@@ -2,7 +2,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { encodeRowTable, type ProfileFields, ResultWriter, type RowStorage, RowTable, RowTableWriter } from '../index-version/row-table.js';
+import { ResultWriter } from '../index-version/result-writer.js';
+import { type ProfileFields, type RowStorage, RowTable } from '../index-version/row-table.js';
+import { encodeRowTable, RowTableWriter } from '../index-version/row-table-writer.js';
 
 const awkward: ProfileFields[] = [
   {

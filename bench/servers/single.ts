@@ -11,7 +11,9 @@ import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { exactNearest } from '../../index-version/engine.js';
 import { readLatest, VECTORS_FILE, versionDir } from '../../index-version/format.js';
-import { HeldIndex, type NearestRequest } from '../../roles/held-index.js';
+import { HeldIndex } from '../../roles/held-index.js';
+import type { NearestRequest } from '../../roles/nearest-request.js';
+import { PageEncoder } from '../../roles/page-encoder.js';
 import { SUPERVISOR_DEFAULTS } from '../../supervisor/options.js';
 
 const { values } = parseArgs({
@@ -50,12 +52,13 @@ if (kind === 'bare') {
   const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   const dims = held.dims;
   const metric = held.manifest.params.metric;
+  const pages = new PageEncoder(held.rows);
   search = (id, n, answer) => {
     const row = held.rowOf(id);
     if (row === undefined) return answer(UNKNOWN);
     // A copy: the binding reads a view from its buffer's start (index-version/engine.ts).
     const query = all.slice(row * dims, (row + 1) * dims);
-    answer({ ok: true, body: held.encode(exactNearest(all, query, dims, n + 1, metric), n, row) });
+    answer({ ok: true, body: pages.encode(exactNearest(all, query, dims, n + 1, metric), n, row) });
   };
 } else {
   search = batchedSearch(held, SUPERVISOR_DEFAULTS.maxBatch);
