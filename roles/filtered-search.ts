@@ -10,14 +10,10 @@
 import { exactNearest } from '../index-version/engine.js';
 import type { Metric } from '../index-version/format.js';
 import type { RowLists } from './attribute-postings.js';
+import type { Matches } from './nearest-request.js';
 import type { FilterBounds, RowTest } from './query-filter.js';
 import { ReusedBuffer } from './reused-buffer.js';
 import { quantizeInto, type ScanCopy } from './scan-copy.js';
-
-export interface Matches {
-  keys: ArrayLike<bigint | number>;
-  distances: ArrayLike<number>;
-}
 
 /** What the planner needs of a held version. */
 export interface SearchableRows {
