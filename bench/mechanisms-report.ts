@@ -48,7 +48,9 @@ export function mechanismsSection(file: MechanismsFile): string {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
-  for (const { name, offFlags, arms } of file.results) {
+  const rerun: string[] = [];
+  for (const { name, offFlags, arms, machine } of file.results) {
+    if (machine) rerun.push(`${name}: run ${runLabel(machine)}`);
     for (const on of [true, false]) {
       const failed = arms.filter((a) => a.on === on).reduce((sum, a) => sum + a.failed, 0);
       const of = (pick: (arm: MechanismArm) => number | undefined, digits: number) => column(arms, on, pick, digits);
@@ -57,6 +59,7 @@ export function mechanismsSection(file: MechanismsFile): string {
       );
     }
   }
+  if (rerun.length) lines.push('', `Rows measured again on their own (\`BENCH_MECH_ONLY\`): ${rerun.join('; ')}.`);
   if (file.results.every(({ arms }) => arms.every((a) => a.publishRatio === undefined)))
     lines.push(
       '',

@@ -5,7 +5,7 @@
 // Writes bench/results/mechanisms-<dataset>.json.
 //   node dist/bench/mechanisms.js [dataset]   (BENCH_MECH_ROUNDS=3, BENCH_MECH_SWAPS=3 at 1M and 10 below, BENCH_MECH_CONNECTIONS=64)
 import path from 'node:path';
-import { log, machine, QUICK, RESULTS, writeJson } from './common.js';
+import { log, type Machine, machine, QUICK, RESULTS, readJson, writeJson } from './common.js';
 import { type DatasetName, prepareDataset } from './datasets.js';
 import { swapRun } from './swap.js';
 import type { SwapRow } from './swap-analysis.js';
@@ -14,7 +14,6 @@ import type { SwapRow } from './swap-analysis.js';
 export const MECHANISMS = [
   { name: 'session niceness', off: ['--no-fetch-session'] },
   { name: 'checksum helper', off: ['--no-checksum-helper'] },
-  { name: 'paced checksum pass', off: ['--verify-rate', '0'] },
   { name: 'remembered hashes', off: ['--no-remember-hashes'] },
   { name: 'standby delay', off: ['--standby-delay-ms', '0'] },
 ] as const;
@@ -40,6 +39,8 @@ export interface MechanismResult {
   name: string;
   offFlags: readonly string[];
   arms: MechanismArm[];
+  /** The run this row comes from, where it is not the file's (a BENCH_MECH_ONLY re-run). */
+  machine?: Machine;
 }
 
 const arm = (round: number, on: boolean, row: SwapRow): MechanismArm => ({
@@ -78,16 +79,26 @@ export async function benchMechanisms(name: DatasetName): Promise<MechanismResul
         );
       }
     }
-    results.push({ name: mechanism.name, offFlags: mechanism.off, arms });
+    results.push({ name: mechanism.name, offFlags: mechanism.off, arms, ...(only ? { machine: machine() } : {}) });
   }
-  writeJson(path.join(RESULTS, `mechanisms-${name}.json`), {
-    machine: machine(),
+  const file = path.join(RESULTS, `mechanisms-${name}.json`);
+  // A re-run of some mechanisms replaces their rows only; the others keep their run, which the file names.
+  const earlier = only ? readJson<{ machine: Machine; results: MechanismResult[] }>(file) : null;
+  if (earlier) {
+    for (const result of results) {
+      const at = earlier.results.findIndex((r) => r.name === result.name);
+      if (at >= 0) earlier.results[at] = result;
+      else earlier.results.push(result);
+    }
+  }
+  writeJson(file, {
+    machine: earlier?.machine ?? machine(),
     quick: QUICK,
     dataset: name,
     connections,
     swaps,
     rounds,
-    results,
+    results: earlier?.results ?? results,
   });
   return results;
 }

@@ -10,7 +10,7 @@ export interface FetchPolicy {
   lowerSession: boolean;
   /** Hash the version in a short-lived helper process at `niceness` instead of in the child. */
   checksumHelper: boolean;
-  /** The checksum pass reads no faster than this; 0: unpaced. */
+  /** The checksum pass reads no faster than this; 0: unpaced. An I/O cap, off by default. */
   verifyBytesPerSecond: number;
   /** Skip hashing a file the other child already verified and that has not changed since. */
   rememberHashes: boolean;
@@ -21,8 +21,8 @@ export const DEFAULT_FETCH_POLICY: FetchPolicy = {
   niceness: 19,
   lowerSession: true,
   checksumHelper: true,
-  // 250 MB/s: an unpaced pass over a large version raised the answerer's p99 while it ran.
-  verifyBytesPerSecond: 250_000_000,
+  // Off: at 1M profiles a pass paced to 250 MB/s bought nothing over an unpaced one (BENCHMARKS.md, section 4).
+  verifyBytesPerSecond: 0,
   rememberHashes: true,
 };
 

@@ -29,7 +29,7 @@ const program = new Command()
   .addOption(
     new Option(
       '--verify-rate <MB/s>',
-      'how fast a fetch may read the new version to check it; spreads the read so queries do not feel it; 0 = as fast as it can',
+      'cap on how fast a fetch reads the new version to check it, for a disk it shares; 0 = as fast as it can (default)',
     )
       .env('TANDEM_VERIFY_RATE')
       .default(String(DEFAULT_FETCH_POLICY.verifyBytesPerSecond / 1e6)),
