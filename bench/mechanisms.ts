@@ -15,7 +15,6 @@ export const MECHANISMS = [
   { name: 'session niceness', off: ['--no-fetch-session'] },
   { name: 'checksum helper', off: ['--no-checksum-helper'] },
   { name: 'remembered hashes', off: ['--no-remember-hashes'] },
-  { name: 'standby delay', off: ['--standby-delay-ms', '0'] },
 ] as const;
 
 export interface MechanismArm {

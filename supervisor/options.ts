@@ -56,7 +56,8 @@ export const SUPERVISOR_DEFAULTS = {
   maxBatch: 32,
   pollMs: 250,
   standby: true,
-  standbyDelayMs: 3000,
+  // None: at 1M profiles a 3 s wait after a swap bought nothing measurable (BENCHMARKS.md, section 4).
+  standbyDelayMs: 0,
   // Off: on this 2-core machine both children searching at once gave no more throughput at 1M
   // profiles and cost more CPU per request and a higher p99 (README, "The spare answers too").
   spareAnswers: false,
