@@ -55,7 +55,7 @@ export function mechanismsSection(file: MechanismsFile): string {
       const failed = arms.filter((a) => a.on === on).reduce((sum, a) => sum + a.failed, 0);
       const of = (pick: (arm: MechanismArm) => number | undefined, digits: number) => column(arms, on, pick, digits);
       lines.push(
-        `| ${on ? name : ''} | ${on ? 'on (default)' : `off: \`${offFlags.join(' ')}\``} | ${of((a) => a.publishRatio, 2)} | ${of((a) => a.standbyRatio, 2)} | ${of((a) => seconds(a.publishToSwapMs), 1)} | ${of((a) => seconds(a.standbyFetchMs), 1)} | ${of((a) => a.quietP99Ms, 1)} | ${of((a) => a.p99Ms, 1)} | ${of((a) => a.rps, 0)} | ${failed} |`,
+        `| ${on ? name : ''} | ${on ? "on (its run's default)" : `off: \`${offFlags.join(' ')}\``} | ${of((a) => a.publishRatio, 2)} | ${of((a) => a.standbyRatio, 2)} | ${of((a) => seconds(a.publishToSwapMs), 1)} | ${of((a) => seconds(a.standbyFetchMs), 1)} | ${of((a) => a.quietP99Ms, 1)} | ${of((a) => a.p99Ms, 1)} | ${of((a) => a.rps, 0)} | ${failed} |`,
       );
     }
   }
