@@ -5,7 +5,6 @@ import { log, QUICK } from './common.js';
 import { benchEngine } from './engine.js';
 import { benchFilters } from './filters.js';
 import { benchFreshness, freshnessDatasets } from './freshness.js';
-import { benchGentleDelete } from './gentle-delete.js';
 import { benchHttp, httpDatasets } from './http.js';
 import { benchKills } from './kills.js';
 import { benchMechanisms } from './mechanisms.js';
@@ -20,10 +19,7 @@ if (only.has('http')) for (const name of httpDatasets()) await benchHttp(name);
 if (only.has('swap')) for (const name of swapDatasets()) await benchSwap(name);
 // The mechanisms decide at 1M, where a fetch is large enough to hurt; a quick pass on the smallest
 // data set checks the pipeline and decides nothing.
-if (only.has('mechanisms')) {
-  await benchMechanisms(QUICK ? 'demo-2k' : 'demo-1m');
-  await benchGentleDelete(QUICK ? 'demo-2k' : 'demo-1m');
-}
+if (only.has('mechanisms')) await benchMechanisms(QUICK ? 'demo-2k' : 'demo-1m');
 if (only.has('engine')) await benchEngine();
 if (only.has('freshness')) for (const name of freshnessDatasets()) await benchFreshness(name);
 if (only.has('kills')) await benchKills(QUICK ? 'demo-10k' : 'demo-1m');

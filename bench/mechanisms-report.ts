@@ -1,6 +1,5 @@
 // BENCHMARKS.md's section on the tail-latency mechanisms, from bench/results/mechanisms-*.json.
 import { type Machine, runLabel } from './common.js';
-import type { DeleteArm } from './gentle-delete.js';
 import type { MechanismArm, MechanismResult } from './mechanisms.js';
 
 export interface MechanismsFile {
@@ -12,16 +11,6 @@ export interface MechanismsFile {
   swaps: number;
   rounds: number;
   results: MechanismResult[];
-}
-
-export interface GentleDeleteFile {
-  machine: Machine;
-  quick: boolean;
-  dataset: string;
-  connections: number;
-  rounds: number;
-  versionBytes: number;
-  arms: DeleteArm[];
 }
 
 function spread(all: (number | undefined)[], digits: number): string {
@@ -65,26 +54,6 @@ export function mechanismsSection(file: MechanismsFile): string {
       '',
       'This run predates the phase split (bench/swap-phases.ts), so it has no phase ratios; its figure was the p99 in the supervisor-out-of-serving windows over outside (git history of this file).',
     );
-  lines.push('');
-  return lines.join('\n');
-}
-
-export function gentleDeleteSection(file: GentleDeleteFile): string {
-  const lines = [
-    `### Gentle delete: ${file.dataset}, ${file.connections} connections, ${file.rounds} rounds of gentle/at once in alternating order`,
-    '',
-    `Retention's delete (\`builder/gentle-delete.ts\`) against a plain recursive delete, outside any swap: under steady load on tandem (\`view\`), a process run as the builder's stages a full copy of the served version (${(file.versionBytes / 1e9).toFixed(2)} GB, written and fsynced), waits 8 s, then deletes it. The p99 of requests overlapping the delete and 0.5 s after it, over the p99 of the 5 s before it. Median (range) over the rounds. Command: \`node dist/bench/gentle-delete.js ${file.dataset}\`, run ${runLabel(file.machine, file.quick)}.`,
-    '',
-    '| delete | takes ms | requests during | p99 during / quiet | p99 during ms | max during ms | p99 quiet ms |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
-  ];
-  for (const gentle of [true, false]) {
-    const arms = file.arms.filter((a) => a.gentle === gentle);
-    const of = (pick: (a: DeleteArm) => number, digits: number) => spread(arms.map(pick), digits);
-    lines.push(
-      `| ${gentle ? 'gentle (default)' : 'at once'} | ${of((a) => a.deleteMs, 0)} | ${of((a) => a.requests, 0)} | ${of((a) => a.ratio, 2)} | ${of((a) => a.p99Ms, 1)} | ${of((a) => a.maxMs, 1)} | ${of((a) => a.quietP99Ms, 1)} |`,
-    );
-  }
   lines.push('');
   return lines.join('\n');
 }

@@ -9,7 +9,7 @@ import type { FiltersFile } from './filters.js';
 import { FILTERS_INTRO, filtersSection } from './filters-report.js';
 import { FRESHNESS_INTRO, type FreshnessFile, freshnessSection, KILLS_INTRO, type KillsFile, killsSection } from './freshness-report.js';
 import { HTTP_INTRO, type HttpFile, httpSection } from './http-report.js';
-import { type GentleDeleteFile, gentleDeleteSection, type MechanismsFile, mechanismsSection } from './mechanisms-report.js';
+import { type MechanismsFile, mechanismsSection } from './mechanisms-report.js';
 import { DATASET_TITLES } from './report-format.js';
 import type { ScaleFile } from './scale.js';
 import { drawScale, SCALE_INTRO, scaleSection } from './scale-report.js';
@@ -71,7 +71,7 @@ export async function writeReport(): Promise<void> {
 
   sections.push('## 4. What each tail-latency mechanism buys', '');
   sections.push(
-    "The mechanisms that keep a fetch off the answerer's back (`channel/fetch-policy.ts`) and the standby delay, each switched off alone in swap runs of section 3's kind (tandem `view`), against the defaults of the run's commit (the paced checksum pass and the standby delay were defaults then and are off since: bench/NOTES.md), and retention's gentle delete on its own. A mechanism keeps its place only where its row shows a difference beyond the spread of the rounds.",
+    "The mechanisms that keep a fetch off the answerer's back (`channel/fetch-policy.ts`) and the standby delay, each switched off alone in swap runs of section 3's kind (tandem `view`), against the defaults of the run's commit (the paced checksum pass and the standby delay were defaults then and are off since: bench/NOTES.md). A mechanism keeps its place only where its row shows a difference beyond the spread of the rounds.",
     '',
   );
   const mechanismRuns = ['demo-1m', 'demo-10k', 'demo-2k']
@@ -82,13 +82,6 @@ export async function writeReport(): Promise<void> {
     sections.push(mechanismsSection(file));
   }
   if (mechanismRuns.length === 0) sections.push('*Not run yet.*', '');
-  const deleteRuns = ['demo-1m', 'demo-2k']
-    .map((ds) => readJson<GentleDeleteFile>(path.join(RESULTS, `gentle-delete-${ds}.json`)))
-    .filter((file) => file !== null);
-  for (const file of deleteRuns) {
-    runs.push({ table: `4. Gentle delete, ${file.dataset}`, machine: file.machine, quick: file.quick });
-    sections.push(gentleDeleteSection(file));
-  }
 
   sections.push('## 5. Freshness: write -> recommendable, delete -> gone', '');
   sections.push(FRESHNESS_INTRO, '');

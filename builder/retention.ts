@@ -1,10 +1,10 @@
-// Retention: old versions and abandoned temporaries go, gently (builder/gentle-delete.ts); the
+// Retention: old versions and abandoned temporaries go (builder/retire-version.ts); the
 // version LATEST names always stays, since it is what a restarting child loads, and so does any
 // version a process still maps or holds open (a child serving or loading it, an incremental build).
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { indexesDir, listVersions, readLatest, TEMPORARY_MARKER, temporarySuffix } from '../index-version/format.js';
-import { deleteGently } from './gentle-delete.js';
+import { retireVersion } from './retire-version.js';
 
 export const DEFAULT_KEEP = 4;
 /** A temporary this old is abandoned (its builder died): nobody is still writing it. */
@@ -47,7 +47,7 @@ export async function pruneVersions(dataDir: string, keep: number = DEFAULT_KEEP
   for (const version of versions.slice(0, Math.max(0, versions.length - keep))) {
     if (version === latest) continue;
     // Renamed to a temporary's name first: out of every reader's sight, and swept if we crash.
-    if ((await deleteGently(path.join(root, version), `${version}${temporarySuffix()}`)) === 'in-use') keptInUse.push(version);
+    if ((await retireVersion(path.join(root, version), `${version}${temporarySuffix()}`)) === 'in-use') keptInUse.push(version);
     else deletedVersions.push(version);
   }
 
@@ -63,7 +63,7 @@ export async function pruneVersions(dataDir: string, keep: number = DEFAULT_KEEP
     const entry = path.join(root, name);
     try {
       if (now - (await newestMtimeMs(entry)) <= STALE_TMP_MS) continue;
-      if ((await deleteGently(entry, `${name}${temporarySuffix()}`)) === 'in-use') keptInUse.push(name);
+      if ((await retireVersion(entry, `${name}${temporarySuffix()}`)) === 'in-use') keptInUse.push(name);
       else deletedTemporaries.push(name);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

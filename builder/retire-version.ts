@@ -1,71 +1,47 @@
-// Deleting a large version frees its page-cache pages in one go, and retention runs right after
-// LATEST moves, just as the service starts fetching the new one: the answerer's p99 rose while
-// the kernel worked. Shrinking each file in steps with pauses before unlinking it spreads that
-// work out (BENCHMARKS.md).
-//
-// Shrinking a file that a process still maps would kill that process with SIGBUS (an answerer may
-// serve a version retention no longer keeps), and a version a child serves or loads must stay
-// whole for a restart or a failover, so a version is first renamed out of sight (nobody can open
-// it by its path any more) and shrunk only if no process maps it or holds it open; otherwise it
-// gets its name back and stays, for a later retention pass to take once its users let go.
+// Retention takes a version out of sight first (renamed: nobody can open it by its path any more)
+// and deletes it only if no process maps it or holds it open: a version a child serves or loads
+// must stay whole for a restart or a failover, so it gets its name back and stays for a later pass.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { readdir, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const STEP_BYTES = 16 * 1024 * 1024;
-const PAUSE_MS = 5;
 /** A second look after this long catches an open() that was under way at the rename. */
 const RECHECK_MS = 50;
 
-/**
- * What happened: removed step by step; kept, under its own name, because a process maps or holds
- * it; or removed at once because it was a plain file or already gone.
- */
-export type DeleteMode = 'gentle' | 'in-use' | 'at-once';
+/** What happened: deleted, or kept under its own name because a process maps or holds it. */
+export type RetireOutcome = 'deleted' | 'in-use';
 
 /**
- * Removes `dir` (a version or staging directory, or a stray temporary file). `tombstoneName` is
- * the name it is renamed to first, in the same parent; it must be one that no reader takes for a
- * version and that a crash-leftover sweep removes later.
+ * Removes `dir` (a version or staging directory, or a stray temporary file) unless a process uses
+ * it. `tombstoneName` is the name it is renamed to first, in the same parent; it must be one that
+ * no reader takes for a version and that a crash-leftover sweep removes later.
  */
-export async function deleteGently(dir: string, tombstoneName: string, stepBytes = STEP_BYTES): Promise<DeleteMode> {
+export async function retireVersion(dir: string, tombstoneName: string): Promise<RetireOutcome> {
   const tombstone = path.join(path.dirname(dir), tombstoneName);
   try {
     await rename(dir, tombstone);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'at-once';
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'deleted';
     throw err;
   }
-  if (!(await stat(tombstone)).isDirectory()) {
-    // A temporary file (LATEST's, while it was being replaced): small, nobody maps it.
-    await rm(tombstone, { force: true });
-    return 'at-once';
-  }
-  const files: { file: string; key: string; size: number }[] = [];
-  for (const name of await readdir(tombstone)) {
-    const file = path.join(tombstone, name);
-    const info = await stat(file);
-    if (info.isFile()) files.push({ file, key: fileKey(info.dev, info.ino), size: info.size });
-  }
-  const keys = new Set(files.map((f) => f.key));
-  const stillInUse = async () => {
-    await sleep(RECHECK_MS);
-    return inUse(keys);
-  };
-  if (inUse(keys) || (await stillInUse())) {
-    await rename(tombstone, dir);
-    return 'in-use';
-  }
-  for (const { file, size } of files) {
-    for (let remaining = size - stepBytes; remaining > 0; remaining -= stepBytes) {
-      await truncate(file, remaining);
-      await sleep(PAUSE_MS);
+  if ((await stat(tombstone)).isDirectory()) {
+    const keys = new Set<string>();
+    for (const name of await readdir(tombstone)) {
+      const info = await stat(path.join(tombstone, name));
+      if (info.isFile()) keys.add(fileKey(info.dev, info.ino));
     }
-    await unlink(file);
+    const stillInUse = async () => {
+      await sleep(RECHECK_MS);
+      return inUse(keys);
+    };
+    if (inUse(keys) || (await stillInUse())) {
+      await rename(tombstone, dir);
+      return 'in-use';
+    }
   }
   await rm(tombstone, { recursive: true, force: true });
-  return 'gentle';
+  return 'deleted';
 }
 
 /** The real uid a process runs as, from /proc/<pid>/status (readable for every process). */
