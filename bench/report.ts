@@ -71,7 +71,7 @@ export async function writeReport(): Promise<void> {
 
   sections.push('## 4. What each tail-latency mechanism buys', '');
   sections.push(
-    "The mechanisms that keep a fetch off the answerer's back (`channel/fetch-policy.ts`) and the standby delay, each switched off alone in swap runs of section 3's kind (tandem `view`), against the defaults of the run's commit (the paced checksum pass and the standby delay were defaults then and are off since: bench/NOTES.md). A mechanism keeps its place only where its row shows a difference beyond the spread of the rounds.",
+    "The mechanisms that keep a fetch off the answerer's back (`channel/fetch-policy.ts`) and the standby delay, each switched off alone in swap runs of section 3's kind (tandem `view`), against the defaults of the run's commit (the paced checksum pass was a default then and is off since: bench/NOTES.md). A mechanism keeps its place only where its row shows a difference beyond the spread of the rounds.",
     '',
   );
   const mechanismRuns = ['demo-1m', 'demo-10k', 'demo-2k']

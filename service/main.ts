@@ -41,7 +41,7 @@ const program = new Command()
   .addOption(
     new Option(
       '--standby-delay-ms <ms>',
-      'how long after a swap the spare child waits before loading the served version as hot standby (default: not at all)',
+      'how long after a swap the spare child keeps the previous version (for cursors issued before the swap) before loading the served one as hot standby',
     ).default(String(SUPERVISOR_DEFAULTS.standbyDelayMs)),
   )
   .addOption(

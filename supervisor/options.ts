@@ -56,8 +56,9 @@ export const SUPERVISOR_DEFAULTS = {
   maxBatch: 32,
   pollMs: 250,
   standby: true,
-  // None: at 1M profiles a 3 s wait after a swap bought nothing measurable (BENCHMARKS.md, section 4).
-  standbyDelayMs: 0,
+  // Keeps the previous version on the spare a while after a swap, so a cursor issued before the
+  // swap still gets its next page; for tail latency it bought nothing (BENCHMARKS.md, section 4).
+  standbyDelayMs: 3000,
   // Off: on this 2-core machine both children searching at once gave no more throughput at 1M
   // profiles and cost more CPU per request and a higher p99 (README, "The spare answers too").
   spareAnswers: false,
