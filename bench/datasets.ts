@@ -145,20 +145,17 @@ export async function freshDataDir(dataset: Dataset, dir: string): Promise<strin
 export const PUBLISH_NICENESS = Number(process.env.BENCH_PUBLISH_NICENESS ?? BACKGROUND_NICENESS);
 
 /**
- * Runs a bench script (under dist/bench) as the builder's work runs (`make multi`): in a session of
- * its own whose CPU weight is the builder's niceness from its first instruction. Under autogroup
- * scheduling a niceness set inside a shared session, or set after Node's start-up and imports
- * (about 0.4 s of CPU here), takes the answerer's CPU as if not niced; a long-running builder pays
- * its start-up once, not per publish.
+ * Publishes a copy of `fromDir` into `dataDir` from a process as the builder's (`make multi`): in
+ * a session of its own whose CPU weight is the builder's niceness from its first instruction. Under
+ * autogroup scheduling a niceness set inside a shared session, or set after Node's start-up and
+ * imports (about 0.4 s of CPU here), takes the answerer's CPU as if not niced; a long-running
+ * builder pays its start-up once, not per publish.
  */
-export function runAsBuilder(script: string, args: string[]): Promise<string> {
-  const setWeightThenExec = `echo ${PUBLISH_NICENESS} > /proc/self/autogroup 2>/dev/null; exec "$0" "$@"`;
-  return run('/bin/sh', ['-c', setWeightThenExec, process.execPath, path.join(DIST, 'bench', script), ...args], { detached: true });
-}
-
-/** Publishes a copy of `fromDir` into `dataDir` from a process as the builder's (runAsBuilder). */
 export function publishAsBuilder(fromDir: string, dataDir: string): Promise<string> {
-  return runAsBuilder('republish.js', [fromDir, dataDir]);
+  const setWeightThenExec = `echo ${PUBLISH_NICENESS} > /proc/self/autogroup 2>/dev/null; exec "$0" "$@"`;
+  return run('/bin/sh', ['-c', setWeightThenExec, process.execPath, path.join(DIST, 'bench', 'republish.js'), fromDir, dataDir], {
+    detached: true,
+  });
 }
 
 /**

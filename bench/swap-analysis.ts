@@ -100,7 +100,7 @@ function tandemRawWindows(transitions: SupervisorTransition[]): Window[] {
 }
 
 /** A loadgen records file: send time (ms since the epoch), latency (ms) and status per request. */
-export function readRecords(file: string): { t: Float64Array; ms: Float64Array; code: Float64Array } {
+function readRecords(file: string): { t: Float64Array; ms: Float64Array; code: Float64Array } {
   const buf = readFileSync(file);
   const n = buf.length / 24;
   const t = new Float64Array(n),
