@@ -25,7 +25,7 @@ function envNumber(name: string, fallback: number): number {
 }
 
 /** Seconds per measured wrk run (20 by default, 3 in quick mode). */
-export const DURATION_SEC = envNumber('BENCH_DURATION', QUICK ? 3 : 20);
+export const DURATION_SEC = envNumber('BENCH_DURATION', QUICK ? 3 : 15);
 export const WARMUP_SEC = envNumber('BENCH_WARMUP', QUICK ? 1 : 5);
 /** How many alternating rounds of every comparison (the median is reported, and the spread). */
 export const ROUNDS = envNumber('BENCH_ROUNDS', QUICK ? 2 : 3);

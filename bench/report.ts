@@ -1,9 +1,9 @@
 // Renders BENCHMARKS.md from bench/results/*.json (whatever has been run; the rest is marked
-// "not run yet") and draws the latency-over-time pictures with vega-lite (SVG, headless).
+// "not run yet"), says which tables the latest `make bench` run measured, and draws the pictures.
 // The hand-written analysis lives in bench/NOTES.md and is included as is.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { log, type Machine, RESULTS, ROOT, readJson, runTime } from './common.js';
+import { log, type Machine, RESULTS, ROOT, readJson, runLabel, runTime } from './common.js';
 import { type EngineFile, engineSection } from './engine-report.js';
 import type { FiltersFile } from './filters.js';
 import { FILTERS_INTRO, filtersSection } from './filters-report.js';
@@ -27,7 +27,35 @@ async function pictureOrNull(draw: () => Promise<string | null>, what: string): 
   }
 }
 
+/** The steps a plain `make bench` runs, in the order of the report's sections. */
+export const RUN_STEPS = ['http', 'swap', 'freshness', 'kills', 'filters', 'stats', 'scale'] as const;
+/** Decision studies: run only when BENCH_ONLY names them, kept in the report under their own commit. */
+const STUDY_STEPS = ['engine', 'mechanisms'];
+const STEP_OF_SECTION = ['', 'http', 'engine', 'swap', 'mechanisms', 'freshness', 'kills', 'filters', 'stats', 'scale'];
+
+/** bench/results/run.json: the latest `make bench` run, so the report can tell its tables from older ones. */
+export interface BenchRun {
+  machine: Machine;
+  quick: boolean;
+  steps: string[];
+  finished: string | null;
+}
+
+function runCommand(run: BenchRun): string {
+  const plain = run.steps.join(',') === RUN_STEPS.join(',');
+  return `${run.quick ? 'BENCH_QUICK=1 ' : ''}${plain ? '' : `BENCH_ONLY=${run.steps.join(',')} `}make bench`;
+}
+
+/** Whether a table was measured by the latest run, by an earlier one, or is a study run on its own. */
+function tableOrigin(table: string, measured: Machine, run: BenchRun | null): string {
+  const step = STEP_OF_SECTION[Number.parseInt(table, 10)] ?? '';
+  const inRun = run?.finished != null && measured.date >= run.machine.date && measured.date <= run.finished;
+  if (inRun) return 'this run';
+  return STUDY_STEPS.includes(step) ? 'study, run on its own' : 'earlier run';
+}
+
 export async function writeReport(): Promise<void> {
+  const latestRun = readJson<BenchRun>(path.join(RESULTS, 'run.json'));
   const runs: { table: string; machine: Machine; quick: boolean }[] = [];
   const md: string[] = [];
   md.push('# Benchmarks');
@@ -133,15 +161,24 @@ export async function writeReport(): Promise<void> {
   md.push(m ? `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB memory, Node ${m.node}.` : 'Machine: not run yet.');
   md.push('');
   if (runs.length > 0) {
-    // Sections can come from different runs (BENCH_ONLY re-runs one step): each says which.
+    if (latestRun?.finished) {
+      const minutes = (Date.parse(latestRun.finished) - Date.parse(latestRun.machine.date)) / 60_000;
+      md.push(
+        `This report's run: \`${runCommand(latestRun)}\`, started ${runLabel(latestRun.machine)}, ${minutes.toFixed(0)} minutes. The engine and mechanism sections are decision studies that \`make bench\` runs only when \`BENCH_ONLY\` names them (\`BENCH_ONLY=engine,mechanisms make bench\`): each says its own run and commit.`,
+        '',
+      );
+    }
+    // A table not measured by the latest run says so, with its own run and commit.
     md.push('Where each table comes from (the commit measured; the command is in its section):', '');
-    md.push('| table | run (UTC) | commit | mode |', '| --- | --- | --- | --- |');
+    md.push('| table | from | run (UTC) | commit | mode |', '| --- | --- | --- | --- | --- |');
     for (const run of runs)
-      md.push(`| ${run.table} | ${runTime(run.machine)} | ${run.machine.commit ?? 'unknown'} | ${run.quick ? 'quick' : 'full'} |`);
+      md.push(
+        `| ${run.table} | ${tableOrigin(run.table, run.machine, latestRun)} | ${runTime(run.machine)} | ${run.machine.commit ?? 'unknown'} | ${run.quick ? 'quick' : 'full'} |`,
+      );
   }
   md.push('');
   md.push(
-    'How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap,mechanisms,freshness,kills,filters,stats,scale`, `BENCH_SCALE_DATASETS`, `BENCH_KILLS`, `BENCH_FRESHNESS_DATASETS`, `BENCH_FRESHNESS_SECONDS`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.',
+    'How to run: `make bench` (full; `BENCH_QUICK=1 make bench` for a ~3 s-per-cell pass on small data; `BENCH_ONLY=engine,mechanisms make bench` for the two studies). Knobs: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_DATASETS`, `BENCH_SWAP_DATASETS`, `BENCH_SWAPS`, `BENCH_CADENCE`, `BENCH_ONLY=http,engine,swap,mechanisms,freshness,kills,filters,stats,scale`, `BENCH_SCALE_DATASETS`, `BENCH_KILLS`, `BENCH_FRESHNESS_DATASETS`, `BENCH_FRESHNESS_SECONDS`. Data sets, built indexes and ground truth are cached under `.cache/bench/`.',
   );
   md.push('');
   md.push(...sections);

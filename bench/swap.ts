@@ -49,7 +49,7 @@ function pm2Workers(): number[] {
 const LARGE = 500_000;
 
 function swapsWanted(dataset: Dataset): number {
-  return Number(process.env.BENCH_SWAPS ?? (QUICK ? 3 : dataset.manifest.count >= LARGE ? 10 : 25));
+  return Number(process.env.BENCH_SWAPS ?? (QUICK ? 3 : dataset.manifest.count >= LARGE ? 6 : 15));
 }
 
 /** Seconds of quiet load (no publish, no fetch) before the first publish and after each swap has settled. */
