@@ -11,6 +11,7 @@ import { FRESHNESS_INTRO, type FreshnessFile, freshnessSection, KILLS_INTRO, typ
 import { HTTP_INTRO, type HttpFile, httpSection } from './http-report.js';
 import { type MechanismsFile, mechanismsSection } from './mechanisms-report.js';
 import { DATASET_TITLES } from './report-format.js';
+import { type BenchRun, runCommand, tableOrigin } from './run-record.js';
 import type { ScaleFile } from './scale.js';
 import { drawScale, SCALE_INTRO, scaleSection } from './scale-report.js';
 import type { StatsFile } from './stats.js';
@@ -25,33 +26,6 @@ async function pictureOrNull(draw: () => Promise<string | null>, what: string): 
     log(`picture for ${what} failed: ${(err as Error).message}`);
     return null;
   }
-}
-
-/** The steps a plain `make bench` runs, in the order of the report's sections. */
-export const RUN_STEPS = ['http', 'swap', 'freshness', 'kills', 'filters', 'stats', 'scale'] as const;
-/** Decision studies: run only when BENCH_ONLY names them, kept in the report under their own commit. */
-const STUDY_STEPS = ['engine', 'mechanisms'];
-const STEP_OF_SECTION = ['', 'http', 'engine', 'swap', 'mechanisms', 'freshness', 'kills', 'filters', 'stats', 'scale'];
-
-/** bench/results/run.json: the latest `make bench` run, so the report can tell its tables from older ones. */
-export interface BenchRun {
-  machine: Machine;
-  quick: boolean;
-  steps: string[];
-  finished: string | null;
-}
-
-function runCommand(run: BenchRun): string {
-  const plain = run.steps.join(',') === RUN_STEPS.join(',');
-  return `${run.quick ? 'BENCH_QUICK=1 ' : ''}${plain ? '' : `BENCH_ONLY=${run.steps.join(',')} `}make bench`;
-}
-
-/** Whether a table was measured by the latest run, by an earlier one, or is a study run on its own. */
-function tableOrigin(table: string, measured: Machine, run: BenchRun | null): string {
-  const step = STEP_OF_SECTION[Number.parseInt(table, 10)] ?? '';
-  const inRun = run?.finished != null && measured.date >= run.machine.date && measured.date <= run.finished;
-  if (inRun) return 'this run';
-  return STUDY_STEPS.includes(step) ? 'study, run on its own' : 'earlier run';
 }
 
 export async function writeReport(): Promise<void> {
