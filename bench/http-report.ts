@@ -60,7 +60,7 @@ function cpuPerRequest(row: HttpRow): Spread {
   return spreadOf(row.runs.map((run) => (run.cpu ? cpuUsPerAnswered(run) : NaN)));
 }
 
-const ROLE_ORDER: ProcessRole[] = ['main', 'answer', 'fetch', 'draining', 'other', 'exited'];
+const ROLE_ORDER: ProcessRole[] = ['main', 'answer', 'share', 'fetch', 'draining', 'other', 'exited'];
 
 /** A multi-process server's CPU per answered request by process (median of rounds), e.g. "main 83, answer 82". */
 function cpuByProcess(row: HttpRow): string {

@@ -38,7 +38,7 @@ export const SERVERS = ['bare', 'held', 'exact', 'tandem'] as const;
 export type ServerKind = (typeof SERVERS)[number];
 
 /** Which of a server's processes spent CPU: its main process, tandem's children by role, the rest. */
-export type ProcessRole = 'main' | 'answer' | 'fetch' | 'draining' | 'other' | 'exited';
+export type ProcessRole = 'main' | 'answer' | 'share' | 'fetch' | 'draining' | 'other' | 'exited';
 
 /** CPU microseconds a server's processes spent during one measured cell. */
 export interface CellCpu {

@@ -67,7 +67,7 @@ export const SUPERVISOR_DEFAULTS = {
 export interface SlotStatus {
   slot: number;
   pid: number | null;
-  role: 'answer' | 'fetch' | 'draining';
+  role: 'answer' | 'share' | 'fetch' | 'draining';
   state: string;
   version: string | null;
   restarts: number;

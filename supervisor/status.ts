@@ -13,6 +13,8 @@ export function statusOf(
   swaps: number,
   storeSeq: number | null,
   answeredBySlot: readonly number[] = [],
+  /** The spare answering beside the answerer (`--spare-answers on`), if any. */
+  sharing: number | null = null,
 ): SupervisorStatus {
   const { context } = supervisor;
   const answering = slots.find(({ handle }) => handle.slot === context.answerer)?.handle.live ?? null;
@@ -30,7 +32,7 @@ export function statusOf(
       ({ handle: { slot, restarts, live }, snapshot }): SlotStatus => ({
         slot,
         pid: snapshot?.context.pid ?? null,
-        role: slot === context.answerer ? 'answer' : slot === context.retiring ? 'draining' : 'fetch',
+        role: slot === context.answerer ? 'answer' : slot === sharing ? 'share' : slot === context.retiring ? 'draining' : 'fetch',
         state: snapshot ? stateToString(snapshot.value) : 'stopped',
         version: snapshot?.context.version ?? null,
         restarts,

@@ -57,7 +57,13 @@ t.test('both children answer while both hold the served version; a swap under lo
   await waitFor('the spare in standby with the served version', async () => sharing(await fx.status()), 30_000);
   const load = startLoad(fx, 8);
   try {
-    const before = answeredBy(await fx.status());
+    const first = await fx.status();
+    t.same(
+      first.slots.map((slot) => slot.role).sort(),
+      ['answer', 'share'],
+      '/status names the spare answering beside the answerer `share`',
+    );
+    const before = answeredBy(first);
     const both = await waitFor('both children answering', async () => {
       const now = answeredBy(await fx.status());
       return now.every((n, slot) => n - before[slot]! >= 50) ? now : null;
@@ -97,6 +103,7 @@ t.test('switched off (--spare-answers off): the answerer alone answers, as befor
   try {
     const before = await fx.status();
     const spare = before.slots.find((slot) => slot.role !== 'answer')!.slot;
+    t.equal(before.slots[spare]!.role, 'fetch', 'a spare that does not answer is not called `share`');
     await waitFor('the answerer answering', async () => (await fx.status()).queries.answered >= before.queries.answered + 300);
     await load.stop();
     const after = await fx.status();

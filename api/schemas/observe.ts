@@ -43,7 +43,7 @@ const slotSchema = {
   properties: {
     slot: { type: 'integer' },
     pid: nullableInteger,
-    role: { type: 'string', enum: ['answer', 'fetch', 'draining'] },
+    role: { type: 'string', enum: ['answer', 'share', 'fetch', 'draining'] },
     state: { type: 'string' },
     version: nullableString,
     restarts: { type: 'integer' },
