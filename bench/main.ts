@@ -4,9 +4,8 @@
 // once and take hours, so the report keeps their last run under its own commit.
 // BENCH_QUICK=1 is a fast pass on small data.
 
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { log, machine, QUICK, RESULTS } from './common.js';
+import { log, machine, QUICK, RESULTS, writeJson } from './common.js';
 import { benchEngine } from './engine.js';
 import { benchFilters } from './filters.js';
 import { benchFreshness, freshnessDatasets } from './freshness.js';
@@ -35,7 +34,7 @@ if (only.has('filters')) await benchFilters(QUICK ? 'demo-10k' : 'demo-1m');
 if (only.has('stats')) await benchStats();
 if (only.has('scale')) await benchScale();
 run.finished = new Date().toISOString();
-writeFileSync(path.join(RESULTS, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
+writeJson(path.join(RESULTS, 'run.json'), run);
 await writeReport();
 log(`bench done in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
 process.exit(0);

@@ -81,6 +81,12 @@ export class QueryRouter {
     return this.pending.size;
   }
 
+  /** The spare answering beside the answerer under the current routing, if any. */
+  get sharingSlot(): number | null {
+    const { target } = this.routing;
+    return target.kind === 'slot' ? (target.spare ?? null) : null;
+  }
+
   setTarget(target: RouteTarget): void {
     this.apply({ type: 'TARGET', target });
   }

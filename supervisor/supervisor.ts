@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import { type Actor, createActor } from 'xstate';
 import { CHANNEL_DEFAULTS, searchThreadsFor } from '../channel/defaults.js';
 import { QuerySeconds } from '../inspect/query-seconds.js';
-import { answeringSpare, pageTarget, routeFor } from '../statecharts/routing.js';
+import { pageTarget, routeFor } from '../statecharts/routing.js';
 import { DEFAULT_SLOT_TIMEOUTS, type SlotRef, type SlotTimeouts, slotMachine } from '../statecharts/slot.js';
 import { SLOT_COUNT, slotActorId, supervisorMachine } from '../statecharts/supervisor.js';
 import { stateToString } from '../trace/trace-record.js';
@@ -241,7 +241,7 @@ export class Supervisor {
       this.swaps,
       storeSeq,
       this.router.answeredBySlot,
-      this.spareAnswers ? answeringSpare(this.actor.getSnapshot().context, this.slotStates()) : null,
+      this.router.sharingSlot,
     );
   }
 
