@@ -30,7 +30,7 @@ async function pictureOrNull(draw: () => Promise<string | null>, what: string): 
 
 export async function writeReport(): Promise<void> {
   const latestRun = readJson<BenchRun>(path.join(RESULTS, 'run.json'));
-  const runs: { table: string; machine: Machine; quick: boolean }[] = [];
+  const runs: { step: string; table: string; machine: Machine; quick: boolean }[] = [];
   const md: string[] = [];
   md.push('# Benchmarks');
   md.push('');
@@ -45,7 +45,7 @@ export async function writeReport(): Promise<void> {
   for (const ds of ['demo-10k', 'random-10k-1024', 'demo-1m']) {
     const file = readJson<HttpFile>(path.join(RESULTS, `http-${ds}.json`));
     if (file) {
-      runs.push({ table: `1. HTTP, ${DATASET_TITLES[ds] ?? ds}`, machine: file.machine, quick: file.quick });
+      runs.push({ step: 'http', table: `1. HTTP, ${DATASET_TITLES[ds] ?? ds}`, machine: file.machine, quick: file.quick });
       sections.push(httpSection(file));
     } else sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
   }
@@ -57,7 +57,12 @@ export async function writeReport(): Promise<void> {
   if (!engineFiles.includes('engine-1000000.json')) sections.push('### 1,000,000 x 128', '', '*Not run yet.*', '');
   for (const name of engineFiles) {
     const engine = readJson<EngineFile>(path.join(RESULTS, name))!;
-    runs.push({ table: `2. Engine, ${engine.count.toLocaleString('en')} x ${engine.dims}`, machine: engine.machine, quick: engine.quick });
+    runs.push({
+      step: 'engine',
+      table: `2. Engine, ${engine.count.toLocaleString('en')} x ${engine.dims}`,
+      machine: engine.machine,
+      quick: engine.quick,
+    });
     sections.push(`### ${engine.count.toLocaleString('en')} x ${engine.dims}`, '', engineSection(engine));
   }
 
@@ -66,7 +71,7 @@ export async function writeReport(): Promise<void> {
   for (const ds of ['demo-10k', 'demo-1m']) {
     const file = readJson<SwapFile>(path.join(RESULTS, `swap-${ds}.json`));
     if (file) {
-      runs.push({ table: `3. Swap, ${DATASET_TITLES[ds] ?? ds}`, machine: file.machine, quick: file.quick });
+      runs.push({ step: 'swap', table: `3. Swap, ${DATASET_TITLES[ds] ?? ds}`, machine: file.machine, quick: file.quick });
       sections.push(swapSection(file, await pictureOrNull(() => drawSwap(file), `swap ${ds}`)));
     } else sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
   }
@@ -80,7 +85,7 @@ export async function writeReport(): Promise<void> {
     .map((ds) => readJson<MechanismsFile>(path.join(RESULTS, `mechanisms-${ds}.json`)))
     .filter((file) => file !== null);
   for (const file of mechanismRuns) {
-    runs.push({ table: `4. Mechanisms, ${file.dataset}`, machine: file.machine, quick: file.quick === true });
+    runs.push({ step: 'mechanisms', table: `4. Mechanisms, ${file.dataset}`, machine: file.machine, quick: file.quick === true });
     sections.push(mechanismsSection(file));
   }
   if (mechanismRuns.length === 0) sections.push('*Not run yet.*', '');
@@ -90,7 +95,7 @@ export async function writeReport(): Promise<void> {
   for (const ds of ['demo-10k', 'demo-1m']) {
     const file = readJson<FreshnessFile>(path.join(RESULTS, `freshness-${ds}.json`));
     if (file) {
-      runs.push({ table: `5. Freshness, ${DATASET_TITLES[ds] ?? ds}`, machine: file.machine, quick: file.quick });
+      runs.push({ step: 'freshness', table: `5. Freshness, ${DATASET_TITLES[ds] ?? ds}`, machine: file.machine, quick: file.quick });
       sections.push(freshnessSection(DATASET_TITLES[ds] ?? ds, file));
     } else sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
   }
@@ -100,7 +105,7 @@ export async function writeReport(): Promise<void> {
   for (const ds of ['demo-1m', 'demo-10k']) {
     const file = readJson<KillsFile>(path.join(RESULTS, `kills-${ds}.json`));
     if (file) {
-      runs.push({ table: `6. Answer kills, ${DATASET_TITLES[ds] ?? ds}`, machine: file.machine, quick: file.quick });
+      runs.push({ step: 'kills', table: `6. Answer kills, ${DATASET_TITLES[ds] ?? ds}`, machine: file.machine, quick: file.quick });
       sections.push(killsSection(DATASET_TITLES[ds] ?? ds, file));
     }
   }
@@ -110,7 +115,7 @@ export async function writeReport(): Promise<void> {
   for (const ds of ['demo-1m', 'demo-10k']) {
     const file = readJson<FiltersFile>(path.join(RESULTS, `filters-${ds}.json`));
     if (file) {
-      runs.push({ table: `7. Filters, ${DATASET_TITLES[ds] ?? ds}`, machine: file.machine, quick: file.quick === true });
+      runs.push({ step: 'filters', table: `7. Filters, ${DATASET_TITLES[ds] ?? ds}`, machine: file.machine, quick: file.quick === true });
       sections.push(filtersSection(DATASET_TITLES[ds] ?? ds, file));
     } else if (ds === 'demo-1m') sections.push(`### ${DATASET_TITLES[ds]}`, '', '*Not run yet.*', '');
   }
@@ -119,7 +124,7 @@ export async function writeReport(): Promise<void> {
   sections.push(STATS_INTRO, '');
   const stats = readJson<StatsFile>(path.join(RESULTS, 'stats.json'));
   if (stats) {
-    runs.push({ table: '8. Stats', machine: stats.machine, quick: stats.quick });
+    runs.push({ step: 'stats', table: '8. Stats', machine: stats.machine, quick: stats.quick });
     sections.push(statsSection(stats));
   } else sections.push('*Not run yet.*', '');
 
@@ -127,7 +132,7 @@ export async function writeReport(): Promise<void> {
   sections.push(SCALE_INTRO, '');
   const scale = readJson<ScaleFile>(path.join(RESULTS, 'scale.json'));
   if (scale) {
-    runs.push({ table: '9. Cost as work grows', machine: scale.machine, quick: scale.quick });
+    runs.push({ step: 'scale', table: '9. Cost as work grows', machine: scale.machine, quick: scale.quick });
     sections.push(scaleSection(scale, await pictureOrNull(() => drawScale(scale), 'scale')));
   } else sections.push('*Not run yet.*', '');
 
@@ -147,7 +152,7 @@ export async function writeReport(): Promise<void> {
     md.push('| table | from | run (UTC) | commit | mode |', '| --- | --- | --- | --- | --- |');
     for (const run of runs)
       md.push(
-        `| ${run.table} | ${tableOrigin(run.table, run.machine, latestRun)} | ${runTime(run.machine)} | ${run.machine.commit ?? 'unknown'} | ${run.quick ? 'quick' : 'full'} |`,
+        `| ${run.table} | ${tableOrigin(run.step, run.machine, latestRun)} | ${runTime(run.machine)} | ${run.machine.commit ?? 'unknown'} | ${run.quick ? 'quick' : 'full'} |`,
       );
   }
   md.push('');

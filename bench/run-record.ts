@@ -6,7 +6,6 @@ import type { Machine } from './common.js';
 export const RUN_STEPS = ['http', 'swap', 'freshness', 'kills', 'filters', 'stats', 'scale'] as const;
 /** Decision studies: run only when BENCH_ONLY names them, kept in the report under their own commit. */
 export const STUDY_STEPS = ['engine', 'mechanisms'];
-const STEP_OF_SECTION = ['', 'http', 'engine', 'swap', 'mechanisms', 'freshness', 'kills', 'filters', 'stats', 'scale'];
 
 /** bench/results/run.json: the latest `make bench` run, so the report can tell its tables from older ones. */
 export interface BenchRun {
@@ -21,9 +20,8 @@ export function runCommand(run: BenchRun): string {
   return `${run.quick ? 'BENCH_QUICK=1 ' : ''}${plain ? '' : `BENCH_ONLY=${run.steps.join(',')} `}make bench`;
 }
 
-/** Whether a table was measured by the latest run, by an earlier one, or is a study run on its own. */
-export function tableOrigin(table: string, measured: Machine, run: BenchRun | null): string {
-  const step = STEP_OF_SECTION[Number.parseInt(table, 10)] ?? '';
+/** Whether a table of `step` was measured by the latest run, by an earlier one, or is a study run on its own. */
+export function tableOrigin(step: string, measured: Machine, run: BenchRun | null): string {
   const inRun = run?.finished != null && measured.date >= run.machine.date && measured.date <= run.finished;
   if (inRun) return 'this run';
   return STUDY_STEPS.includes(step) ? 'study, run on its own' : 'earlier run';

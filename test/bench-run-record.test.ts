@@ -13,24 +13,24 @@ const run: BenchRun = {
 };
 
 t.test('a table written between the run start and its end is this run', async (t) => {
-  t.equal(tableOrigin('1. HTTP, 10k', at('2026-12-07T03:33:00.000Z'), run), 'this run');
-  t.equal(tableOrigin('9. Cost as work grows', at('2026-12-07T05:05:00.000Z'), run), 'this run', 'the end is inclusive');
+  t.equal(tableOrigin('http', at('2026-12-07T03:33:00.000Z'), run), 'this run');
+  t.equal(tableOrigin('scale', at('2026-12-07T05:05:00.000Z'), run), 'this run', 'the end is inclusive');
 });
 
 t.test('a table from before the run is an earlier run, or a study for the engine and mechanism sections', async (t) => {
-  t.equal(tableOrigin('3. Swap, 1M', at('2026-12-06T23:29:00.000Z'), run), 'earlier run');
-  t.equal(tableOrigin('2. Engine, 1,000,000 x 128', at('2026-11-24T11:23:00.000Z'), run), 'study, run on its own');
-  t.equal(tableOrigin('4. Mechanisms, demo-1m', at('2026-12-07T02:03:00.000Z'), run), 'study, run on its own');
+  t.equal(tableOrigin('swap', at('2026-12-06T23:29:00.000Z'), run), 'earlier run');
+  t.equal(tableOrigin('engine', at('2026-11-24T11:23:00.000Z'), run), 'study, run on its own');
+  t.equal(tableOrigin('mechanisms', at('2026-12-07T02:03:00.000Z'), run), 'study, run on its own');
   t.equal(
-    tableOrigin('1. HTTP, 10k', at('2026-12-07T05:30:00.000Z'), run),
+    tableOrigin('http', at('2026-12-07T05:30:00.000Z'), run),
     'earlier run',
     'after the run ended: a later BENCH_ONLY step, not this run',
   );
 });
 
 t.test('a run that never finished, or no run record, claims no table', async (t) => {
-  t.equal(tableOrigin('1. HTTP, 10k', at('2026-12-07T03:33:00.000Z'), { ...run, finished: null }), 'earlier run');
-  t.equal(tableOrigin('1. HTTP, 10k', at('2026-12-07T03:33:00.000Z'), null), 'earlier run');
+  t.equal(tableOrigin('http', at('2026-12-07T03:33:00.000Z'), { ...run, finished: null }), 'earlier run');
+  t.equal(tableOrigin('http', at('2026-12-07T03:33:00.000Z'), null), 'earlier run');
 });
 
 t.test('the command names only what differs from a plain make bench', async (t) => {
